@@ -1,0 +1,1 @@
+//! Azure step kinds for twinup (placeholder until issue "end to end" lands).

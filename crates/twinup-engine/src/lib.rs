@@ -1,0 +1,1 @@
+//! The twinup executor (placeholder until the engine lands).

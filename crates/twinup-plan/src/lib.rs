@@ -1,0 +1,1 @@
+//! The twinup plan document (placeholder until the plan crate lands).

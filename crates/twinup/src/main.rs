@@ -1,0 +1,2 @@
+//! The `twinup` binary.
+fn main() {}
