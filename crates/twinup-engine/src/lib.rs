@@ -1,1 +1,4 @@
-//! The twinup executor (placeholder until the engine lands).
+//! The twinup executor. (crate doc written below once the modules land)
+pub mod context;
+pub mod events;
+pub mod kind;

@@ -1,0 +1,76 @@
+//! The handle a running step gets from the executor: its identity, a way to make its resume
+//! token durable before it waits, progress reporting, and the run's cancellation signal.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use crate::events::{Event, EventSink};
+use crate::kind::{Outputs, StepError};
+
+/// Where a step's resume token is made durable (the checkpoint, in a real run).
+#[async_trait]
+pub trait TokenRecorder: Send + Sync {
+    /// Saves `token` for `step_id`; returns once it is durable.
+    async fn record_token(&self, step_id: &str, token: Value) -> Result<(), StepError>;
+}
+
+/// What a step kind sees of the run it is part of.
+#[derive(Clone)]
+pub struct StepContext {
+    step_id: String,
+    previous_outputs: Option<Outputs>,
+    recorder: Arc<dyn TokenRecorder>,
+    events: Arc<dyn EventSink>,
+    cancel: CancellationToken,
+}
+
+impl StepContext {
+    /// A context for `step_id`. The executor builds these; tests of step kinds can too.
+    pub fn new(
+        step_id: impl Into<String>,
+        previous_outputs: Option<Outputs>,
+        recorder: Arc<dyn TokenRecorder>,
+        events: Arc<dyn EventSink>,
+        cancel: CancellationToken,
+    ) -> Self {
+        StepContext {
+            step_id: step_id.into(),
+            previous_outputs,
+            recorder,
+            events,
+            cancel,
+        }
+    }
+
+    /// The step's id in the plan.
+    pub fn step_id(&self) -> &str {
+        &self.step_id
+    }
+
+    /// The outputs of this step's last successful run, when it is being run again as an update.
+    pub fn previous_outputs(&self) -> Option<&Outputs> {
+        self.previous_outputs.as_ref()
+    }
+
+    /// Makes `token` durable in the checkpoint; call before waiting on long-running work, so a
+    /// rerun after a crash resumes that work instead of starting it again.
+    pub async fn save_resume_token(&self, token: Value) -> Result<(), StepError> {
+        self.recorder.record_token(&self.step_id, token).await
+    }
+
+    /// Reports progress (e.g. the status of a long-running operation) to the user interface.
+    pub fn progress(&self, message: impl Into<String>) {
+        self.events.emit(Event::StepProgress {
+            step: self.step_id.clone(),
+            message: message.into(),
+        });
+    }
+
+    /// Cancelled when the user interrupts the run: stop waiting, keep the resume token.
+    pub fn cancellation(&self) -> &CancellationToken {
+        &self.cancel
+    }
+}

@@ -1,0 +1,154 @@
+//! The step-kind contract: what a kind of step (a file, an Azure resource, ...) must provide
+//! so the executor can validate, apply, resume and inspect it without knowing what it is.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::context::StepContext;
+
+/// The outputs a step produced, by name, in the order the kind declares them.
+pub type Outputs = serde_json::Map<String, Value>;
+
+/// A kind of step. Implementations must be idempotent: `apply` on something that already
+/// exists converges it to the requested state instead of creating a second one.
+#[async_trait]
+pub trait StepKind: Send + Sync {
+    /// The name used in a plan's `kind:` field, e.g. `file` or `azure.resource_group`.
+    fn name(&self) -> &'static str;
+
+    /// The outputs a successful step of this kind always has; plans may only reference these.
+    fn outputs(&self) -> &'static [&'static str];
+
+    /// Checks the step's `with` block. Inputs are already rendered into it; references to other
+    /// steps' outputs are still unrendered strings containing `${`, and must not be rejected.
+    fn validate(&self, with: &Value) -> Vec<FieldError>;
+
+    /// Checks, before anything is written anywhere, that `apply` can succeed (permissions,
+    /// name availability, ...). Reads only. The default has nothing to check.
+    async fn preflight(&self, _ctx: &StepContext, _with: &Value) -> Result<(), StepError> {
+        Ok(())
+    }
+
+    /// Creates or updates what the step describes and returns its outputs. A kind that starts
+    /// long-running work calls [`StepContext::save_resume_token`] before waiting on it.
+    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError>;
+
+    /// Finishes work a previous run started and recorded with `token`, without starting it again.
+    async fn resume(
+        &self,
+        ctx: &StepContext,
+        with: &Value,
+        token: &Value,
+    ) -> Result<Outputs, StepError>;
+
+    /// Reads the live state of what the step describes. Reads only.
+    async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError>;
+}
+
+/// What a step's target looks like right now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum LiveState {
+    /// Nothing exists yet.
+    Absent,
+    /// It exists, with these properties (kind-specific, comparable with `with`).
+    Present { properties: Value },
+}
+
+/// A problem with one field of a step's `with` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// Path inside `with`, dotted, with `[n]` for list items: `tags.env`, `reply_urls[0]`.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub help: Option<String>,
+}
+
+impl FieldError {
+    /// A field error with a fix.
+    pub fn new(
+        field: impl Into<String>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+            help: Some(help.into()),
+        }
+    }
+}
+
+/// Why a step did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct StepError {
+    /// What class of failure this is; decides the exit code and whether a rerun can help.
+    pub kind: StepErrorKind,
+    /// The service's error code, e.g. `AuthorizationFailed`, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// What went wrong, for a person.
+    pub message: String,
+    /// What to do about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+/// Classes of step failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepErrorKind {
+    /// The step failed; a rerun retries it (exit code 1).
+    Failed,
+    /// The request can never succeed as given (bad input, missing permission); found before any
+    /// write during preflight (exit code 2).
+    Rejected,
+    /// The run was interrupted while the step was in flight; its resume token is kept.
+    Interrupted,
+    /// The step ran past its timeout; its resume token is kept so a rerun keeps waiting.
+    TimedOut,
+}
+
+impl StepError {
+    /// A failure a rerun may fix.
+    pub fn failed(message: impl Into<String>) -> Self {
+        StepError {
+            kind: StepErrorKind::Failed,
+            code: None,
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    /// A failure that rerunning as-is cannot fix.
+    pub fn rejected(message: impl Into<String>) -> Self {
+        StepError {
+            kind: StepErrorKind::Rejected,
+            ..StepError::failed(message)
+        }
+    }
+
+    /// The run was interrupted (Ctrl-C) while this step was waiting.
+    pub fn interrupted() -> Self {
+        StepError {
+            kind: StepErrorKind::Interrupted,
+            ..StepError::failed("interrupted before the step finished")
+        }
+    }
+
+    /// Adds the service's error code.
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+
+    /// Adds what to do about it.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
