@@ -1,1 +1,108 @@
-//! The twinup plan document (placeholder until the plan crate lands).
+//! # twinup-plan: the plan document
+//!
+//! twinup sets up Azure Digital Twins from a declarative YAML *plan*. This
+//! crate reads a plan, checks it, and answers questions about it; it does no
+//! I/O beyond reading a file, and knows nothing about Azure.
+//!
+//! ## The plan language
+//!
+//! A plan has a `version` (always `1`), a `name`, an optional `description`,
+//! `inputs` the user supplies, a list of `steps`, and `outputs` to report:
+//!
+//! ```yaml
+//! version: 1
+//! name: adt-setup
+//! description: Azure Digital Twins instance and its resource group
+//! inputs:
+//!   instance_name:
+//!     description: Name of the instance (3-63 letters, digits, hyphens)
+//!     pattern: '^[A-Za-z0-9][A-Za-z0-9-]{1,61}[A-Za-z0-9]$'
+//!   location:
+//!     default: westeurope
+//!     choices: [westeurope, northeurope]
+//! steps:
+//!   - id: resource_group
+//!     kind: azure.resource_group
+//!     with:
+//!       name: rg-${inputs.instance_name}
+//!       location: ${inputs.location}
+//!   - id: instance
+//!     kind: azure.digital_twins_instance
+//!     timeout: 30m
+//!     with:
+//!       name: ${inputs.instance_name}
+//!       resource_group: ${steps.resource_group.outputs.name}
+//! outputs:
+//!   host_name: ${steps.instance.outputs.host_name}
+//! ```
+//!
+//! * **Inputs** have a `type` (`string`, the default, `bool`, `int`, `list` or
+//!   `map`), an optional `pattern` (a regular expression the whole string must
+//!   match), `choices`, a `default` (without one the input is required) and
+//!   `secret: true` for values that must never be shown.
+//! * **Steps** have a unique `id`, a `kind` (checked against the kinds a
+//!   twinup build knows with [`Plan::validate`]), parameters under `with`,
+//!   optional `needs` (steps that must finish first) and a `timeout`
+//!   (`90s`, `30m`, `2h` or whole seconds).
+//! * **References**: `${inputs.NAME}` and `${steps.ID.outputs.NAME}` may appear
+//!   in any string under `with` and `outputs`. A reference to a step makes the
+//!   step wait for it, so `needs` is only required for ordering without data
+//!   flow. A string that is exactly one reference takes the referenced value's
+//!   type (a `map` input stays a map); otherwise the value is written into the
+//!   text. `$${` writes a literal `${`.
+//!
+//! Input names and step ids use lowercase letters, digits and `_`, starting
+//! with a letter.
+//!
+//! ## Using the crate
+//!
+//! ```
+//! use twinup_plan::{Plan, SimpleCatalog};
+//!
+//! let text = "version: 1\nname: demo\ninputs:\n  rg: {}\nsteps:\n  - id: group\n    kind: azure.resource_group\n    with:\n      name: ${inputs.rg}\n";
+//! let plan = Plan::parse("plan.yaml", text).unwrap();
+//! assert_eq!(plan.graph().topological_order(), ["group"]);
+//!
+//! let catalog = SimpleCatalog::new().with_kind("azure.resource_gruop", None);
+//! let err = plan.validate(&catalog).unwrap_err();
+//! assert_eq!(
+//!     err.to_string(),
+//!     "plan.yaml:7:11: error: unknown step kind `azure.resource_group`\n  help: did you mean `azure.resource_gruop`?"
+//! );
+//! ```
+//!
+//! Every problem is reported, not just the first, as a [`Diagnostic`] with a
+//! `file:line:column` [`Location`] and a `help` text that says how to fix it.
+//! [`Plan::locate`] finds the location of any node so later stages can point
+//! at a bad field too. Answers files (`input_name: value`) are read with
+//! [`parse_answers`], and text from the command line, environment or prompts
+//! with [`InputSpec::parse_text`].
+
+mod answers;
+mod catalog;
+mod diag;
+mod errors;
+mod graph;
+mod input;
+mod parse;
+mod path;
+mod plan;
+mod reference;
+mod step;
+mod suggest;
+mod template;
+mod validate;
+mod yaml;
+
+pub use answers::parse_answers;
+pub use catalog::{KindCatalog, SimpleCatalog};
+pub use errors::{CycleError, Diagnostic, Diagnostics, Location, PlanError, RenderError};
+pub use graph::StepGraph;
+pub use input::{InputSpec, InputType};
+pub use parse::{SUPPORTED_VERSIONS, is_valid_name};
+pub use path::{PathSeg, display_path};
+pub use plan::Plan;
+pub use reference::Reference;
+pub use step::{Step, parse_duration};
+pub use suggest::did_you_mean;
+pub use template::Template;
