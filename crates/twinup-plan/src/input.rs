@@ -163,7 +163,22 @@ impl InputSpec {
     /// they are; bools accept true/false/yes/no; lists and maps use YAML or
     /// JSON flow syntax (`[a, b]`, `{k: v}`).
     pub fn parse_text(&self, text: &str) -> Result<Value, String> {
-        let value = match self.ty {
+        let value = self.convert_text(text).map_err(|why| {
+            if self.secret {
+                format!(
+                    "expected {} (the value is not shown because the input is secret)",
+                    self.ty.expectation()
+                )
+            } else {
+                why
+            }
+        })?;
+        self.check(&value)?;
+        Ok(value)
+    }
+
+    fn convert_text(&self, text: &str) -> Result<Value, String> {
+        Ok(match self.ty {
             InputType::String => Value::String(text.to_string()),
             InputType::Bool => match text.trim().to_ascii_lowercase().as_str() {
                 "true" | "yes" => Value::Bool(true),
@@ -175,9 +190,7 @@ impl InputSpec {
                 Err(_) => return Err(format!("expected a whole number, got `{text}`")),
             },
             InputType::List | InputType::Map => parse_flow(text, self.ty)?,
-        };
-        self.check(&value)?;
-        Ok(value)
+        })
     }
 }
 
@@ -294,6 +307,22 @@ mod tests {
             spec(InputType::List).parse_text("a, b"),
             Err("expected a list, e.g. [a, b], got `a, b`".into())
         );
+    }
+
+    #[test]
+    fn secret_values_are_not_echoed() {
+        let mut s = spec(InputType::String);
+        s.secret = true;
+        s.pattern = Some("[a-z]+".into());
+        let err = s.parse_text("Hunter2").unwrap_err();
+        assert!(!err.contains("Hunter2"), "{err}");
+        assert_eq!(
+            err,
+            "expected a string matching `[a-z]+`, got a value that is not shown because the input is secret"
+        );
+        s.ty = InputType::List;
+        s.pattern = None;
+        assert!(!s.parse_text("sekrit").unwrap_err().contains("sekrit"));
     }
 
     #[test]

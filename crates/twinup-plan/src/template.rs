@@ -75,13 +75,13 @@ impl Template {
         })
     }
 
-    /// Renders what can be resolved and leaves the other references in place,
-    /// so the result is again a template (e.g. inputs known, step outputs not yet).
-    pub fn render_partial(
-        &self,
-        resolve: &dyn Fn(&Reference) -> Option<Value>,
-    ) -> Result<Template, RenderError> {
-        partial_value(&self.0, resolve).map(Template)
+    /// Renders what can be resolved and leaves the other references in place
+    /// as `${...}` text (e.g. inputs known, step outputs not yet). Never fails:
+    /// a malformed string is left as it is. The result is itself template
+    /// text (a literal `${` stays written as `$${`), so `Template(result)`
+    /// renders the rest later.
+    pub fn render_partial(&self, resolve: &dyn Fn(&Reference) -> Option<Value>) -> Value {
+        partial_value(&self.0, resolve)
     }
 
     /// True when the template holds no reference.
@@ -166,18 +166,17 @@ fn push_rendered(out: &mut String, value: &Value) {
     }
 }
 
-fn partial_value(
-    value: &Value,
-    resolve: &dyn Fn(&Reference) -> Option<Value>,
-) -> Result<Value, RenderError> {
+fn partial_value(value: &Value, resolve: &dyn Fn(&Reference) -> Option<Value>) -> Value {
     match value {
         Value::String(s) => {
-            let segments = scan(s).map_err(|m| syntax(s, m))?;
+            let Ok(segments) = scan(s) else {
+                return value.clone();
+            };
             if let [Segment::Ref(r)] = segments.as_slice() {
-                return Ok(match resolve(r) {
+                return match resolve(r) {
                     Some(v) => escape_value(&v),
                     None => Value::String(format!("${{{r}}}")),
-                });
+                };
             }
             let mut out = String::new();
             for seg in segments {
@@ -193,21 +192,17 @@ fn partial_value(
                     },
                 }
             }
-            Ok(Value::String(out))
+            Value::String(out)
         }
-        Value::Array(items) => items
-            .iter()
-            .map(|v| partial_value(v, resolve))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Value::Array),
-        Value::Object(map) => {
-            let mut out = Map::new();
-            for (k, v) in map {
-                out.insert(k.clone(), partial_value(v, resolve)?);
-            }
-            Ok(Value::Object(out))
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| partial_value(v, resolve)).collect())
         }
-        other => Ok(other.clone()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), partial_value(v, resolve)))
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 
@@ -278,12 +273,12 @@ mod tests {
         let t = Template(
             json!({"a": "${inputs.name}/${steps.s.outputs.o}", "b": "$${x}", "c": "${inputs.count}"}),
         );
-        let partial = t.render_partial(&resolver).unwrap();
+        let partial = t.render_partial(&resolver);
         assert_eq!(
             partial,
-            Template(json!({"a": "adt-1/${steps.s.outputs.o}", "b": "$${x}", "c": 3}))
+            json!({"a": "adt-1/${steps.s.outputs.o}", "b": "$${x}", "c": 3})
         );
-        let full = partial
+        let full = Template(partial)
             .render(&|r| resolver(r).or(Some(json!("out"))))
             .unwrap();
         assert_eq!(full, json!({"a": "adt-1/out", "b": "${x}", "c": 3}));
