@@ -1,4 +1,47 @@
-//! The twinup executor. (crate doc written below once the modules land)
-pub mod context;
-pub mod events;
-pub mod kind;
+//! # twinup-engine
+//!
+//! The executor of twinup plans. It knows nothing of Azure: it runs *step kinds* (the
+//! [`StepKind`] trait) in the order a plan's step graph allows, several at once, and records
+//! every state change in a *checkpoint* so that a rerun after any failure or crash continues
+//! exactly where the last run stopped.
+//!
+//! A run goes:
+//!
+//! 1. [`Session::open`] locks the checkpoint (an OS lock, so a killed process never leaves it
+//!    locked) and loads it, refusing damaged, newer-schema or foreign-plan checkpoints.
+//! 2. [`resolve_inputs`] resolves inputs: `--set` > `TWINUP_<NAME>` > answers file >
+//!    checkpoint > prompt > default.
+//! 3. [`validate_steps`] checks each step's `with` against its kind, with plan locations.
+//! 4. [`run`] executes: each step moves `pending -> running -> succeeded | failed`; a step
+//!    that starts long-running work saves a resume token first (through its
+//!    [`StepContext`]), so a rerun resumes it instead of starting it again. Succeeded steps
+//!    whose inputs are unchanged are skipped.
+//!
+//! The checkpoint is written atomically (temporary file, fsync, rename, fsync of the
+//! directory) with mode 0600; secret inputs never reach it.
+
+pub mod checkpoint;
+mod context;
+mod errors;
+mod events;
+mod executor;
+mod inputs;
+mod kind;
+pub mod kinds;
+mod registry;
+mod render;
+mod session;
+mod validate;
+
+pub use context::{StepContext, TokenRecorder};
+pub use errors::{CheckpointError, EngineError, InputError, MissingInput};
+pub use events::{Event, EventSink, NoEvents, StepAction};
+pub use executor::{DEFAULT_STEP_TIMEOUT, RunConfig, RunReport, humanize, run};
+pub use inputs::{
+    InputSource, InputSources, Prompter, ResolvedInputs, display_value, env_var_for,
+    resolve_inputs, value_hint,
+};
+pub use kind::{FieldError, LiveState, Outputs, StepError, StepErrorKind, StepKind};
+pub use registry::KindRegistry;
+pub use session::{Session, load_for_plan};
+pub use validate::validate_steps;

@@ -1,2 +1,80 @@
-//! The `twinup` binary.
-fn main() {}
+//! # twinup
+//!
+//! The `twinup` binary: sets up Azure Digital Twins (instance, data-plane role, API-permission
+//! manifest, app registration) from a declarative plan, resumably. See `twinup --help`.
+//!
+//! This file parses the command line, sets up logging to stderr, runs the command and turns
+//! its result into the exit code (0 success, 1 a step failed, 2 bad input, 130 interrupted).
+
+mod answers;
+mod cli;
+mod commands;
+mod failure;
+mod output;
+mod plan_source;
+mod prompt;
+mod registry;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use cli::{Cli, CloudArgs, CloudName, Command};
+use failure::Failure;
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+async fn dispatch(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Up(args) => commands::up::up(args, cli.output).await,
+        Command::Plan(args) => {
+            let cloud = CloudArgs {
+                cloud: CloudName::Public,
+                subscription: None,
+                authority_host: None,
+                arm_endpoint: None,
+                graph_endpoint: None,
+            };
+            commands::plan::plan(args, &cloud, cli.output).await
+        }
+        Command::Status(args) => commands::status::status(args, cli.output).await,
+        Command::Emulator(args) => commands::emulator::emulator(args).await,
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let format = cli.output;
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            output::print_failure(format, &failure);
+            ExitCode::from(failure.code)
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! The checkpoint: its document model, where it is stored, and the lock that keeps two runs
+//! from using one checkpoint at the same time.
+
+mod file_store;
+mod lock;
+mod model;
+mod store;
+pub mod test_hooks;
+
+pub use file_store::FileStore;
+pub use lock::LockHolder;
+pub use model::{
+    Checkpoint, PlanIdentity, RunRecord, RunStatus, SCHEMA_VERSION, StepRecord, StepState,
+};
+pub use store::{CheckpointLock, CheckpointStore};

@@ -1,0 +1,49 @@
+//! Crash points for tests: environment variables that make the process die at an exact
+//! checkpoint write, so tests can prove that a rerun recovers from a kill at every transition.
+//!
+//! - `TWINUP_TEST_CRASH_AFTER_WRITE=N`: abort right after the N-th checkpoint write is durable.
+//! - `TWINUP_TEST_CRASH_DURING_WRITE=N`: abort in the middle of the N-th write (half the
+//!   temporary file written, not yet renamed over the checkpoint).
+//!
+//! Unset (the normal case) they cost one relaxed atomic increment per write.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static WRITES: AtomicU64 = AtomicU64::new(0);
+
+struct Hooks {
+    after: Option<u64>,
+    during: Option<u64>,
+}
+
+fn hooks() -> &'static Hooks {
+    static HOOKS: OnceLock<Hooks> = OnceLock::new();
+    HOOKS.get_or_init(|| Hooks {
+        after: read("TWINUP_TEST_CRASH_AFTER_WRITE"),
+        during: read("TWINUP_TEST_CRASH_DURING_WRITE"),
+    })
+}
+
+fn read(name: &str) -> Option<u64> {
+    std::env::var(name).ok()?.trim().parse().ok()
+}
+
+/// Counts a write that is starting; returns true when this write must crash half-way.
+pub(crate) fn begin_write() -> bool {
+    let n = WRITES.fetch_add(1, Ordering::Relaxed) + 1;
+    hooks().during == Some(n)
+}
+
+/// Called when the current write is durable; aborts if a test asked for it.
+pub(crate) fn end_write() {
+    let n = WRITES.load(Ordering::Relaxed);
+    if hooks().after == Some(n) {
+        crash();
+    }
+}
+
+/// Dies the way a killed process does: no destructors, no flushing.
+pub(crate) fn crash() -> ! {
+    std::process::abort()
+}

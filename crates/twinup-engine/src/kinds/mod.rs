@@ -1,0 +1,5 @@
+//! Step kinds built into the engine, usable in any plan.
+
+mod file;
+
+pub use file::FileKind;

@@ -1,0 +1,78 @@
+//! A session on one checkpoint: takes the lock, loads (or starts) the checkpoint and checks it
+//! belongs to the plan. Everything that changes a checkpoint goes through a session.
+
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use serde_json::Value;
+use twinup_plan::Plan;
+
+use crate::checkpoint::{Checkpoint, CheckpointLock, CheckpointStore};
+use crate::errors::CheckpointError;
+
+/// An open, locked checkpoint.
+pub struct Session {
+    pub(crate) store: Arc<dyn CheckpointStore>,
+    pub(crate) checkpoint: Checkpoint,
+    existed: bool,
+    _lock: Box<dyn CheckpointLock>,
+}
+
+impl Session {
+    /// Locks the checkpoint in `store` and loads it (or starts a new one) for `plan`.
+    /// Nothing is written until a run starts.
+    pub async fn open(
+        store: Arc<dyn CheckpointStore>,
+        plan: &Plan,
+    ) -> Result<Session, CheckpointError> {
+        let lock = store.lock().await?;
+        let loaded = load_for_plan(store.as_ref(), plan).await?;
+        let existed = loaded.is_some();
+        let checkpoint = loaded.unwrap_or_else(|| Checkpoint::new(&plan.name, &plan.hash()));
+        Ok(Session {
+            store,
+            checkpoint,
+            existed,
+            _lock: lock,
+        })
+    }
+
+    /// The checkpoint as loaded or as the last run left it.
+    pub fn checkpoint(&self) -> &Checkpoint {
+        &self.checkpoint
+    }
+
+    /// Whether a checkpoint existed before this session.
+    pub fn existed(&self) -> bool {
+        self.existed
+    }
+
+    /// Input values saved by earlier runs.
+    pub fn saved_inputs(&self) -> IndexMap<String, Value> {
+        self.checkpoint.inputs.clone()
+    }
+
+    /// Where the checkpoint is stored.
+    pub fn location(&self) -> String {
+        self.store.location()
+    }
+}
+
+/// Loads the checkpoint in `store` without locking it, checking it belongs to `plan`
+/// (for read-only commands such as `status`).
+pub async fn load_for_plan(
+    store: &dyn CheckpointStore,
+    plan: &Plan,
+) -> Result<Option<Checkpoint>, CheckpointError> {
+    let Some(checkpoint) = store.load().await? else {
+        return Ok(None);
+    };
+    if checkpoint.plan.name != plan.name {
+        return Err(CheckpointError::ForeignPlan {
+            location: store.location(),
+            found: checkpoint.plan.name,
+            expected: plan.name.clone(),
+        });
+    }
+    Ok(Some(checkpoint))
+}

@@ -1,0 +1,32 @@
+//! Reads an answers file (`--answers FILE`): a YAML mapping of input name to value, checked
+//! against the plan's inputs.
+
+use std::path::Path;
+
+use indexmap::IndexMap;
+use serde_json::Value;
+use twinup_plan::{Plan, parse_answers};
+
+use crate::failure::Failure;
+
+/// Reads and checks the answers file at `path`.
+pub fn read_answers(path: &Path, plan: &Plan) -> Result<IndexMap<String, Value>, Failure> {
+    if path.is_dir() {
+        return Err(Failure::bad_input(format!(
+            "--answers {}: is a directory; give a YAML file mapping input names to values",
+            path.display()
+        )));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_string(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+            _ => e.to_string(),
+        };
+        Failure::bad_input(format!(
+            "--answers {}: cannot read it ({why}); check the path",
+            path.display()
+        ))
+    })?;
+    Ok(parse_answers(&path.display().to_string(), &text, plan)?)
+}

@@ -1,0 +1,156 @@
+//! The command line: commands, flags and their help text (clap).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// twinup sets up Azure Digital Twins from a declarative, resumable plan.
+#[derive(Debug, Parser)]
+#[command(name = "twinup", version, about, long_about = None)]
+pub struct Cli {
+    /// How to print results: human-readable text, or JSON for scripts.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, global = true)]
+    pub output: OutputFormat,
+
+    /// More log detail on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Text for people; progress on stderr, results on stdout.
+    Text,
+    /// One JSON object on stdout at the end; JSON event lines on stderr while running.
+    Json,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the plan: create or update everything it describes, resuming an earlier run.
+    Up(UpArgs),
+    /// Validate the plan and show its steps, their order and their state in the checkpoint.
+    Plan(PlanArgs),
+    /// Show the checkpoint: steps, states, timings, outputs and the last error.
+    Status(PlanArgs),
+    /// Run the local Azure emulator alone (prints its endpoints and credentials as JSON).
+    Emulator(EmulatorArgs),
+}
+
+/// Which plan and which checkpoint.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The plan file (default: the built-in Azure Digital Twins setup plan).
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+
+    /// The checkpoint file that records this deployment.
+    #[arg(long, value_name = "PATH", default_value = ".twinup/checkpoint.json")]
+    pub checkpoint: PathBuf,
+}
+
+/// Flags of `twinup up`.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+
+    #[command(flatten)]
+    pub inputs: InputArgs,
+
+    #[command(flatten)]
+    pub cloud: CloudArgs,
+
+    /// At most this many steps run at once.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+
+    /// Also write the deployment's outputs as JSON to this file (for client apps).
+    #[arg(long, value_name = "FILE")]
+    pub outputs_file: Option<PathBuf>,
+}
+
+/// Where input values come from.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// A YAML file mapping input names to values.
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+
+    /// Set an input (repeatable): --set instance_name=my-twins
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+
+    /// Never prompt; fail listing every input that has no value.
+    #[arg(long)]
+    pub non_interactive: bool,
+
+    /// Ask again for inputs saved in the checkpoint by an earlier run.
+    #[arg(long)]
+    pub reconfigure: bool,
+}
+
+/// Which Azure cloud, and how to reach it.
+#[derive(Debug, Clone, Args)]
+pub struct CloudArgs {
+    /// The Azure cloud: public, china, usgov, custom (with the endpoint flags), or local (the
+    /// built-in emulator, state in .twinup/emulator.json).
+    #[arg(long, value_enum, default_value_t = CloudName::Public)]
+    pub cloud: CloudName,
+
+    /// Subscription to deploy into (sets the `subscription` input).
+    #[arg(long, env = "AZURE_SUBSCRIPTION_ID", value_name = "ID")]
+    pub subscription: Option<String>,
+
+    /// Entra ID authority host for --cloud custom, e.g. https://login.example.net
+    #[arg(long, value_name = "URL")]
+    pub authority_host: Option<String>,
+
+    /// Azure Resource Manager endpoint for --cloud custom.
+    #[arg(long, value_name = "URL")]
+    pub arm_endpoint: Option<String>,
+
+    /// Microsoft Graph endpoint for --cloud custom.
+    #[arg(long, value_name = "URL")]
+    pub graph_endpoint: Option<String>,
+}
+
+/// Known clouds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CloudName {
+    /// Azure public cloud.
+    Public,
+    /// Azure operated by 21Vianet.
+    China,
+    /// Azure US Government.
+    Usgov,
+    /// Endpoints given by --authority-host, --arm-endpoint, --graph-endpoint.
+    Custom,
+    /// The built-in emulator, in process.
+    Local,
+}
+
+/// Flags of `twinup emulator`.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// TCP port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+
+    /// State file, so a restarted emulator keeps what was created.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
+    /// Multiplies Azure's real durations (1 = realistic, 0.01 = a hundred times faster).
+    #[arg(long, default_value_t = 0.01)]
+    pub time_scale: f64,
+
+    /// Serve HTTPS with a generated CA (its path is printed as `ca_cert`).
+    #[arg(long)]
+    pub tls: bool,
+}

@@ -1,0 +1,85 @@
+//! `twinup plan`: validates the plan and shows its steps in run order, what each depends on,
+//! and where each stands in the checkpoint.
+
+use serde_json::json;
+use twinup_engine::checkpoint::{FileStore, StepState};
+use twinup_engine::load_for_plan;
+
+use crate::cli::{CloudArgs, OutputFormat, PlanArgs};
+use crate::failure::Failure;
+use crate::plan_source::load_plan;
+use crate::registry::build_registry;
+
+/// Runs `twinup plan`.
+pub async fn plan(args: PlanArgs, cloud: &CloudArgs, format: OutputFormat) -> Result<(), Failure> {
+    let plan = load_plan(args.plan.as_deref())?;
+    let registry = build_registry(cloud)?;
+    plan.validate(&registry)?;
+    let store = FileStore::new(&args.checkpoint);
+    let checkpoint = load_for_plan(&store, &plan).await?;
+    let graph = plan.graph();
+    let state_of = |id: &str| {
+        checkpoint
+            .as_ref()
+            .and_then(|c| c.steps.get(id))
+            .map(|r| r.state)
+            .unwrap_or(StepState::Pending)
+    };
+    match format {
+        OutputFormat::Json => {
+            let steps: Vec<_> = graph
+                .topological_order()
+                .iter()
+                .filter_map(|id| plan.step(id))
+                .map(|s| {
+                    json!({
+                        "id": s.id,
+                        "kind": s.kind,
+                        "depends_on": graph.dependencies(&s.id),
+                        "state": state_of(&s.id),
+                    })
+                })
+                .collect();
+            let inputs: Vec<_> = plan
+                .inputs
+                .values()
+                .map(|i| json!({"name": i.name, "required": i.is_required(), "secret": i.secret}))
+                .collect();
+            println!(
+                "{}",
+                json!({"plan": plan.name, "valid": true, "inputs": inputs, "steps": steps})
+            );
+        }
+        OutputFormat::Text => {
+            println!("Plan `{}` ({}) is valid.", plan.name, plan.file_name());
+            if let Some(d) = &plan.description {
+                println!("  {d}");
+            }
+            println!("Steps, in run order:");
+            let width = plan.steps.iter().map(|s| s.id.len()).max().unwrap_or(0);
+            for id in graph.topological_order() {
+                let Some(step) = plan.step(id) else { continue };
+                let deps = graph.dependencies(id);
+                let after = if deps.is_empty() {
+                    String::new()
+                } else {
+                    format!("  after {}", deps.join(", "))
+                };
+                println!(
+                    "  {:<width$}  {:<10} {}{}",
+                    step.id,
+                    state_of(id).to_string(),
+                    step.kind,
+                    after
+                );
+            }
+            if checkpoint.is_none() {
+                println!(
+                    "No checkpoint at {} yet: nothing has run.",
+                    args.checkpoint.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! `twinup status`: what the checkpoint says: every step's state and timing, the outputs,
+//! the last error, and the command that resumes.
+
+use serde_json::json;
+use twinup_engine::checkpoint::{FileStore, RunStatus, StepState};
+use twinup_engine::{display_value, load_for_plan};
+
+use crate::cli::{OutputFormat, PlanArgs};
+use crate::failure::Failure;
+use crate::plan_source::load_plan;
+
+/// Runs `twinup status`.
+pub async fn status(args: PlanArgs, format: OutputFormat) -> Result<(), Failure> {
+    let plan = load_plan(args.plan.as_deref())?;
+    let store = FileStore::new(&args.checkpoint);
+    let Some(checkpoint) = load_for_plan(&store, &plan).await? else {
+        return Err(Failure::bad_input(format!(
+            "no checkpoint at {}: nothing has run yet; start with `twinup up`",
+            args.checkpoint.display()
+        )));
+    };
+    if format == OutputFormat::Json {
+        println!(
+            "{}",
+            json!({
+                "plan": checkpoint.plan.name,
+                "last_run": checkpoint.last_run,
+                "steps": checkpoint.steps.iter().map(|(id, r)| json!({
+                    "id": id, "kind": r.kind, "state": r.state, "attempts": r.attempts,
+                    "started_at": r.started_at, "finished_at": r.finished_at,
+                    "in_flight": r.resume_token.is_some(), "error": r.error,
+                })).collect::<Vec<_>>(),
+                "outputs": checkpoint.outputs,
+            })
+        );
+        return Ok(());
+    }
+    println!(
+        "Checkpoint {} (plan `{}`)",
+        args.checkpoint.display(),
+        checkpoint.plan.name
+    );
+    if let Some(run) = &checkpoint.last_run {
+        let status = match (run.status, run.finished_at) {
+            (RunStatus::Running, None) => {
+                "stopped unexpectedly (the process ended mid-run)".to_string()
+            }
+            (s, _) => s.to_string(),
+        };
+        println!(
+            "Last run: started {}, {status}",
+            run.started_at.format("%Y-%m-%d %H:%M:%S UTC")
+        );
+    }
+    let width = checkpoint.steps.keys().map(|k| k.len()).max().unwrap_or(0);
+    let mut last_error = None;
+    let mut unfinished = false;
+    for (id, record) in &checkpoint.steps {
+        let timing = match (record.started_at, record.finished_at) {
+            (Some(s), Some(f)) => format!("{:.1}s", (f - s).num_milliseconds() as f64 / 1000.0),
+            (Some(_), None) => "in flight".to_string(),
+            _ => String::new(),
+        };
+        let extra = if record.resume_token.is_some() {
+            "  (operation in flight; resumes on rerun)"
+        } else {
+            ""
+        };
+        println!(
+            "  {id:<width$}  {:<10} {timing}{extra}",
+            record.state.to_string()
+        );
+        if record.state != StepState::Succeeded {
+            unfinished = true;
+        }
+        if let Some(e) = &record.error {
+            last_error = Some((id.clone(), e.clone()));
+        }
+    }
+    if !checkpoint.outputs.is_empty() {
+        println!("Outputs:");
+        for (name, value) in &checkpoint.outputs {
+            println!("  {name}: {}", display_value(value));
+        }
+    }
+    if let Some((step, error)) = last_error {
+        println!("Last error (step `{step}`): {}", error.message);
+        if let Some(help) = &error.help {
+            println!("  help: {help}");
+        }
+    }
+    if unfinished {
+        println!(
+            "Resume with: twinup up --checkpoint {}",
+            args.checkpoint.display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,84 @@
+//! How the binary fails: every error carries the exit code scripts rely on
+//! (0 success, 1 a step failed, 2 bad input or usage, 130 interrupted).
+
+use std::fmt;
+
+/// Exit code: a step failed; a rerun resumes.
+pub const EXIT_STEP_FAILED: u8 = 1;
+/// Exit code: bad input or usage; nothing was changed.
+pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code: interrupted (Ctrl-C); a rerun resumes.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// A failure to report and exit with.
+#[derive(Debug)]
+pub struct Failure {
+    /// The process exit code.
+    pub code: u8,
+    /// The message, possibly several lines.
+    pub message: String,
+}
+
+impl Failure {
+    /// Bad input or usage (exit 2).
+    pub fn bad_input(message: impl fmt::Display) -> Self {
+        Failure {
+            code: EXIT_BAD_INPUT,
+            message: message.to_string(),
+        }
+    }
+
+    /// A step failed (exit 1).
+    pub fn step_failed(message: impl fmt::Display) -> Self {
+        Failure {
+            code: EXIT_STEP_FAILED,
+            message: message.to_string(),
+        }
+    }
+
+    /// Interrupted (exit 130).
+    pub fn interrupted(message: impl fmt::Display) -> Self {
+        Failure {
+            code: EXIT_INTERRUPTED,
+            message: message.to_string(),
+        }
+    }
+}
+
+impl From<twinup_engine::EngineError> for Failure {
+    fn from(e: twinup_engine::EngineError) -> Self {
+        use twinup_engine::{EngineError, InputError};
+        match &e {
+            EngineError::Input(InputError::Interrupted { .. }) => Failure::interrupted(e),
+            // A checkpoint that cannot be written mid-run leaves work to resume: exit 1.
+            EngineError::Checkpoint(twinup_engine::CheckpointError::NotWritable { .. }) => {
+                Failure::step_failed(e)
+            }
+            _ => Failure::bad_input(e),
+        }
+    }
+}
+
+impl From<twinup_engine::CheckpointError> for Failure {
+    fn from(e: twinup_engine::CheckpointError) -> Self {
+        Failure::bad_input(e)
+    }
+}
+
+impl From<twinup_engine::InputError> for Failure {
+    fn from(e: twinup_engine::InputError) -> Self {
+        twinup_engine::EngineError::from(e).into()
+    }
+}
+
+impl From<twinup_plan::PlanError> for Failure {
+    fn from(e: twinup_plan::PlanError) -> Self {
+        Failure::bad_input(e)
+    }
+}
+
+impl From<twinup_plan::Diagnostics> for Failure {
+    fn from(e: twinup_plan::Diagnostics) -> Self {
+        Failure::bad_input(e)
+    }
+}

@@ -1,0 +1,49 @@
+//! The final result of a command: the success banner and outputs, or the failure report.
+
+use serde_json::{Value, json};
+use twinup_engine::display_value;
+
+use crate::cli::OutputFormat;
+use crate::failure::Failure;
+
+/// Prints a successful deployment's outputs.
+pub fn print_success(
+    format: OutputFormat,
+    nothing_to_do: bool,
+    outputs: &serde_json::Map<String, Value>,
+) {
+    match format {
+        OutputFormat::Json => {
+            let doc =
+                json!({"status": "succeeded", "nothing_to_do": nothing_to_do, "outputs": outputs});
+            println!("{doc}");
+        }
+        OutputFormat::Text => {
+            if nothing_to_do {
+                eprintln!("Nothing to do: every step is done and its inputs are unchanged.");
+            }
+            println!("Deployment completed successfully");
+            let width = outputs.keys().map(|k| k.len()).max().unwrap_or(0);
+            for (name, value) in outputs {
+                println!("  {name:<width$}  {}", display_value(value));
+            }
+        }
+    }
+}
+
+/// Prints a failure: text on stderr, or a JSON object on stdout.
+pub fn print_failure(format: OutputFormat, failure: &Failure) {
+    match format {
+        OutputFormat::Json => {
+            let status = match failure.code {
+                crate::failure::EXIT_INTERRUPTED => "interrupted",
+                crate::failure::EXIT_STEP_FAILED => "failed",
+                _ => "invalid",
+            };
+            let doc =
+                json!({"status": status, "exit_code": failure.code, "error": failure.message});
+            println!("{doc}");
+        }
+        OutputFormat::Text => eprintln!("error: {}", failure.message),
+    }
+}
