@@ -1,1 +1,21 @@
-//! Azure step kinds for twinup (placeholder until issue "end to end" lands).
+//! Azure support for twinup: clients for Entra ID tokens, Azure Resource Manager (with the
+//! long-running-operation protocol) and Microsoft Graph, and the `azure.*` step kinds that the
+//! engine runs.
+//!
+//! Layout: [`cloud`] resolves endpoints; [`http`] is the one shared HTTP client with retries and
+//! rate limiting; [`credential`] gets and caches tokens; [`arm`], [`lro`] and [`graph`] are the
+//! REST clients; [`errors`] holds every error type.
+
+pub mod arm;
+pub mod cloud;
+pub mod credential;
+pub mod errors;
+pub mod graph;
+pub mod http;
+pub mod lro;
+pub mod secret;
+
+pub use cloud::{Cloud, Endpoints};
+pub use errors::{ArmError, AzureError, GraphError, Result};
+pub use http::{HttpClient, HttpConfig};
+pub use secret::Secret;

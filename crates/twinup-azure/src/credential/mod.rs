@@ -1,0 +1,143 @@
+//! Access tokens: the [`TokenProvider`] trait, a per-scope cache, and the implementations
+//! (plain client credentials for the emulator, and the `azure_identity` chain for real Azure).
+
+pub mod chain;
+pub mod claims;
+pub mod client_credentials;
+pub mod transport;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+
+use crate::errors::Result;
+use crate::secret::Secret;
+pub use chain::{AzureIdentityChain, ChainSettings};
+pub use claims::{Claims, decode_claims};
+pub use client_credentials::ClientCredentials;
+
+/// A bearer token and when it expires.
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    /// The token (never logged).
+    pub token: Secret,
+    /// Expiry time.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl AccessToken {
+    /// The caller's identity claims (decoded without verification).
+    pub fn claims(&self) -> Result<Claims> {
+        decode_claims(self.token.expose())
+    }
+}
+
+/// Something that can get a token for a scope (`{resource}/.default`).
+#[async_trait]
+pub trait TokenProvider: Send + Sync + std::fmt::Debug {
+    /// Which credential produced (or will produce) the tokens, e.g. `AzureCliCredential`.
+    fn name(&self) -> String;
+    /// A token for `scope`.
+    async fn token(&self, scope: &str) -> Result<AccessToken>;
+}
+
+/// Caches tokens per scope until shortly before expiry, so a run asks once per audience.
+/// Concurrent callers of the same scope wait for one request.
+#[derive(Debug)]
+pub struct CachedTokenProvider {
+    inner: Arc<dyn TokenProvider>,
+    margin: Duration,
+    cache: tokio::sync::Mutex<HashMap<String, AccessToken>>,
+}
+
+impl CachedTokenProvider {
+    /// Wraps a provider; tokens are refreshed 5 minutes before they expire.
+    pub fn new(inner: Arc<dyn TokenProvider>) -> Self {
+        CachedTokenProvider {
+            inner,
+            margin: Duration::minutes(5),
+            cache: tokio::sync::Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+#[async_trait]
+impl TokenProvider for CachedTokenProvider {
+    fn name(&self) -> String {
+        self.inner.name()
+    }
+
+    async fn token(&self, scope: &str) -> Result<AccessToken> {
+        let mut cache = self.cache.lock().await;
+        if let Some(hit) = cache.get(scope)
+            && hit.expires_at - self.margin > Utc::now()
+        {
+            return Ok(hit.clone());
+        }
+        let fresh = self.inner.token(scope).await?;
+        tracing::debug!(credential = %self.inner.name(), scope, expires_at = %fresh.expires_at, "token acquired");
+        cache.insert(scope.to_string(), fresh.clone());
+        Ok(fresh)
+    }
+}
+
+/// Wraps a provider in a [`CachedTokenProvider`].
+pub fn cached(inner: Arc<dyn TokenProvider>) -> Arc<dyn TokenProvider> {
+    Arc::new(CachedTokenProvider::new(inner))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[derive(Debug, Default)]
+    struct Counting {
+        calls: AtomicUsize,
+        lifetime_secs: i64,
+    }
+
+    #[async_trait]
+    impl TokenProvider for Counting {
+        fn name(&self) -> String {
+            "Counting".into()
+        }
+        async fn token(&self, scope: &str) -> Result<AccessToken> {
+            let n = self.calls.fetch_add(1, Ordering::SeqCst);
+            Ok(AccessToken {
+                token: Secret::new(format!("{scope}-{n}")),
+                expires_at: Utc::now() + Duration::seconds(self.lifetime_secs),
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn one_request_per_scope() {
+        let inner = Arc::new(Counting {
+            lifetime_secs: 3600,
+            ..Default::default()
+        });
+        let p = CachedTokenProvider::new(inner.clone());
+        let a1 = p.token("arm").await.unwrap();
+        let a2 = p.token("arm").await.unwrap();
+        let g = p.token("graph").await.unwrap();
+        assert_eq!(a1.token, a2.token);
+        assert_ne!(a1.token, g.token);
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 2);
+        assert_eq!(p.name(), "Counting");
+    }
+
+    #[tokio::test]
+    async fn near_expiry_tokens_are_refreshed() {
+        let inner = Arc::new(Counting {
+            lifetime_secs: 60,
+            ..Default::default()
+        });
+        let p = CachedTokenProvider::new(inner.clone());
+        p.token("arm").await.unwrap();
+        p.token("arm").await.unwrap();
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 2);
+    }
+}
