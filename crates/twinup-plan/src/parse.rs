@@ -374,13 +374,9 @@ fn parse_input(c: &mut Collector<'_>, e: &Entry) -> InputSpec {
             NodeKind::Scalar(Value::String(pattern)) => {
                 if let Err(err) = full_match_regex(pattern) {
                     pattern_ok = false;
-                    let first_line = err
-                        .to_string()
-                        .lines()
-                        .last()
-                        .unwrap_or_default()
-                        .trim()
-                        .to_string();
+                    let text = err.to_string();
+                    let last = text.lines().last().unwrap_or_default().trim();
+                    let first_line = last.strip_prefix("error: ").unwrap_or(last);
                     c.error(
                         p.pos,
                         format!("invalid pattern for {place}: {first_line}"),
@@ -554,17 +550,18 @@ fn parse_step(c: &mut Collector<'_>, i: usize, node: &Node) -> Step {
         step.needs = parse_needs(c, needs, &place);
     }
     if let Some(t) = node.get("timeout") {
+        let text = scalar_text(t);
         let parsed = match &t.kind {
-            NodeKind::Scalar(Value::String(s)) => parse_duration(s),
-            NodeKind::Scalar(Value::Number(n)) if n.is_u64() => parse_duration(&n.to_string()),
-            _ => Err(format!("{} is not a duration", t.type_name())),
+            NodeKind::Scalar(Value::String(s)) => parse_duration(s).ok(),
+            NodeKind::Scalar(Value::Number(n)) if n.is_u64() => parse_duration(&text).ok(),
+            _ => None,
         };
         match parsed {
-            Ok(d) => step.timeout = Some(d),
-            Err(why) => c.error(
+            Some(d) => step.timeout = Some(d),
+            None => c.error(
                 t.pos,
-                format!("invalid timeout for {place}: {why}"),
-                "write e.g. `timeout: 90s`, `30m`, `2h` or a whole number of seconds",
+                format!("invalid timeout `{text}` for {place}"),
+                "write a positive duration such as `90s`, `30m` or `2h`, or a whole number of seconds",
             ),
         }
     }
@@ -633,6 +630,20 @@ fn parse_outputs(c: &mut Collector<'_>, root: &Node) -> IndexMap<String, Templat
     .collect()
 }
 
+fn steps_help(steps: &[Step]) -> String {
+    let mut ids: Vec<&str> = Vec::new();
+    for s in steps {
+        if !s.id.is_empty() && !ids.contains(&s.id.as_str()) {
+            ids.push(&s.id);
+        }
+    }
+    if ids.is_empty() {
+        "this plan has no steps yet; add the step or remove the reference".to_string()
+    } else {
+        format!("the steps are {}", list(ids))
+    }
+}
+
 fn step_field_pos(root: &Node, i: usize, field: &str) -> Option<Pos> {
     let step = match &root.get("steps")?.kind {
         NodeKind::Seq(items) => items.get(i)?,
@@ -682,10 +693,7 @@ fn check_references(
                 }
                 Reference::StepOutput { step, .. } if !steps.iter().any(|s| &s.id == step) => {
                     let help = help_or(step, steps.iter().map(|s| s.id.as_str()), || {
-                        format!(
-                            "the steps are {}",
-                            list(steps.iter().map(|s| s.id.as_str()))
-                        )
+                        steps_help(steps)
                     });
                     c.error(
                         pos,
@@ -737,10 +745,7 @@ fn check_needs(c: &mut Collector<'_>, root: &Node, steps: &[Step]) {
             }
             let pos = needs_item_pos(root, i, n, need).unwrap_or(root.pos);
             let help = help_or(need, steps.iter().map(|s| s.id.as_str()), || {
-                format!(
-                    "the steps are {}",
-                    list(steps.iter().map(|s| s.id.as_str()))
-                )
+                steps_help(steps)
             });
             c.error(
                 pos,
