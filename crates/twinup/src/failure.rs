@@ -17,6 +17,8 @@ pub struct Failure {
     pub code: u8,
     /// The message, possibly several lines.
     pub message: String,
+    /// The message already carries its own `file:line:column: error:` prefixes.
+    pub located: bool,
 }
 
 impl Failure {
@@ -25,6 +27,7 @@ impl Failure {
         Failure {
             code: EXIT_BAD_INPUT,
             message: message.to_string(),
+            located: false,
         }
     }
 
@@ -33,6 +36,7 @@ impl Failure {
         Failure {
             code: EXIT_STEP_FAILED,
             message: message.to_string(),
+            located: false,
         }
     }
 
@@ -41,6 +45,7 @@ impl Failure {
         Failure {
             code: EXIT_INTERRUPTED,
             message: message.to_string(),
+            located: false,
         }
     }
 }
@@ -54,6 +59,10 @@ impl From<twinup_engine::EngineError> for Failure {
             EngineError::Checkpoint(twinup_engine::CheckpointError::NotWritable { .. }) => {
                 Failure::step_failed(e)
             }
+            EngineError::Plan(_) => Failure {
+                located: true,
+                ..Failure::bad_input(e)
+            },
             _ => Failure::bad_input(e),
         }
     }
@@ -73,12 +82,19 @@ impl From<twinup_engine::InputError> for Failure {
 
 impl From<twinup_plan::PlanError> for Failure {
     fn from(e: twinup_plan::PlanError) -> Self {
-        Failure::bad_input(e)
+        let located = matches!(e, twinup_plan::PlanError::Invalid(_));
+        Failure {
+            located,
+            ..Failure::bad_input(e)
+        }
     }
 }
 
 impl From<twinup_plan::Diagnostics> for Failure {
     fn from(e: twinup_plan::Diagnostics) -> Self {
-        Failure::bad_input(e)
+        Failure {
+            located: true,
+            ..Failure::bad_input(e)
+        }
     }
 }

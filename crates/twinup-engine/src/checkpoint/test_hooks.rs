@@ -38,6 +38,7 @@ pub(crate) fn begin_write() -> bool {
 /// Called when the current write is durable; aborts if a test asked for it.
 pub(crate) fn end_write() {
     let n = WRITES.load(Ordering::Relaxed);
+    tracing::debug!(write = n, "checkpoint write durable");
     if hooks().after == Some(n) {
         crash();
     }

@@ -44,6 +44,7 @@ pub fn print_failure(format: OutputFormat, failure: &Failure) {
                 json!({"status": status, "exit_code": failure.code, "error": failure.message});
             println!("{doc}");
         }
+        OutputFormat::Text if failure.located => eprintln!("{}", failure.message),
         OutputFormat::Text => eprintln!("error: {}", failure.message),
     }
 }

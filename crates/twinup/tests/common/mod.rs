@@ -1,0 +1,79 @@
+//! Helpers shared by the binary's end-to-end tests: a scratch directory with the fixtures, and
+//! a way to run the real `twinup` binary in it.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// The repository's top-level `tests/fixtures` directory.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
+}
+
+/// A scratch working directory for one test.
+pub struct Scratch {
+    pub dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    /// A new empty directory with the fixture plans copied in.
+    pub fn new() -> Scratch {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for entry in std::fs::read_dir(fixtures()).expect("fixtures") {
+            let entry = entry.expect("entry");
+            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy");
+        }
+        Scratch { dir }
+    }
+
+    /// Path of `name` inside the directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Writes `text` to `name`.
+    pub fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.path(name), text).expect("write");
+    }
+
+    /// `twinup` with the working directory set here and no TWINUP_/AZURE_ variables leaking in.
+    pub fn twinup(&self) -> Command {
+        let mut cmd = Command::cargo_bin("twinup").expect("binary");
+        cmd.current_dir(self.dir.path());
+        for (key, _) in std::env::vars() {
+            if key.starts_with("TWINUP_") || key.starts_with("AZURE_") || key == "RUST_LOG" {
+                cmd.env_remove(key);
+            }
+        }
+        cmd
+    }
+
+    /// The checkpoint's bytes, if it exists.
+    pub fn checkpoint_bytes(&self) -> Option<Vec<u8>> {
+        std::fs::read(self.path(".twinup/checkpoint.json")).ok()
+    }
+
+    /// The checkpoint as JSON.
+    pub fn checkpoint(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.checkpoint_bytes().expect("checkpoint exists")).expect("json")
+    }
+}
+
+/// The output of a finished command, as text.
+pub struct Outcome {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `cmd` to completion and captures what it printed.
+pub fn run(cmd: &mut Command) -> Outcome {
+    let out = cmd.output().expect("run twinup");
+    Outcome {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}

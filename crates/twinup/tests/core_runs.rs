@@ -1,0 +1,210 @@
+//! The binary runs a plan of `file` steps end to end: outputs, reruns, changed inputs, input
+//! sources and their order, secrets kept out of the checkpoint and the output.
+
+mod common;
+
+use common::{Scratch, run};
+
+const BASE: &[&str] = &[
+    "up",
+    "--plan",
+    "files-plan.yaml",
+    "--non-interactive",
+    "--set",
+    "audience=world",
+];
+
+#[test]
+fn a_plan_runs_and_ends_with_the_success_line_and_outputs() {
+    let s = Scratch::new();
+    let out = run(s
+        .twinup()
+        .args(BASE)
+        .env("TWINUP_API_KEY", "sup3r-s3cret-value"));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stdout
+            .starts_with("Deployment completed successfully\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("settings"), "{}", out.stdout);
+    assert_eq!(
+        std::fs::read_to_string(s.path("out/first.txt")).unwrap(),
+        "hello, world"
+    );
+    let settings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s.path("out/settings.json")).unwrap())
+            .unwrap();
+    assert_eq!(settings["key_length"], "sup3r-s3cret-value");
+
+    let checkpoint = std::fs::read_to_string(s.path(".twinup/checkpoint.json")).unwrap();
+    assert!(
+        !checkpoint.contains("sup3r-s3cret-value"),
+        "secret leaked into the checkpoint"
+    );
+    assert!(
+        !out.stdout.contains("sup3r-s3cret-value") && !out.stderr.contains("sup3r-s3cret-value")
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(s.path(".twinup/checkpoint.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn a_rerun_of_a_finished_deployment_says_nothing_to_do_and_changes_nothing() {
+    let s = Scratch::new();
+    assert_eq!(
+        run(s.twinup().args(BASE).env("TWINUP_API_KEY", "k")).code,
+        Some(0)
+    );
+    let before = s.checkpoint();
+    let out = run(s.twinup().args(BASE).env("TWINUP_API_KEY", "k"));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stderr.contains("Nothing to do"), "{}", out.stderr);
+    let after = s.checkpoint();
+    for step in ["first", "second", "settings"] {
+        assert_eq!(
+            before["steps"][step]["attempts"],
+            after["steps"][step]["attempts"]
+        );
+        assert_eq!(
+            before["steps"][step]["finished_at"],
+            after["steps"][step]["finished_at"]
+        );
+    }
+}
+
+#[test]
+fn changed_inputs_rerun_only_the_steps_they_reach_and_the_run_says_so() {
+    let s = Scratch::new();
+    assert_eq!(
+        run(s.twinup().args(BASE).env("TWINUP_API_KEY", "k")).code,
+        Some(0)
+    );
+    let out = run(s
+        .twinup()
+        .args(BASE)
+        .args(["--set", "greeting=bonjour"])
+        .env("TWINUP_API_KEY", "k"));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("first (file): inputs changed, updating"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("second: unchanged, skipped"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("settings (file): inputs changed, updating"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(s.path("out/first.txt")).unwrap(),
+        "bonjour, world"
+    );
+}
+
+#[test]
+fn inputs_come_from_flags_then_environment_then_answers_then_the_checkpoint() {
+    let s = Scratch::new();
+    s.write(
+        "answers.yaml",
+        "audience: answers\ngreeting: from-answers\n",
+    );
+    let out = run(s
+        .twinup()
+        .args([
+            "up",
+            "--plan",
+            "files-plan.yaml",
+            "--non-interactive",
+            "--answers",
+            "answers.yaml",
+        ])
+        .args(["--set", "greeting=from-flag"])
+        .env("TWINUP_AUDIENCE", "environment")
+        .env("TWINUP_API_KEY", "k"));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(s.path("out/first.txt")).unwrap(),
+        "from-flag, environment"
+    );
+
+    // The next run without any source reuses the values saved in the checkpoint.
+    let out = run(s
+        .twinup()
+        .args(["up", "--plan", "files-plan.yaml", "--non-interactive"])
+        .env("TWINUP_API_KEY", "k"));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stderr.contains("Nothing to do"), "{}", out.stderr);
+}
+
+#[test]
+fn missing_inputs_are_all_listed_with_an_answers_snippet_and_exit_2() {
+    let s = Scratch::new();
+    let out = run(s
+        .twinup()
+        .args(["up", "--plan", "files-plan.yaml", "--non-interactive"]));
+    assert_eq!(out.code, Some(2));
+    for expected in [
+        "2 required inputs have no value",
+        "audience: Who the greeting is for",
+        "api_key: A secret that must never reach the checkpoint",
+        "--answers FILE",
+        "  audience:    # text matching ^[a-z]+$",
+    ] {
+        assert!(
+            out.stderr.contains(expected),
+            "missing {expected:?} in:\n{}",
+            out.stderr
+        );
+    }
+    assert!(s.checkpoint_bytes().is_none(), "nothing may be written");
+}
+
+#[test]
+fn json_output_is_one_object_on_stdout() {
+    let s = Scratch::new();
+    let out = run(s
+        .twinup()
+        .args(BASE)
+        .args(["--output", "json"])
+        .env("TWINUP_API_KEY", "k"));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let doc: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect("one JSON object");
+    assert_eq!(doc["status"], "succeeded");
+    assert_eq!(doc["outputs"]["settings"], "out/settings.json");
+    for line in out.stderr.lines() {
+        let event: serde_json::Value = serde_json::from_str(line).expect("JSON event line");
+        assert!(event.get("event").is_some());
+    }
+}
+
+#[test]
+fn status_and_plan_show_the_steps_and_their_states() {
+    let s = Scratch::new();
+    assert_eq!(
+        run(s.twinup().args(BASE).env("TWINUP_API_KEY", "k")).code,
+        Some(0)
+    );
+    let out = run(s.twinup().args(["status", "--plan", "files-plan.yaml"]));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.contains("settings  succeeded"), "{}", out.stdout);
+    assert!(out.stdout.contains("Outputs:"), "{}", out.stdout);
+    let out = run(s.twinup().args(["plan", "--plan", "files-plan.yaml"]));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.contains("after first, second"), "{}", out.stdout);
+}
