@@ -28,6 +28,7 @@ mod executor;
 mod inputs;
 mod kind;
 pub mod kinds;
+mod preflight;
 mod registry;
 mod render;
 mod session;
@@ -42,6 +43,7 @@ pub use inputs::{
     resolve_inputs, value_hint,
 };
 pub use kind::{FieldError, LiveState, Outputs, StepError, StepErrorKind, StepKind};
+pub use preflight::preflight;
 pub use registry::KindRegistry;
 pub use session::{Session, load_for_plan};
 pub use validate::validate_steps;

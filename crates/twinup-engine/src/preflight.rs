@@ -1,0 +1,100 @@
+//! Preflight: before the first write, asks every step that will run whether it can succeed
+//! (permissions, name availability, ...). Reads only; all steps are asked at once and every
+//! problem is reported together.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+use twinup_plan::Plan;
+
+use crate::checkpoint::{Checkpoint, StepState};
+use crate::context::{StepContext, TokenRecorder};
+use crate::events::EventSink;
+use crate::inputs::ResolvedInputs;
+use crate::kind::StepError;
+use crate::registry::KindRegistry;
+use crate::render::{input_hash, lookup};
+
+/// Preflight must never save a resume token; a kind that tries gets an error.
+struct NoRecording;
+
+#[async_trait]
+impl TokenRecorder for NoRecording {
+    async fn record_token(&self, step_id: &str, _token: Value) -> Result<(), StepError> {
+        Err(StepError::failed(format!(
+            "step `{step_id}` tried to start work during preflight, which only reads"
+        )))
+    }
+}
+
+/// Runs the preflight of every step that is not already done with unchanged inputs.
+/// `with` blocks are rendered with inputs and the outputs of steps done earlier; references to
+/// outputs not known yet stay as `${...}` text.
+pub async fn preflight(
+    plan: &Plan,
+    registry: &KindRegistry,
+    inputs: &ResolvedInputs,
+    checkpoint: &Checkpoint,
+    events: Arc<dyn EventSink>,
+) -> Result<(), Vec<(String, StepError)>> {
+    let mut checks = Vec::new();
+    for step in &plan.steps {
+        let done = checkpoint.steps.get(&step.id).is_some_and(|r| {
+            r.state == StepState::Succeeded
+                && r.input_hash.as_deref() == Some(&input_hash(step, inputs, checkpoint))
+        });
+        if done {
+            continue;
+        }
+        let Some(kind) = registry.get(&step.kind).cloned() else {
+            continue;
+        };
+        let with = step
+            .with
+            .render_partial(&|r| lookup(r, inputs, checkpoint, true));
+        let ctx = StepContext::new(
+            step.id.clone(),
+            None,
+            Arc::new(NoRecording),
+            events.clone(),
+            CancellationToken::new(),
+        );
+        let id = step.id.clone();
+        checks.push(async move {
+            let result = kind.preflight(&ctx, &with).await;
+            (id, result)
+        });
+    }
+    let failures: Vec<(String, StepError)> = futures_join_all(checks)
+        .await
+        .into_iter()
+        .filter_map(|(id, r)| r.err().map(|e| (id, e)))
+        .collect();
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures)
+    }
+}
+
+/// Awaits all futures concurrently, keeping their order.
+async fn futures_join_all<F, T>(futures: Vec<F>) -> Vec<T>
+where
+    F: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let mut set = tokio::task::JoinSet::new();
+    for (i, f) in futures.into_iter().enumerate() {
+        set.spawn(async move { (i, f.await) });
+    }
+    let mut out: Vec<(usize, T)> = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        if let Ok(pair) = joined {
+            out.push(pair);
+        }
+    }
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, t)| t).collect()
+}
