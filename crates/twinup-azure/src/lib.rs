@@ -19,3 +19,8 @@ pub use cloud::{Cloud, Endpoints};
 pub use errors::{ArmError, AzureError, GraphError, Result};
 pub use http::{HttpClient, HttpConfig};
 pub use secret::Secret;
+pub mod kinds;
+pub mod subscription;
+
+pub use kinds::{AzureContext, KindSettings, register_kinds};
+pub use subscription::{Subscription, SubscriptionChoice, default_subscription};

@@ -1,0 +1,329 @@
+//! `azure.ad_application`: an app registration for a client of the Digital Twins data plane
+//! (public client, redirect URIs, `requiredResourceAccess` from the manifest, single tenant),
+//! upserted by a `uniqueName` derived from tenant, step and display name so a rerun after a
+//! crash never creates a duplicate. Optionally its service principal and admin consent.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use twinup_engine::{FieldError, LiveState, Outputs, StepContext, StepError, StepKind};
+use uuid::Uuid;
+
+use super::AzureContext;
+use super::api_permissions_manifest::manifest;
+use super::fields::{self, Checker};
+use crate::graph::{Application, GraphClient};
+
+/// The `azure.ad_application` kind.
+pub struct AdApplicationKind {
+    ctx: Arc<AzureContext>,
+}
+
+/// The deterministic `uniqueName` of an app: same tenant, step and display name give the same name.
+pub fn unique_name(tenant_id: &str, step_id: &str, display_name: &str) -> String {
+    let key = format!(
+        "twinup:application:{}|{}|{}",
+        tenant_id.to_ascii_lowercase(),
+        step_id,
+        display_name
+    );
+    format!(
+        "twinup-{}",
+        Uuid::new_v5(&Uuid::NAMESPACE_URL, key.as_bytes())
+    )
+}
+
+fn redirect_uris(with: &Value) -> Vec<String> {
+    match with.get("redirect_uris") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        Some(Value::String(one)) => vec![one.clone()],
+        _ => vec!["http://localhost".to_string()],
+    }
+}
+
+fn required_access(with: &Value) -> Value {
+    match with.get("required_resource_access") {
+        Some(Value::Array(a)) => Value::Array(a.clone()),
+        Some(Value::String(s)) => serde_json::from_str(s).unwrap_or_else(|_| manifest()),
+        _ => manifest(),
+    }
+}
+
+/// The application body for `with`.
+pub fn desired_body(with: &Value, display_name: &str) -> Value {
+    json!({
+        "displayName": display_name,
+        "signInAudience": "AzureADMyOrg",
+        "isFallbackPublicClient": true,
+        "publicClient": { "redirectUris": redirect_uris(with) },
+        "requiredResourceAccess": required_access(with),
+    })
+}
+
+/// True if the live application already matches the desired body.
+pub fn matches(live: &Value, desired: &Value) -> bool {
+    let uris = |v: &Value| -> BTreeSet<String> {
+        v.pointer("/publicClient/redirectUris")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    live.get("displayName") == desired.get("displayName")
+        && live.get("signInAudience") == desired.get("signInAudience")
+        && uris(live) == uris(desired)
+        && live.get("requiredResourceAccess") == desired.get("requiredResourceAccess")
+}
+
+fn outputs_of(app: &Application, sp_id: Option<&str>) -> Outputs {
+    fields::outputs(json!({
+        "client_id": app.app_id,
+        "object_id": app.object_id,
+        "service_principal_id": sp_id,
+    }))
+}
+
+impl AdApplicationKind {
+    /// The kind over a shared context.
+    pub fn new(ctx: Arc<AzureContext>) -> Self {
+        AdApplicationKind { ctx }
+    }
+
+    fn unique_name(&self, ctx: &StepContext, with: &Value) -> Result<String, StepError> {
+        if let Some(name) = fields::opt_string(with, "unique_name") {
+            return Ok(name);
+        }
+        let display = fields::string(with, "display_name")?;
+        Ok(unique_name(&self.ctx.tenant_id, ctx.step_id(), &display))
+    }
+
+    /// Grants every delegated scope of the manifest to the app's service principal, tenant-wide.
+    async fn grant_consent(
+        &self,
+        ctx: &StepContext,
+        graph: &GraphClient,
+        sp_id: &str,
+        access: &Value,
+    ) -> Result<(), StepError> {
+        for entry in access.as_array().into_iter().flatten() {
+            let Some(resource_app) = entry.get("resourceAppId").and_then(Value::as_str) else {
+                continue;
+            };
+            let resource = graph.find_service_principal(resource_app).await?.ok_or_else(|| {
+                StepError::failed(format!("the service principal of API {resource_app} is not in this tenant"))
+                    .with_help("register the resource provider (az provider register --namespace Microsoft.DigitalTwins) or create a Digital Twins instance first, then rerun")
+            })?;
+            let resource_id = resource
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let mut wanted = BTreeSet::new();
+            for access in entry
+                .get("resourceAccess")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if access.get("type").and_then(Value::as_str) != Some("Scope") {
+                    continue;
+                }
+                let id = access.get("id").and_then(Value::as_str).unwrap_or_default();
+                let value = resource
+                    .get("oauth2PermissionScopes")
+                    .and_then(Value::as_array)
+                    .and_then(|scopes| {
+                        scopes
+                            .iter()
+                            .find(|s| s.get("id").and_then(Value::as_str) == Some(id))
+                    })
+                    .and_then(|s| s.get("value").and_then(Value::as_str))
+                    .unwrap_or("user_impersonation");
+                wanted.insert(value.to_string());
+            }
+            if wanted.is_empty() {
+                continue;
+            }
+            match graph.find_grant(sp_id, &resource_id).await? {
+                Some(grant) => {
+                    let have: BTreeSet<String> = grant
+                        .get("scope")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .split_whitespace()
+                        .map(str::to_string)
+                        .collect();
+                    if !wanted.is_subset(&have) {
+                        let all: Vec<String> = have.union(&wanted).cloned().collect();
+                        let id = grant.get("id").and_then(Value::as_str).unwrap_or_default();
+                        ctx.progress("extending admin consent".to_string());
+                        graph.patch_grant(id, &all.join(" ")).await?;
+                    }
+                }
+                None => {
+                    ctx.progress(format!("granting admin consent for {resource_app}"));
+                    let scopes: Vec<String> = wanted.into_iter().collect();
+                    graph
+                        .create_grant(sp_id, &resource_id, &scopes.join(" "))
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl StepKind for AdApplicationKind {
+    fn name(&self) -> &'static str {
+        "azure.ad_application"
+    }
+
+    fn outputs(&self) -> &'static [&'static str] {
+        &["client_id", "object_id", "service_principal_id"]
+    }
+
+    fn validate(&self, with: &Value) -> Vec<FieldError> {
+        let mut c = Checker::new(
+            self.name(),
+            with,
+            &[
+                "display_name",
+                "redirect_uris",
+                "required_resource_access",
+                "create_service_principal",
+                "grant_admin_consent",
+                "unique_name",
+            ],
+        );
+        c.required_str(
+            "display_name",
+            "the app's display name, e.g. `display_name: twins-client`",
+        );
+        match c.get("redirect_uris") {
+            None | Some(Value::Null) | Some(Value::String(_)) => {}
+            Some(Value::Array(items)) if items.iter().all(Value::is_string) => {}
+            Some(_) => c.errors.push(FieldError::new(
+                "redirect_uris",
+                "`redirect_uris` must be a list of URLs",
+                "e.g. `redirect_uris: [http://localhost]`",
+            )),
+        }
+        match c.get("required_resource_access") {
+            None | Some(Value::Null) | Some(Value::Array(_)) | Some(Value::String(_)) => {}
+            Some(_) => c.errors.push(FieldError::new(
+                "required_resource_access",
+                "`required_resource_access` must be a list",
+                "use `${steps.<manifest step>.outputs.manifest}`",
+            )),
+        }
+        c.optional_bool("create_service_principal");
+        c.optional_bool("grant_admin_consent");
+        c.optional_str("unique_name", "an alternate key for the app");
+        c.errors
+    }
+
+    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
+        let display = fields::string(with, "display_name")?;
+        let unique = self.unique_name(ctx, with)?;
+        let desired = desired_body(with, &display);
+        let graph = self.ctx.graph()?;
+        let app = match graph.get_application_by_unique_name(&unique).await? {
+            Some(app) if matches(&app.body, &desired) => {
+                ctx.progress(format!("application {display} is up to date"));
+                app
+            }
+            existing => {
+                ctx.progress(format!(
+                    "{} application {display}",
+                    if existing.is_some() {
+                        "updating"
+                    } else {
+                        "registering"
+                    }
+                ));
+                graph.upsert_application(&unique, &desired).await?
+            }
+        };
+        let consent = fields::opt_bool(with, "grant_admin_consent", false);
+        let want_sp = consent || fields::opt_bool(with, "create_service_principal", true);
+        let sp_id = if want_sp {
+            let sp = graph.ensure_service_principal(&app.app_id).await?;
+            sp.get("id").and_then(Value::as_str).map(str::to_string)
+        } else {
+            None
+        };
+        if consent && let Some(sp) = &sp_id {
+            self.grant_consent(ctx, &graph, sp, &desired["requiredResourceAccess"])
+                .await?;
+        }
+        Ok(outputs_of(&app, sp_id.as_deref()))
+    }
+
+    async fn resume(
+        &self,
+        ctx: &StepContext,
+        with: &Value,
+        _token: &Value,
+    ) -> Result<Outputs, StepError> {
+        self.apply(ctx, with).await
+    }
+
+    async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
+        let unique = self.unique_name(ctx, with)?;
+        let graph = self.ctx.graph()?;
+        Ok(match graph.get_application_by_unique_name(&unique).await? {
+            None => LiveState::Absent,
+            Some(app) => LiveState::Present {
+                properties: json!({
+                    "client_id": app.app_id,
+                    "object_id": app.object_id,
+                    "display_name": app.body.get("displayName"),
+                    "redirect_uris": app.body.pointer("/publicClient/redirectUris"),
+                    "required_resource_access": app.body.get("requiredResourceAccess"),
+                }),
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unique_name_is_stable_and_scoped() {
+        let a = unique_name("T", "app", "Twins client");
+        assert_eq!(a, unique_name("t", "app", "Twins client"));
+        assert_ne!(a, unique_name("t2", "app", "Twins client"));
+        assert_ne!(a, unique_name("t", "app", "Other"));
+        assert!(a.starts_with("twinup-"));
+    }
+
+    #[test]
+    fn body_defaults_to_the_adt_manifest_and_localhost() {
+        let body = desired_body(&json!({}), "x");
+        assert_eq!(body["requiredResourceAccess"], manifest());
+        assert_eq!(
+            body["publicClient"]["redirectUris"],
+            json!(["http://localhost"])
+        );
+        assert_eq!(body["signInAudience"], "AzureADMyOrg");
+        let mut live = body.clone();
+        live["id"] = json!("o");
+        live["publicClient"]["redirectUris"] = json!(["http://localhost"]);
+        assert!(matches(&live, &body));
+        live["displayName"] = json!("y");
+        assert!(!matches(&live, &body));
+    }
+}

@@ -1,0 +1,190 @@
+//! Reading and checking a step's `with` block: unknown fields, required strings, optional
+//! values, and tolerance for `${steps...}` references that are rendered only at apply time.
+
+use serde_json::{Map, Value};
+use twinup_engine::{FieldError, StepError};
+
+/// True if the value is (or contains) an unresolved `${...}` reference.
+pub fn unresolved(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains("${"),
+        Value::Array(items) => items.iter().any(unresolved),
+        Value::Object(map) => map.values().any(unresolved),
+        _ => false,
+    }
+}
+
+/// Collects field errors for `with` of kind `kind` that accepts `known` fields.
+pub struct Checker<'a> {
+    kind: &'static str,
+    map: Option<&'a Map<String, Value>>,
+    /// Errors found so far.
+    pub errors: Vec<FieldError>,
+}
+
+impl<'a> Checker<'a> {
+    /// Starts checking; reports a non-mapping `with` and unknown fields.
+    pub fn new(kind: &'static str, with: &'a Value, known: &[&str]) -> Self {
+        let mut errors = Vec::new();
+        let map = with.as_object();
+        match map {
+            None => errors.push(FieldError::new(
+                "",
+                "`with` must be a mapping",
+                format!("give the {kind} fields: {}", known.join(", ")),
+            )),
+            Some(map) => {
+                for key in map.keys() {
+                    if !known.contains(&key.as_str()) {
+                        let help = twinup_plan::did_you_mean(key, known.iter().copied())
+                            .map(|s| format!("did you mean `{s}`?"))
+                            .unwrap_or_else(|| format!("{kind} takes: {}", known.join(", ")));
+                        errors.push(FieldError::new(
+                            key.clone(),
+                            format!("unknown field `{key}`"),
+                            help,
+                        ));
+                    }
+                }
+            }
+        }
+        Checker { kind, map, errors }
+    }
+
+    /// The field's value, if present.
+    pub fn get(&self, field: &str) -> Option<&'a Value> {
+        self.map.and_then(|m| m.get(field))
+    }
+
+    /// A required non-empty string; returns it when it is resolved (no `${`).
+    pub fn required_str(&mut self, field: &str, help: &str) -> Option<&'a str> {
+        match self.get(field) {
+            None | Some(Value::Null) => {
+                self.errors.push(FieldError::new(
+                    field,
+                    format!("missing field `{field}`"),
+                    help,
+                ));
+                None
+            }
+            Some(Value::String(s)) if s.trim().is_empty() => {
+                self.errors
+                    .push(FieldError::new(field, format!("`{field}` is empty"), help));
+                None
+            }
+            Some(Value::String(s)) if s.contains("${") => None,
+            Some(Value::String(s)) => Some(s),
+            Some(_) => {
+                self.errors.push(FieldError::new(
+                    field,
+                    format!("`{field}` must be a string"),
+                    help,
+                ));
+                None
+            }
+        }
+    }
+
+    /// An optional string; returns it when present and resolved.
+    pub fn optional_str(&mut self, field: &str, help: &str) -> Option<&'a str> {
+        match self.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.contains("${") => None,
+            Some(Value::String(s)) => Some(s),
+            Some(_) => {
+                self.errors.push(FieldError::new(
+                    field,
+                    format!("`{field}` must be a string"),
+                    help,
+                ));
+                None
+            }
+        }
+    }
+
+    /// An optional string that must be one of `allowed` (case-insensitive).
+    pub fn optional_enum(&mut self, field: &str, allowed: &[&str]) {
+        if let Some(v) = self.optional_str(field, &format!("one of {}", allowed.join(", ")))
+            && !allowed.iter().any(|a| a.eq_ignore_ascii_case(v))
+        {
+            self.errors.push(FieldError::new(
+                field,
+                format!("`{field}` is '{v}'"),
+                format!("use one of: {}", allowed.join(", ")),
+            ));
+        }
+    }
+
+    /// An optional mapping of string values (tags).
+    pub fn optional_tags(&mut self, field: &str) {
+        match self.get(field) {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(map)) => {
+                for (k, v) in map {
+                    if !v.is_string() {
+                        self.errors.push(FieldError::new(
+                            format!("{field}.{k}"),
+                            "tag values must be strings",
+                            "quote the value, e.g. `env: \"1\"`",
+                        ));
+                    }
+                }
+            }
+            Some(_) => self.errors.push(FieldError::new(
+                field,
+                format!("`{field}` must be a mapping of names to strings"),
+                format!("e.g. `{field}: {{owner: me}}`"),
+            )),
+        }
+    }
+
+    /// An optional boolean.
+    pub fn optional_bool(&mut self, field: &str) {
+        match self.get(field) {
+            None | Some(Value::Null) | Some(Value::Bool(_)) => {}
+            Some(v) if unresolved(v) => {}
+            Some(_) => self.errors.push(FieldError::new(
+                field,
+                format!("`{field}` must be true or false"),
+                format!("write `{field}: true` or `{field}: false`"),
+            )),
+        }
+    }
+
+    /// The kind name (for messages).
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+}
+
+/// A required string at apply time (references are rendered by then).
+pub fn string(with: &Value, field: &str) -> Result<String, StepError> {
+    match with.get(field).and_then(Value::as_str) {
+        Some(s) if !s.trim().is_empty() && !s.contains("${") => Ok(s.to_string()),
+        _ => Err(
+            StepError::rejected(format!("`{field}` must be a non-empty string"))
+                .with_help(format!("set `{field}` in the step's `with` block")),
+        ),
+    }
+}
+
+/// An optional string at apply time.
+pub fn opt_string(with: &Value, field: &str) -> Option<String> {
+    with.get(field)
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .map(str::to_string)
+}
+
+/// An optional boolean at apply time.
+pub fn opt_bool(with: &Value, field: &str, default: bool) -> bool {
+    with.get(field).and_then(Value::as_bool).unwrap_or(default)
+}
+
+/// Turns a JSON object into step outputs.
+pub fn outputs(value: Value) -> twinup_engine::Outputs {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}

@@ -1,0 +1,151 @@
+//! The `azure.*` step kinds and what they share: the [`AzureContext`] (endpoints, HTTP client,
+//! tokens, subscription, tenant), tuning, error conversion and registration with the engine.
+
+pub mod ad_application;
+pub mod api_permissions_manifest;
+pub mod arm_resource;
+pub mod digital_twins_instance;
+pub mod fields;
+pub mod resource_group;
+pub mod role_assignment;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use twinup_engine::{KindRegistry, StepContext, StepError, StepErrorKind};
+
+use crate::arm::ArmClient;
+use crate::cloud::Endpoints;
+use crate::credential::TokenProvider;
+use crate::errors::AzureError;
+use crate::graph::GraphClient;
+use crate::http::HttpClient;
+use crate::lro::PollOptions;
+
+/// Timing knobs of the step kinds (shortened in tests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KindSettings {
+    /// Limits of waiting for long-running operations.
+    pub poll: PollOptions,
+    /// How long a role assignment keeps retrying `PrincipalNotFound` (directory replication).
+    pub principal_wait: Duration,
+    /// First wait between `PrincipalNotFound` retries (doubles, capped at 30 s).
+    pub principal_retry_interval: Duration,
+}
+
+impl Default for KindSettings {
+    fn default() -> Self {
+        KindSettings {
+            poll: PollOptions::default(),
+            principal_wait: Duration::from_secs(300),
+            principal_retry_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What every Azure step kind needs.
+#[derive(Debug, Clone)]
+pub struct AzureContext {
+    /// Cloud endpoints.
+    pub endpoints: Endpoints,
+    /// The run's one HTTP client.
+    pub http: HttpClient,
+    /// Token source (cached per scope).
+    pub token_provider: Arc<dyn TokenProvider>,
+    /// Default subscription for steps that do not name one.
+    pub subscription_id: Option<String>,
+    /// Tenant id.
+    pub tenant_id: String,
+    /// Timing knobs.
+    pub settings: KindSettings,
+}
+
+impl AzureContext {
+    /// An ARM client.
+    pub fn arm(&self) -> ArmClient {
+        ArmClient::new(
+            self.http.clone(),
+            &self.endpoints,
+            self.token_provider.clone(),
+        )
+    }
+
+    /// A Graph client.
+    pub fn graph(&self) -> Result<GraphClient, StepError> {
+        GraphClient::new(
+            self.http.clone(),
+            &self.endpoints,
+            self.token_provider.clone(),
+        )
+        .map_err(StepError::from)
+    }
+
+    /// The subscription for a step: `with.subscription_id`, else the run's default.
+    pub fn subscription(&self, with: &Value) -> Result<String, StepError> {
+        fields::opt_string(with, "subscription_id")
+            .or_else(|| self.subscription_id.clone())
+            .ok_or_else(|| {
+                StepError::rejected("no Azure subscription was chosen")
+                    .with_help("pass --subscription <id>, set AZURE_SUBSCRIPTION_ID, or add `subscription_id` to the step")
+            })
+    }
+}
+
+impl From<AzureError> for StepError {
+    fn from(error: AzureError) -> Self {
+        let message = error.to_string();
+        match &error {
+            AzureError::Config { .. } => StepError::rejected(message),
+            AzureError::OperationTimeout { .. } => StepError {
+                kind: StepErrorKind::TimedOut,
+                code: None,
+                message,
+                help: Some("run twinup again to keep waiting".into()),
+            },
+            AzureError::Arm(e) => {
+                let mut out = StepError::failed(message).with_code(e.code.clone());
+                if let Some(h) = e.hint() {
+                    out = out.with_help(h);
+                }
+                out
+            }
+            AzureError::Graph(e) => StepError::failed(message).with_code(e.code.clone()),
+            AzureError::OperationFailed { code, .. } => StepError::failed(message).with_code(code.clone()),
+            AzureError::NoCredential { .. } | AzureError::Credential { .. } => StepError::failed(message)
+                .with_help("sign in with `az login` or set AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET"),
+            _ => StepError::failed(message),
+        }
+    }
+}
+
+/// Forwards LRO progress lines to the step's progress events.
+pub(crate) fn progress_fn(ctx: &StepContext) -> impl Fn(&str) + Send + Sync + '_ {
+    move |line: &str| ctx.progress(line.to_string())
+}
+
+/// Normalises an ARM id or scope to start with exactly one `/`.
+pub(crate) fn normalize_scope(scope: &str) -> String {
+    format!("/{}", scope.trim().trim_matches('/'))
+}
+
+/// Adds every `azure.*` kind to `registry`, sharing `context`.
+pub fn register_kinds(registry: &mut KindRegistry, context: AzureContext) {
+    let context = Arc::new(context);
+    registry.register(Arc::new(resource_group::ResourceGroupKind::new(
+        context.clone(),
+    )));
+    registry.register(Arc::new(
+        digital_twins_instance::DigitalTwinsInstanceKind::new(context.clone()),
+    ));
+    registry.register(Arc::new(role_assignment::RoleAssignmentKind::new(
+        context.clone(),
+    )));
+    registry.register(Arc::new(
+        api_permissions_manifest::ApiPermissionsManifestKind,
+    ));
+    registry.register(Arc::new(ad_application::AdApplicationKind::new(
+        context.clone(),
+    )));
+    registry.register(Arc::new(arm_resource::ArmResourceKind::new(context)));
+}

@@ -1,0 +1,172 @@
+//! `azure.resource_group`: makes sure a resource group exists with the given location and tags.
+//! Reads first and writes only when something differs, so a rerun sends no PUT.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use twinup_engine::{FieldError, LiveState, Outputs, StepContext, StepError, StepKind};
+
+use super::AzureContext;
+use super::fields::{self, Checker};
+
+/// API version of Microsoft.Resources used for resource groups.
+pub const API_VERSION: &str = "2025-04-01";
+
+/// The `azure.resource_group` kind.
+pub struct ResourceGroupKind {
+    ctx: Arc<AzureContext>,
+}
+
+impl ResourceGroupKind {
+    /// The kind over a shared context.
+    pub fn new(ctx: Arc<AzureContext>) -> Self {
+        ResourceGroupKind { ctx }
+    }
+
+    fn path(&self, with: &Value) -> Result<(String, String), StepError> {
+        let sub = self.ctx.subscription(with)?;
+        let name = fields::string(with, "name")?;
+        Ok((format!("/subscriptions/{sub}/resourceGroups/{name}"), name))
+    }
+}
+
+/// Compares Azure locations the way ARM does (`West US 2` = `westus2`).
+pub fn same_location(a: &str, b: &str) -> bool {
+    let norm = |s: &str| {
+        s.chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase()
+    };
+    norm(a) == norm(b)
+}
+
+/// True if `name` is a valid resource group name (1-90 of letters, digits, `-_.()`, not ending in `.`).
+pub fn valid_name(name: &str) -> bool {
+    (1..=90).contains(&name.chars().count())
+        && !name.ends_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || "-_.()".contains(c))
+}
+
+fn outputs_of(body: &Value, name: &str) -> Outputs {
+    fields::outputs(json!({
+        "id": body.get("id").cloned().unwrap_or(Value::Null),
+        "name": body.get("name").and_then(Value::as_str).unwrap_or(name),
+        "location": body.get("location").cloned().unwrap_or(Value::Null),
+    }))
+}
+
+#[async_trait]
+impl StepKind for ResourceGroupKind {
+    fn name(&self) -> &'static str {
+        "azure.resource_group"
+    }
+
+    fn outputs(&self) -> &'static [&'static str] {
+        &["id", "name", "location"]
+    }
+
+    fn validate(&self, with: &Value) -> Vec<FieldError> {
+        let mut c = Checker::new(
+            self.name(),
+            with,
+            &["name", "location", "tags", "subscription_id"],
+        );
+        if let Some(name) = c.required_str(
+            "name",
+            "give the resource group name, e.g. `name: rg-twins`",
+        ) && !valid_name(name)
+        {
+            c.errors.push(FieldError::new(
+                "name",
+                format!("'{name}' is not a valid resource group name"),
+                "use 1-90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'",
+            ));
+        }
+        c.required_str(
+            "location",
+            "give an Azure region, e.g. `location: westeurope`",
+        );
+        c.optional_tags("tags");
+        c.optional_str("subscription_id", "a subscription id (GUID)");
+        c.errors
+    }
+
+    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
+        let (path, name) = self.path(with)?;
+        let location = fields::string(with, "location")?;
+        let tags = with.get("tags").filter(|t| t.is_object());
+        let arm = self.ctx.arm();
+        if let Some(existing) = arm.get_optional(&path, API_VERSION).await? {
+            let live_location = existing
+                .body
+                .get("location")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if !same_location(live_location, &location) {
+                return Err(StepError::rejected(format!(
+                    "resource group {name} already exists in {live_location}, not {location}; a group's location cannot change"
+                ))
+                .with_help(format!("set `location: {live_location}` or choose another group name")));
+            }
+            let live_tags = existing.body.get("tags").cloned().unwrap_or(json!({}));
+            if tags.is_none_or(|t| *t == live_tags) {
+                ctx.progress(format!("resource group {name} exists"));
+                return Ok(outputs_of(&existing.body, &name));
+            }
+            ctx.progress(format!("updating tags of resource group {name}"));
+            let body = json!({"location": live_location, "tags": tags});
+            let response = arm.put(&path, API_VERSION, &body).await?;
+            return Ok(outputs_of(&response.body, &name));
+        }
+        ctx.progress(format!("creating resource group {name} in {location}"));
+        let mut body = json!({ "location": location });
+        if let Some(tags) = tags {
+            body["tags"] = tags.clone();
+        }
+        let response = arm.put(&path, API_VERSION, &body).await?;
+        Ok(outputs_of(&response.body, &name))
+    }
+
+    async fn resume(
+        &self,
+        ctx: &StepContext,
+        with: &Value,
+        _token: &Value,
+    ) -> Result<Outputs, StepError> {
+        self.apply(ctx, with).await
+    }
+
+    async fn read(&self, _ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
+        let (path, _) = self.path(with)?;
+        Ok(
+            match self.ctx.arm().get_optional(&path, API_VERSION).await? {
+                None => LiveState::Absent,
+                Some(r) => LiveState::Present {
+                    properties: json!({
+                        "location": r.body.get("location"),
+                        "tags": r.body.get("tags").cloned().unwrap_or(json!({})),
+                    }),
+                },
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_locations() {
+        assert!(valid_name("rg-twins_1.(a)"));
+        assert!(!valid_name("rg."));
+        assert!(!valid_name(""));
+        assert!(!valid_name("rg/x"));
+        assert!(same_location("West US 2", "westus2"));
+        assert!(!same_location("westus", "westus2"));
+    }
+}

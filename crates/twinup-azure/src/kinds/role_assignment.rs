@@ -1,0 +1,508 @@
+//! `azure.role_assignment`: grants a role (by name or GUID) to a principal (by UPN or object id)
+//! on a scope. The assignment name is a UUIDv5 of scope, role and principal, so reruns are
+//! idempotent; 409 `RoleAssignmentExists` counts as success, and `PrincipalNotFound` (directory
+//! replication lag) is retried for a bounded time.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use twinup_engine::{FieldError, LiveState, Outputs, StepContext, StepError, StepKind};
+use uuid::Uuid;
+
+use super::fields::{self, Checker};
+use super::{AzureContext, normalize_scope};
+use crate::errors::AzureError;
+use crate::graph::{DirectoryObject, PrincipalType};
+
+/// API version of Microsoft.Authorization.
+pub const API_VERSION: &str = "2022-04-01";
+const ACTION: &str = "Microsoft.Authorization/roleAssignments/write";
+
+/// The `azure.role_assignment` kind.
+pub struct RoleAssignmentKind {
+    ctx: Arc<AzureContext>,
+}
+
+/// The deterministic assignment name for (scope, role GUID, principal object id).
+pub fn assignment_name(scope: &str, role_guid: &str, principal_id: &str) -> String {
+    let key = format!(
+        "twinup:role-assignment:{}|{}|{}",
+        normalize_scope(scope).to_ascii_lowercase(),
+        role_guid.to_ascii_lowercase(),
+        principal_id.to_ascii_lowercase()
+    );
+    Uuid::new_v5(&Uuid::NAMESPACE_URL, key.as_bytes()).to_string()
+}
+
+/// The subscription id of a scope (`/subscriptions/{id}/...`), if it has one.
+pub fn subscription_of(scope: &str) -> Option<&str> {
+    let mut parts = scope.trim_matches('/').split('/');
+    match (parts.next(), parts.next()) {
+        (Some(s), Some(id)) if s.eq_ignore_ascii_case("subscriptions") => Some(id),
+        _ => None,
+    }
+}
+
+/// The scope and its ancestors up to the subscription, nearest first.
+pub fn scope_chain(scope: &str) -> Vec<String> {
+    let parts: Vec<&str> = scope.trim_matches('/').split('/').collect();
+    let mut out = Vec::new();
+    let mut len = parts.len();
+    while len >= 2 {
+        out.push(format!("/{}", parts[..len].join("/")));
+        // Resource ids go .../providers/{ns}/{type}/{name}; step back to the enclosing group.
+        if let Some(p) = parts[..len]
+            .iter()
+            .rposition(|p| p.eq_ignore_ascii_case("providers"))
+        {
+            len = p;
+        } else {
+            len -= 2;
+        }
+    }
+    out
+}
+
+/// Case-insensitive match of an action against a permission pattern with `*` wildcards.
+pub fn action_matches(pattern: &str, action: &str) -> bool {
+    let pattern = pattern.to_ascii_lowercase();
+    let action = action.to_ascii_lowercase();
+    let pieces: Vec<&str> = pattern.split('*').collect();
+    if pieces.len() == 1 {
+        return pattern == action;
+    }
+    let mut rest = action.as_str();
+    for (i, piece) in pieces.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(piece) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == pieces.len() - 1 {
+            return rest.ends_with(piece);
+        } else {
+            match rest.find(piece) {
+                Some(at) => rest = &rest[at + piece.len()..],
+                None => return false,
+            }
+        }
+    }
+    true
+}
+
+/// True if a `permissions` list (`{"value":[{"actions":[],"notActions":[]}]}`) allows `action`.
+pub fn permits(permissions: &Value, action: &str) -> bool {
+    let list = |p: &Value, k: &str| -> Vec<String> {
+        p.get(k)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    permissions
+        .get("value")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|p| {
+            list(p, "actions").iter().any(|a| action_matches(a, action))
+                && !list(p, "notActions")
+                    .iter()
+                    .any(|a| action_matches(a, action))
+        })
+}
+
+fn looks_like_guid(s: &str) -> bool {
+    Uuid::parse_str(s).is_ok()
+}
+
+fn parse_type(raw: &str) -> Option<PrincipalType> {
+    match raw.to_ascii_lowercase().as_str() {
+        "user" => Some(PrincipalType::User),
+        "serviceprincipal" => Some(PrincipalType::ServicePrincipal),
+        "group" => Some(PrincipalType::Group),
+        _ => None,
+    }
+}
+
+struct Resolved {
+    scope: String,
+    role_guid: String,
+    role_definition_id: String,
+    principal: DirectoryObject,
+    name: String,
+}
+
+impl Resolved {
+    fn path(&self) -> String {
+        format!(
+            "{}/providers/Microsoft.Authorization/roleAssignments/{}",
+            self.scope, self.name
+        )
+    }
+}
+
+impl RoleAssignmentKind {
+    /// The kind over a shared context.
+    pub fn new(ctx: Arc<AzureContext>) -> Self {
+        RoleAssignmentKind { ctx }
+    }
+
+    async fn resolve_role(&self, scope: &str, role: &str) -> Result<(String, String), StepError> {
+        let qualify = |guid: &str| match subscription_of(scope) {
+            Some(sub) => format!(
+                "/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+            ),
+            None => format!("/providers/Microsoft.Authorization/roleDefinitions/{guid}"),
+        };
+        if looks_like_guid(role) {
+            return Ok((role.to_ascii_lowercase(), qualify(role)));
+        }
+        let filter = format!("roleName eq '{}'", role.replace('\'', "''"));
+        let path = format!("{scope}/providers/Microsoft.Authorization/roleDefinitions");
+        let found = self
+            .ctx
+            .arm()
+            .request(
+                reqwest::Method::GET,
+                &path,
+                API_VERSION,
+                &[("$filter", &filter)],
+                None,
+            )
+            .await?;
+        let definition = found
+            .body
+            .get("value")
+            .and_then(Value::as_array)
+            .and_then(|v| {
+                v.iter().find(|d| {
+                    d.pointer("/properties/roleName")
+                        .and_then(Value::as_str)
+                        .is_some_and(|n| n.eq_ignore_ascii_case(role))
+                })
+            })
+            .ok_or_else(|| {
+                StepError::rejected(format!("role '{role}' was not found at {scope}"))
+                    .with_help("check the spelling (e.g. 'Azure Digital Twins Data Owner') or give the role definition GUID")
+            })?;
+        let guid = definition
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| StepError::failed(format!("role definition of '{role}' has no name")))?;
+        Ok((guid.to_ascii_lowercase(), qualify(guid)))
+    }
+
+    async fn resolve_principal(&self, with: &Value) -> Result<DirectoryObject, StepError> {
+        let principal = fields::string(with, "principal")?;
+        let given_type = fields::opt_string(with, "principal_type").and_then(|t| parse_type(&t));
+        if looks_like_guid(&principal)
+            && let Some(principal_type) = given_type
+        {
+            return Ok(DirectoryObject {
+                id: principal.to_ascii_lowercase(),
+                principal_type,
+            });
+        }
+        let graph = self.ctx.graph()?;
+        let found = if principal.contains('@') {
+            graph.get_user(&principal).await?
+        } else {
+            graph.principal_type_of(&principal).await?
+        };
+        found.ok_or_else(|| {
+            StepError::rejected(format!("principal '{principal}' was not found in the directory"))
+                .with_help("give a user principal name or an object id; for a just-created service principal also set `principal_type: ServicePrincipal`")
+        })
+    }
+
+    async fn resolve(&self, with: &Value) -> Result<Resolved, StepError> {
+        let scope = normalize_scope(&fields::string(with, "scope")?);
+        let role = fields::string(with, "role")?;
+        let (role_guid, role_definition_id) = self.resolve_role(&scope, &role).await?;
+        let principal = self.resolve_principal(with).await?;
+        let name = assignment_name(&scope, &role_guid, &principal.id);
+        Ok(Resolved {
+            scope,
+            role_guid,
+            role_definition_id,
+            principal,
+            name,
+        })
+    }
+
+    /// Finds the existing assignment of the same role to the same principal at this scope.
+    async fn find_existing(&self, r: &Resolved) -> Result<Option<Value>, StepError> {
+        let path = format!(
+            "{}/providers/Microsoft.Authorization/roleAssignments",
+            r.scope
+        );
+        let filter = format!("principalId eq '{}'", r.principal.id);
+        let list = self
+            .ctx
+            .arm()
+            .request(
+                reqwest::Method::GET,
+                &path,
+                API_VERSION,
+                &[("$filter", &filter)],
+                None,
+            )
+            .await?;
+        Ok(list
+            .body
+            .get("value")
+            .and_then(Value::as_array)
+            .and_then(|v| {
+                v.iter()
+                    .find(|a| {
+                        let role_ok = a
+                            .pointer("/properties/roleDefinitionId")
+                            .and_then(Value::as_str)
+                            .is_some_and(|id| id.to_ascii_lowercase().ends_with(&r.role_guid));
+                        let scope_ok = a
+                            .pointer("/properties/scope")
+                            .and_then(Value::as_str)
+                            .is_none_or(|s| normalize_scope(s).eq_ignore_ascii_case(&r.scope));
+                        role_ok && scope_ok
+                    })
+                    .cloned()
+            }))
+    }
+
+    fn outputs(r: &Resolved, body: &Value) -> Outputs {
+        let id = body
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| r.path());
+        fields::outputs(json!({ "id": id, "principal_id": r.principal.id }))
+    }
+}
+
+#[async_trait]
+impl StepKind for RoleAssignmentKind {
+    fn name(&self) -> &'static str {
+        "azure.role_assignment"
+    }
+
+    fn outputs(&self) -> &'static [&'static str] {
+        &["id", "principal_id"]
+    }
+
+    fn validate(&self, with: &Value) -> Vec<FieldError> {
+        let mut c = Checker::new(
+            self.name(),
+            with,
+            &[
+                "scope",
+                "role",
+                "principal",
+                "principal_type",
+                "description",
+            ],
+        );
+        if let Some(scope) = c.required_str(
+            "scope",
+            "give an ARM id, e.g. `scope: ${steps.adt.outputs.id}`",
+        ) && subscription_of(scope).is_none()
+            && !scope
+                .trim_matches('/')
+                .to_ascii_lowercase()
+                .starts_with("providers/")
+        {
+            c.errors.push(FieldError::new(
+                "scope",
+                format!("'{scope}' is not an ARM scope"),
+                "use /subscriptions/{id}[/resourceGroups/{rg}[/providers/...]]",
+            ));
+        }
+        c.required_str(
+            "role",
+            "a role name such as 'Azure Digital Twins Data Owner', or its GUID",
+        );
+        c.required_str(
+            "principal",
+            "a user principal name (ann@contoso.com) or an object id",
+        );
+        c.optional_enum("principal_type", &["User", "ServicePrincipal", "Group"]);
+        c.optional_str("description", "free text");
+        c.errors
+    }
+
+    async fn preflight(&self, _ctx: &StepContext, with: &Value) -> Result<(), StepError> {
+        let scope = match fields::opt_string(with, "scope") {
+            Some(s) if !s.contains("${") => normalize_scope(&s),
+            _ => match &self.ctx.subscription_id {
+                Some(sub) => format!("/subscriptions/{sub}"),
+                None => return Ok(()),
+            },
+        };
+        let arm = self.ctx.arm();
+        for candidate in scope_chain(&scope) {
+            let path = format!("{candidate}/providers/Microsoft.Authorization/permissions");
+            match arm.get(&path, API_VERSION).await {
+                Ok(answer) => {
+                    if permits(&answer.body, ACTION) {
+                        return Ok(());
+                    }
+                    return Err(StepError::rejected(format!(
+                        "the signed-in principal ({}) cannot create role assignments on {candidate}",
+                        self.ctx.token_provider.name()
+                    ))
+                    .with_code("AuthorizationFailed")
+                    .with_help("it needs Owner or User Access Administrator on that scope (or a parent); ask an administrator to grant it"));
+                }
+                // The scope does not exist yet (created by an earlier step): check its parent.
+                Err(e) if e.is_not_found() => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
+        let r = self.resolve(with).await?;
+        let arm = self.ctx.arm();
+        if let Some(live) = arm.get_optional(&r.path(), API_VERSION).await? {
+            ctx.progress(format!("role assignment {} exists", r.name));
+            return Ok(Self::outputs(&r, &live.body));
+        }
+        let mut properties = json!({
+            "roleDefinitionId": r.role_definition_id,
+            "principalId": r.principal.id,
+            "principalType": r.principal.principal_type.as_str(),
+        });
+        if let Some(d) = fields::opt_string(with, "description") {
+            properties["description"] = json!(d);
+        }
+        let body = json!({ "properties": properties });
+        let settings = &self.ctx.settings;
+        let started = Instant::now();
+        let mut wait = settings.principal_retry_interval;
+        ctx.progress(format!(
+            "assigning role to {} on {}",
+            r.principal.id, r.scope
+        ));
+        loop {
+            match arm.put(&r.path(), API_VERSION, &body).await {
+                Ok(created) => return Ok(Self::outputs(&r, &created.body)),
+                Err(AzureError::Arm(e)) if e.code == "RoleAssignmentExists" => {
+                    ctx.progress("the role was already assigned under another name".to_string());
+                    let existing = self.find_existing(&r).await?.unwrap_or(Value::Null);
+                    return Ok(Self::outputs(&r, &existing));
+                }
+                Err(AzureError::Arm(e)) if e.code == "PrincipalNotFound" => {
+                    let waited = started.elapsed();
+                    if waited >= settings.principal_wait {
+                        return Err(StepError::failed(format!(
+                            "principal {} was still not found by Azure after {}s",
+                            r.principal.id,
+                            waited.as_secs()
+                        ))
+                        .with_code("PrincipalNotFound")
+                        .with_help("new users and service principals can take several minutes to replicate; run twinup again later, and check that the object id belongs to this tenant"));
+                    }
+                    ctx.progress(format!(
+                        "principal {} not visible to Azure yet (directory replication); retrying in {}s",
+                        r.principal.id,
+                        wait.as_secs()
+                    ));
+                    tokio::time::sleep(wait.min(settings.principal_wait - waited)).await;
+                    wait = (wait * 2).min(Duration::from_secs(30));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    async fn resume(
+        &self,
+        ctx: &StepContext,
+        with: &Value,
+        _token: &Value,
+    ) -> Result<Outputs, StepError> {
+        self.apply(ctx, with).await
+    }
+
+    async fn read(&self, _ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
+        let r = self.resolve(with).await?;
+        Ok(
+            match self.ctx.arm().get_optional(&r.path(), API_VERSION).await? {
+                None => LiveState::Absent,
+                Some(live) => LiveState::Present {
+                    properties: json!({
+                        "scope": r.scope,
+                        "role_definition_id": live.body.pointer("/properties/roleDefinitionId"),
+                        "principal_id": r.principal.id,
+                        "principal_type": r.principal.principal_type.as_str(),
+                    }),
+                },
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_deterministic_and_case_insensitive() {
+        let a = assignment_name("/subscriptions/S/resourceGroups/rg", "ROLE", "P");
+        let b = assignment_name("subscriptions/s/resourcegroups/RG/", "role", "p");
+        assert_eq!(a, b);
+        assert_ne!(
+            a,
+            assignment_name("/subscriptions/s/resourceGroups/rg", "role", "q")
+        );
+        assert!(Uuid::parse_str(&a).is_ok());
+    }
+
+    #[test]
+    fn scope_chain_walks_up_to_the_subscription() {
+        let chain = scope_chain(
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DigitalTwins/digitalTwinsInstances/adt",
+        );
+        assert_eq!(
+            chain,
+            [
+                "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DigitalTwins/digitalTwinsInstances/adt",
+                "/subscriptions/s/resourceGroups/rg",
+                "/subscriptions/s",
+            ]
+        );
+        assert_eq!(
+            subscription_of("/subscriptions/s/resourceGroups/rg"),
+            Some("s")
+        );
+    }
+
+    #[test]
+    fn permission_wildcards() {
+        assert!(action_matches("*", ACTION));
+        assert!(action_matches("Microsoft.Authorization/*", ACTION));
+        assert!(action_matches(
+            "microsoft.authorization/roleassignments/*",
+            ACTION
+        ));
+        assert!(action_matches("*/write", ACTION));
+        assert!(!action_matches("*/read", ACTION));
+        assert!(!action_matches("Microsoft.Resources/*", ACTION));
+        let owner = json!({"value":[{"actions":["*"],"notActions":[]}]});
+        let contributor =
+            json!({"value":[{"actions":["*"],"notActions":["Microsoft.Authorization/*/Write"]}]});
+        let uaa =
+            json!({"value":[{"actions":["*/read","Microsoft.Authorization/*"],"notActions":[]}]});
+        assert!(permits(&owner, ACTION));
+        assert!(!permits(&contributor, ACTION));
+        assert!(permits(&uaa, ACTION));
+        assert!(!permits(&json!({"value":[]}), ACTION));
+    }
+}
