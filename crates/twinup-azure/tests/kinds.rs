@@ -391,3 +391,26 @@ async fn arm_resource_creates_then_skips_when_unchanged() {
     kind.apply(&ctx, &with).await.unwrap();
     assert_eq!(f.world().count("PUT", "storageAccounts/st1"), 1);
 }
+
+#[tokio::test]
+async fn interrupted_wait_keeps_the_saved_token() {
+    let f = fake::start().await;
+    f.world().op_polls = 1_000_000;
+    let kind = DigitalTwinsInstanceKind::new(Arc::new(context(&f.url)));
+    let (ctx, rec) = step_ctx("adt");
+    let cancel = ctx.cancellation().clone();
+    let canceller = {
+        let rec = rec.clone();
+        async move {
+            // Interrupt as soon as the token is durable.
+            while rec.tokens.lock().unwrap().is_empty() {
+                tokio::task::yield_now().await;
+            }
+            cancel.cancel();
+        }
+    };
+    let with = adt_with("adt-int");
+    let (result, ()) = tokio::join!(kind.apply(&ctx, &with), canceller);
+    assert_eq!(result.unwrap_err().kind, StepErrorKind::Interrupted);
+    assert_eq!(rec.tokens.lock().unwrap().len(), 1);
+}

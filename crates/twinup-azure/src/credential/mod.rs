@@ -12,7 +12,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
-use crate::errors::Result;
+use crate::cloud::Cloud;
+use crate::errors::{AzureError, Result};
+use crate::http::HttpClient;
 use crate::secret::Secret;
 pub use chain::{AzureIdentityChain, ChainSettings};
 pub use claims::{Claims, decode_claims};
@@ -81,6 +83,44 @@ impl TokenProvider for CachedTokenProvider {
         cache.insert(scope.to_string(), fresh.clone());
         Ok(fresh)
     }
+}
+
+/// The token provider for a cloud, cached per scope: plain client credentials for the local
+/// emulator (and custom clouds whose authority is plain-http loopback, which azure_identity
+/// refuses), else the `azure_identity` chain.
+pub fn provider_for(
+    cloud: &Cloud,
+    http: &HttpClient,
+    settings: &ChainSettings,
+) -> Result<Arc<dyn TokenProvider>> {
+    let endpoints = cloud.endpoints()?;
+    let plain_loopback = endpoints.authority_host.scheme() == "http";
+    if endpoints.local || plain_loopback {
+        let missing = |what: &str| AzureError::Config {
+            setting: what.to_string(),
+            message: format!(
+                "the local token endpoint needs {what}; the emulator prints the values to use"
+            ),
+        };
+        let tenant = settings
+            .tenant_id
+            .clone()
+            .ok_or_else(|| missing("AZURE_TENANT_ID"))?;
+        let client = settings
+            .client_id
+            .clone()
+            .ok_or_else(|| missing("AZURE_CLIENT_ID"))?;
+        let secret = settings
+            .client_secret
+            .clone()
+            .ok_or_else(|| missing("AZURE_CLIENT_SECRET"))?;
+        let provider =
+            ClientCredentials::new(http.clone(), endpoints.token_url(&tenant)?, client, secret);
+        return Ok(cached(Arc::new(provider)));
+    }
+    Ok(cached(Arc::new(AzureIdentityChain::new(
+        http, cloud, settings,
+    ))))
 }
 
 /// Wraps a provider in a [`CachedTokenProvider`].

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use twinup_engine::{FieldError, LiveState, Outputs, StepContext, StepError, StepKind};
 
 use super::fields::{self, Checker};
-use super::{AzureContext, normalize_scope, progress_fn};
+use super::{AzureContext, normalize_scope, wait_for};
 use crate::lro::{self, LroToken, Started};
 
 /// The `azure.arm_resource` kind.
@@ -110,14 +110,7 @@ impl StepKind for ArmResourceKind {
             Started::Done(_) => Ok(outputs_of(&id, &arm.get(&id, &api).await?.body)),
             Started::Pending(token) => {
                 ctx.save_resume_token(token.to_value()).await?;
-                let body = lro::poll_until_done(
-                    &arm,
-                    &token,
-                    &self.ctx.settings.poll,
-                    &id,
-                    &progress_fn(ctx),
-                )
-                .await?;
+                let body = wait_for(&self.ctx, ctx, &token, &id).await?;
                 Ok(outputs_of(&id, &body))
             }
         }
@@ -132,14 +125,7 @@ impl StepKind for ArmResourceKind {
         let id = normalize_scope(&fields::string(with, "id")?);
         match LroToken::from_value(token) {
             Ok(token) => {
-                let body = lro::poll_until_done(
-                    &self.ctx.arm(),
-                    &token,
-                    &self.ctx.settings.poll,
-                    &id,
-                    &progress_fn(ctx),
-                )
-                .await?;
+                let body = wait_for(&self.ctx, ctx, &token, &id).await?;
                 Ok(outputs_of(&id, &body))
             }
             Err(_) => self.apply(ctx, with).await,

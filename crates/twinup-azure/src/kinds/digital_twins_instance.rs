@@ -11,7 +11,7 @@ use twinup_engine::{FieldError, LiveState, Outputs, StepContext, StepError, Step
 
 use super::fields::{self, Checker};
 use super::resource_group::same_location;
-use super::{AzureContext, progress_fn};
+use super::{AzureContext, wait_for};
 use crate::lro::{self, LroKind, LroToken, Started};
 
 /// API version of Microsoft.DigitalTwins.
@@ -136,15 +136,7 @@ impl DigitalTwinsInstanceKind {
         name: &str,
     ) -> Result<Outputs, StepError> {
         let what = format!("digital twins instance {name}");
-        let progress = progress_fn(ctx);
-        let body = lro::poll_until_done(
-            &self.ctx.arm(),
-            token,
-            &self.ctx.settings.poll,
-            &what,
-            &progress,
-        )
-        .await?;
+        let body = wait_for(&self.ctx, ctx, token, &what).await?;
         Ok(outputs_of(&body))
     }
 }

@@ -119,6 +119,34 @@ impl From<AzureError> for StepError {
     }
 }
 
+/// Runs `work` unless the user interrupts the run first (the resume token stays saved).
+pub(crate) async fn interruptible<T>(
+    ctx: &StepContext,
+    work: impl std::future::Future<Output = Result<T, StepError>>,
+) -> Result<T, StepError> {
+    tokio::select! {
+        result = work => result,
+        _ = ctx.cancellation().cancelled() => Err(StepError::interrupted()),
+    }
+}
+
+/// Waits for a long-running operation, reporting progress, until it ends or the run is interrupted.
+pub(crate) async fn wait_for(
+    azure: &AzureContext,
+    ctx: &StepContext,
+    token: &crate::lro::LroToken,
+    what: &str,
+) -> Result<Value, StepError> {
+    let arm = azure.arm();
+    let progress = progress_fn(ctx);
+    let poll = async {
+        crate::lro::poll_until_done(&arm, token, &azure.settings.poll, what, &progress)
+            .await
+            .map_err(StepError::from)
+    };
+    interruptible(ctx, poll).await
+}
+
 /// Forwards LRO progress lines to the step's progress events.
 pub(crate) fn progress_fn(ctx: &StepContext) -> impl Fn(&str) + Send + Sync + '_ {
     move |line: &str| ctx.progress(line.to_string())

@@ -12,7 +12,7 @@ use twinup_engine::{FieldError, LiveState, Outputs, StepContext, StepError, Step
 use uuid::Uuid;
 
 use super::fields::{self, Checker};
-use super::{AzureContext, normalize_scope};
+use super::{AzureContext, interruptible, normalize_scope};
 use crate::errors::AzureError;
 use crate::graph::{DirectoryObject, PrincipalType};
 
@@ -414,7 +414,12 @@ impl StepKind for RoleAssignmentKind {
                         r.principal.id,
                         wait.as_secs()
                     ));
-                    tokio::time::sleep(wait.min(settings.principal_wait - waited)).await;
+                    let pause = wait.min(settings.principal_wait - waited);
+                    interruptible(ctx, async {
+                        tokio::time::sleep(pause).await;
+                        Ok(())
+                    })
+                    .await?;
                     wait = (wait * 2).min(Duration::from_secs(30));
                 }
                 Err(e) => return Err(e.into()),
