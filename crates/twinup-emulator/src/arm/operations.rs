@@ -211,11 +211,23 @@ pub(crate) fn dt_result(call: &Call, sub: &str, _loc: &str, op_id: &str) -> Resu
             },
             _ => Ok(empty(StatusCode::NO_CONTENT)),
         },
-        _ => Ok(op
-            .error
-            .as_ref()
-            .map(failed_response)
-            .unwrap_or_else(|| empty(StatusCode::NO_CONTENT))),
+        _ => {
+            // A failed or canceled delete ends with 200 and the instance as it is (spec: "200 if
+            // the operation was canceled or failed"); a failed create ends with the error.
+            if op.kind == OperationKind::DigitalTwinsDelete
+                && let Some(dt) = st.digital_twins.get(&op.resource_key)
+            {
+                return Ok(json_response(
+                    StatusCode::OK,
+                    &digital_twins::render(dt, &st.tenant.tenant_id),
+                ));
+            }
+            Ok(op
+                .error
+                .as_ref()
+                .map(failed_response)
+                .unwrap_or_else(|| empty(StatusCode::NO_CONTENT)))
+        }
     }
 }
 
