@@ -4,7 +4,12 @@
 //!
 //! Layout: [`cloud`] resolves endpoints; [`http`] is the one shared HTTP client with retries and
 //! rate limiting; [`credential`] gets and caches tokens; [`arm`], [`lro`] and [`graph`] are the
-//! REST clients; [`errors`] holds every error type.
+//! REST clients; [`errors`] holds every error type; [`kinds`] has the step kinds and
+//! [`register_kinds`]; [`subscription`] picks a default subscription.
+//!
+//! Typical wiring (in the CLI): build one [`HttpClient`], resolve a [`Cloud`] to [`Endpoints`],
+//! get a token provider with [`credential::provider_for`], then call [`register_kinds`] with an
+//! [`AzureContext`].
 
 pub mod arm;
 pub mod cloud;
