@@ -7,6 +7,7 @@
 //! its result into the exit code (0 success, 1 a step failed, 2 bad input, 130 interrupted).
 
 mod answers;
+mod azure_session;
 mod cli;
 mod commands;
 mod failure;
@@ -20,7 +21,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use cli::{Cli, CloudArgs, CloudName, Command};
+use cli::{Cli, Command};
 use failure::Failure;
 
 fn init_logging(verbose: u8) {
@@ -41,16 +42,7 @@ fn init_logging(verbose: u8) {
 async fn dispatch(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Up(args) => commands::up::up(args, cli.output).await,
-        Command::Plan(args) => {
-            let cloud = CloudArgs {
-                cloud: CloudName::Public,
-                subscription: None,
-                authority_host: None,
-                arm_endpoint: None,
-                graph_endpoint: None,
-            };
-            commands::plan::plan(args, &cloud, cli.output).await
-        }
+        Command::Plan(args) => commands::plan::plan(args, cli.output).await,
         Command::Status(args) => commands::status::status(args, cli.output).await,
         Command::Emulator(args) => commands::emulator::emulator(args).await,
     }

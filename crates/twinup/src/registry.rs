@@ -1,11 +1,11 @@
-//! The step kinds this binary knows: the engine's built-ins and the Azure kinds.
+//! The step kinds this binary knows, for validating plans: the engine's built-ins and the
+//! Azure kinds (not yet connected; `up` connects them once it has signed in).
 
 use twinup_engine::KindRegistry;
 
-use crate::cli::CloudArgs;
 use crate::failure::Failure;
 
-/// The registry for a run against the chosen cloud.
-pub fn build_registry(_cloud: &CloudArgs) -> Result<KindRegistry, Failure> {
-    Ok(KindRegistry::with_builtins())
+/// Built-ins plus the Azure kinds, unconnected: enough to validate any plan.
+pub fn validation_registry() -> Result<KindRegistry, Failure> {
+    crate::azure_session::validation_registry()
 }

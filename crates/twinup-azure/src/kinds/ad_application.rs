@@ -85,11 +85,22 @@ pub fn matches(live: &Value, desired: &Value) -> bool {
         && live.get("requiredResourceAccess") == desired.get("requiredResourceAccess")
 }
 
-fn outputs_of(app: &Application, sp_id: Option<&str>) -> Outputs {
+fn outputs_of(app: &Application, sp_id: Option<&str>, tenant_id: &str) -> Outputs {
     fields::outputs(json!({
         "client_id": app.app_id,
         "object_id": app.object_id,
         "service_principal_id": sp_id,
+        "tenant_id": tenant_id,
+    }))
+}
+
+/// Outputs of a step turned off with `enabled: false`: no app, but the tenant is still known.
+fn disabled_outputs(tenant_id: &str) -> Outputs {
+    fields::outputs(json!({
+        "client_id": "",
+        "object_id": "",
+        "service_principal_id": null,
+        "tenant_id": tenant_id,
     }))
 }
 
@@ -183,6 +194,14 @@ impl AdApplicationKind {
     }
 }
 
+/// An absolute http(s) URL with a host, as Entra ID accepts for reply URLs.
+fn is_redirect_url(text: &str) -> bool {
+    match url::Url::parse(text) {
+        Ok(u) => matches!(u.scheme(), "http" | "https") && u.host().is_some(),
+        Err(_) => false,
+    }
+}
+
 #[async_trait]
 impl StepKind for AdApplicationKind {
     fn name(&self) -> &'static str {
@@ -190,7 +209,12 @@ impl StepKind for AdApplicationKind {
     }
 
     fn outputs(&self) -> &'static [&'static str] {
-        &["client_id", "object_id", "service_principal_id"]
+        &[
+            "client_id",
+            "object_id",
+            "service_principal_id",
+            "tenant_id",
+        ]
     }
 
     fn validate(&self, with: &Value) -> Vec<FieldError> {
@@ -198,6 +222,7 @@ impl StepKind for AdApplicationKind {
             self.name(),
             with,
             &[
+                "enabled",
                 "display_name",
                 "redirect_uris",
                 "required_resource_access",
@@ -212,7 +237,18 @@ impl StepKind for AdApplicationKind {
         );
         match c.get("redirect_uris") {
             None | Some(Value::Null) | Some(Value::String(_)) => {}
-            Some(Value::Array(items)) if items.iter().all(Value::is_string) => {}
+            Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+                for (i, item) in items.iter().enumerate() {
+                    let text = item.as_str().unwrap_or_default();
+                    if !fields::unresolved(item) && !is_redirect_url(text) {
+                        c.errors.push(FieldError::new(
+                            format!("redirect_uris[{i}]"),
+                            format!("`{text}` is not a valid reply URL"),
+                            "give an absolute http(s) URL, e.g. http://localhost or https://app.example.com/auth",
+                        ));
+                    }
+                }
+            }
             Some(_) => c.errors.push(FieldError::new(
                 "redirect_uris",
                 "`redirect_uris` must be a list of URLs",
@@ -227,6 +263,7 @@ impl StepKind for AdApplicationKind {
                 "use `${steps.<manifest step>.outputs.manifest}`",
             )),
         }
+        c.optional_bool("enabled");
         c.optional_bool("create_service_principal");
         c.optional_bool("grant_admin_consent");
         c.optional_str("unique_name", "an alternate key for the app");
@@ -234,6 +271,10 @@ impl StepKind for AdApplicationKind {
     }
 
     async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
+        if !fields::opt_bool(with, "enabled", true) {
+            ctx.progress("app registration turned off (enabled: false)");
+            return Ok(disabled_outputs(&self.ctx.tenant_id));
+        }
         let display = fields::string(with, "display_name")?;
         let unique = self.unique_name(ctx, with)?;
         let desired = desired_body(with, &display);
@@ -267,7 +308,7 @@ impl StepKind for AdApplicationKind {
             self.grant_consent(ctx, &graph, sp, &desired["requiredResourceAccess"])
                 .await?;
         }
-        Ok(outputs_of(&app, sp_id.as_deref()))
+        Ok(outputs_of(&app, sp_id.as_deref(), &self.ctx.tenant_id))
     }
 
     async fn resume(

@@ -1,6 +1,8 @@
 //! `twinup emulator`: runs the local Azure emulator alone until Ctrl-C, printing its endpoints
 //! and credentials as one JSON line.
 
+use twinup_emulator::{EmulatorConfig, run_until_ctrl_c};
+
 use crate::cli::EmulatorArgs;
 use crate::failure::Failure;
 
@@ -11,9 +13,14 @@ pub async fn emulator(args: EmulatorArgs) -> Result<(), Failure> {
             "--time-scale must be a positive number, e.g. 1 (realistic) or 0.01",
         ));
     }
-    // Wired to twinup_emulator::run_until_ctrl_c once the emulator's API lands.
-    let _ = (args.port, args.state, args.tls);
-    Err(Failure::bad_input(
-        "the emulator is not available in this build yet",
-    ))
+    let config = EmulatorConfig {
+        bind: std::net::SocketAddr::from(([127, 0, 0, 1], args.port)),
+        state_path: args.state,
+        time_scale: args.time_scale,
+        tls: args.tls,
+        ..EmulatorConfig::default()
+    };
+    run_until_ctrl_c(config)
+        .await
+        .map_err(|e| Failure::bad_input(format!("the emulator could not start: {e}")))
 }

@@ -5,15 +5,15 @@ use serde_json::json;
 use twinup_engine::checkpoint::{FileStore, StepState};
 use twinup_engine::load_for_plan;
 
-use crate::cli::{CloudArgs, OutputFormat, PlanArgs};
+use crate::cli::{OutputFormat, PlanArgs};
 use crate::failure::Failure;
 use crate::plan_source::load_plan;
-use crate::registry::build_registry;
+use crate::registry::validation_registry;
 
 /// Runs `twinup plan`.
-pub async fn plan(args: PlanArgs, cloud: &CloudArgs, format: OutputFormat) -> Result<(), Failure> {
+pub async fn plan(args: PlanArgs, format: OutputFormat) -> Result<(), Failure> {
     let plan = load_plan(args.plan.as_deref())?;
-    let registry = build_registry(cloud)?;
+    let registry = validation_registry()?;
     plan.validate(&registry)?;
     let store = FileStore::new(&args.checkpoint);
     let checkpoint = load_for_plan(&store, &plan).await?;

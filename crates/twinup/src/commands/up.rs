@@ -1,28 +1,38 @@
-//! `twinup up`: resolve inputs, validate, then run the plan to completion, resuming whatever an
-//! earlier run left unfinished.
+//! `twinup up`: validate everything, sign in, preflight, then run the plan to completion,
+//! resuming whatever an earlier run left unfinished. Nothing is written, and no write request is
+//! sent, until every input and every step has been checked.
 
 use std::io::IsTerminal;
+use std::path::Path;
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 use twinup_engine::checkpoint::{FileStore, RunStatus};
 use twinup_engine::{
-    EventSink, InputSources, Prompter, RunConfig, Session, resolve_inputs, validate_steps,
+    EventSink, InputError, InputSources, KindRegistry, Prompter, ResolvedInputs, RunConfig,
+    Session, preflight, resolve_inputs, validate_steps,
 };
+use twinup_plan::Plan;
 
 use crate::answers::read_answers;
+use crate::azure_session::{AzureSession, check_cloud_args, uses_azure};
 use crate::cli::{OutputFormat, UpArgs};
 use crate::failure::Failure;
 use crate::output::{JsonEvents, TextProgress, print_success};
 use crate::plan_source::load_plan;
 use crate::prompt::TerminalPrompter;
-use crate::registry::build_registry;
+use crate::registry::validation_registry;
+
+/// Inputs whose default is discovered by signing in.
+const DISCOVERED: &[&str] = &["subscription", "role_assignee"];
 
 /// Runs `twinup up`.
 pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
-    let plan = load_plan(args.plan.plan.as_deref())?;
-    let registry = build_registry(&args.cloud)?;
+    let mut plan = load_plan(args.plan.plan.as_deref())?;
+    let registry = validation_registry()?;
     plan.validate(&registry)?;
+    check_cloud_args(&args.cloud)?;
+    let azure = uses_azure(&plan);
 
     let answers = match &args.inputs.answers {
         Some(path) => read_answers(path, &plan)?,
@@ -31,8 +41,16 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
     let store = Arc::new(FileStore::new(&args.plan.checkpoint));
     let mut session = Session::open(store, &plan).await?;
 
-    let sources = InputSources {
-        set: args.inputs.set.clone(),
+    let mut set = Vec::new();
+    if let (Some(sub), true) = (
+        &args.cloud.subscription,
+        plan.inputs.contains_key("subscription"),
+    ) {
+        set.push(format!("subscription={sub}"));
+    }
+    set.extend(args.inputs.set.iter().cloned());
+    let mut sources = InputSources {
+        set,
         env: std::env::vars()
             .filter(|(k, _)| k.starts_with("TWINUP_"))
             .collect(),
@@ -42,14 +60,84 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
         reconfigure: args.inputs.reconfigure,
     };
     let interactive = !args.inputs.non_interactive && std::io::stdin().is_terminal();
-    let mut prompter = TerminalPrompter::new();
-    let prompter: Option<&mut dyn Prompter> = if interactive {
-        Some(&mut prompter)
+
+    // First pass without network or prompts: any bad value stops here, before any request.
+    let first = resolve_inputs(&plan, &sources, None);
+    let needs_discovery = match &first {
+        Ok(_) => false,
+        Err(InputError::Missing(missing)) => {
+            let undiscoverable: Vec<_> = missing
+                .iter()
+                .filter(|m| !(azure && DISCOVERED.contains(&m.name.as_str())))
+                .cloned()
+                .collect();
+            if !interactive && !undiscoverable.is_empty() {
+                return Err(InputError::Missing(undiscoverable).into());
+            }
+            azure
+        }
+        Err(_) => {
+            return Err(first
+                .err()
+                .map(Failure::from)
+                .unwrap_or_else(|| Failure::bad_input("inputs")));
+        }
+    };
+    if let Ok(inputs) = &first {
+        validate_steps(&plan, &registry, inputs)?;
+    }
+
+    let state_dir = args
+        .plan
+        .checkpoint
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let connection = if azure {
+        let connection = AzureSession::connect(&args.cloud, &state_dir).await?;
+        if format == OutputFormat::Text {
+            eprintln!(
+                "Signed in as {} with {} (tenant {})",
+                connection.who, connection.credential, connection.tenant_id
+            );
+        }
+        Some(connection)
     } else {
         None
     };
-    let inputs = resolve_inputs(&plan, &sources, prompter)?;
-    validate_steps(&plan, &registry, &inputs)?;
+    if let (true, Some(connection)) = (needs_discovery, &connection) {
+        discover(&mut plan, &mut sources, connection).await?;
+    }
+
+    let inputs = if needs_discovery || first.is_err() {
+        let mut prompter = TerminalPrompter::new();
+        let prompter: Option<&mut dyn Prompter> = if interactive {
+            Some(&mut prompter)
+        } else {
+            None
+        };
+        let inputs = resolve_inputs(&plan, &sources, prompter)?;
+        validate_steps(&plan, &registry, &inputs)?;
+        inputs
+    } else {
+        first?
+    };
+
+    let mut registry = KindRegistry::with_builtins();
+    if let Some(connection) = &connection {
+        let subscription = inputs
+            .values
+            .get("subscription")
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
+        connection.register(&mut registry, subscription)?;
+    }
+    let events: Arc<dyn EventSink> = match format {
+        OutputFormat::Text => Arc::new(TextProgress),
+        OutputFormat::Json => Arc::new(JsonEvents),
+    };
+    run_preflight(&plan, &registry, &inputs, &session, events.clone()).await?;
 
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
@@ -65,10 +153,6 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
         parallelism: usize::from(args.parallelism),
         cancel,
         ..RunConfig::default()
-    };
-    let events: Arc<dyn EventSink> = match format {
-        OutputFormat::Text => Arc::new(TextProgress),
-        OutputFormat::Json => Arc::new(JsonEvents),
     };
     let report =
         twinup_engine::run(&mut session, &plan, &registry, &inputs, events, &config).await?;
@@ -102,6 +186,74 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
             }
             message.push_str(&resume_hint);
             Err(Failure::step_failed(message))
+        }
+    }
+}
+
+/// Fills in the defaults that come from signing in: the signed-in principal as the role
+/// assignee, and the only subscription (or, with several, offers them as choices).
+async fn discover(
+    plan: &mut Plan,
+    sources: &mut InputSources,
+    connection: &AzureSession,
+) -> Result<(), Failure> {
+    if plan.inputs.contains_key("role_assignee") && !connection.principal_id.is_empty() {
+        sources.discovered.insert(
+            "role_assignee".to_string(),
+            serde_json::Value::String(connection.principal_id.clone()),
+        );
+    }
+    if let Some(spec) = plan.inputs.get_mut("subscription") {
+        let subscriptions = connection.subscriptions().await?;
+        match subscriptions.as_slice() {
+            [] => {
+                return Err(Failure::bad_input(format!(
+                    "{} sees no enabled subscription; ask for access to one, or pass --subscription",
+                    connection.who
+                )));
+            }
+            [only] => {
+                sources.discovered.insert(
+                    "subscription".to_string(),
+                    serde_json::Value::String(only.clone()),
+                );
+            }
+            several => {
+                spec.choices = Some(
+                    several
+                        .iter()
+                        .map(|s| serde_json::Value::String(s.clone()))
+                        .collect(),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn run_preflight(
+    plan: &Plan,
+    registry: &KindRegistry,
+    inputs: &ResolvedInputs,
+    session: &Session,
+    events: Arc<dyn EventSink>,
+) -> Result<(), Failure> {
+    match preflight(plan, registry, inputs, session.checkpoint(), events).await {
+        Ok(()) => Ok(()),
+        Err(failures) => {
+            let mut message = String::from("preflight found problems; nothing was created:\n");
+            for (step, error) in failures {
+                message.push_str(&format!("  step `{step}`: "));
+                if let Some(code) = &error.code {
+                    message.push_str(&format!("{code}: "));
+                }
+                message.push_str(&error.message);
+                if let Some(help) = &error.help {
+                    message.push_str(&format!("\n    help: {help}"));
+                }
+                message.push('\n');
+            }
+            Err(Failure::bad_input(message.trim_end()))
         }
     }
 }

@@ -1,0 +1,230 @@
+//! Connecting a run to Azure: choosing the cloud (starting the in-process emulator for
+//! `--cloud local`), signing in, discovering default inputs (the only subscription, the
+//! signed-in principal) and building the `azure.*` step kinds.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use twinup_azure::cloud::Cloud;
+use twinup_azure::credential::{ChainSettings, TokenProvider, provider_for};
+use twinup_azure::kinds::{AzureContext, KindSettings, register_kinds};
+use twinup_azure::secret::Secret;
+use twinup_azure::subscription::{SubscriptionChoice, default_subscription};
+use twinup_azure::{HttpClient, HttpConfig};
+use twinup_emulator::{Emulator, EmulatorConfig};
+use twinup_engine::KindRegistry;
+use twinup_plan::Plan;
+
+use crate::cli::{CloudArgs, CloudName};
+use crate::failure::Failure;
+
+/// True when the plan has any `azure.*` step.
+pub fn uses_azure(plan: &Plan) -> bool {
+    plan.steps.iter().any(|s| s.kind.starts_with("azure."))
+}
+
+/// A registry for validating plans: built-ins plus the Azure kinds, with no connection.
+pub fn validation_registry() -> Result<KindRegistry, Failure> {
+    let mut registry = KindRegistry::with_builtins();
+    let cloud = Cloud::Public;
+    let http = HttpClient::new(&HttpConfig::default())
+        .map_err(|e| Failure::bad_input(format!("cannot set up HTTP: {e}")))?;
+    let endpoints = cloud
+        .endpoints()
+        .map_err(|e| Failure::bad_input(e.to_string()))?;
+    let tokens = provider_for(&cloud, &http, &ChainSettings::default())
+        .map_err(|e| Failure::bad_input(e.to_string()))?;
+    register_kinds(
+        &mut registry,
+        AzureContext {
+            endpoints,
+            http,
+            token_provider: tokens,
+            subscription_id: None,
+            tenant_id: String::new(),
+            settings: KindSettings::default(),
+        },
+    );
+    Ok(registry)
+}
+
+/// A signed-in connection to one cloud.
+pub struct AzureSession {
+    cloud: Cloud,
+    http: HttpClient,
+    tokens: Arc<dyn TokenProvider>,
+    /// The signed-in principal's tenant.
+    pub tenant_id: String,
+    /// The signed-in principal's object id.
+    pub principal_id: String,
+    /// Who signed in, for the user: `admin@x (User)` or `app <id> (ServicePrincipal)`.
+    pub who: String,
+    /// The credential that worked.
+    pub credential: String,
+    /// Kept alive for `--cloud local`.
+    _emulator: Option<Emulator>,
+}
+
+fn config_error(flag: &str, e: impl std::fmt::Display) -> Failure {
+    Failure::bad_input(format!("{flag}: {e}"))
+}
+
+/// Picks the cloud from the flags, validating custom endpoints.
+fn cloud_from_args(args: &CloudArgs) -> Result<Cloud, Failure> {
+    let custom_flags = [
+        &args.authority_host,
+        &args.arm_endpoint,
+        &args.graph_endpoint,
+    ];
+    match args.cloud {
+        CloudName::Custom => {
+            let (Some(auth), Some(arm), Some(graph)) = (
+                &args.authority_host,
+                &args.arm_endpoint,
+                &args.graph_endpoint,
+            ) else {
+                return Err(Failure::bad_input(
+                    "--cloud custom needs --authority-host, --arm-endpoint and --graph-endpoint",
+                ));
+            };
+            let cloud = Cloud::Custom {
+                authority_host: auth.clone(),
+                arm: arm.clone(),
+                graph: graph.clone(),
+            };
+            cloud
+                .endpoints()
+                .map_err(|e| config_error("--cloud custom", e))?;
+            Ok(cloud)
+        }
+        _ if custom_flags.iter().any(|f| f.is_some()) => Err(Failure::bad_input(
+            "--authority-host, --arm-endpoint and --graph-endpoint only apply with --cloud custom",
+        )),
+        CloudName::Public => Ok(Cloud::Public),
+        CloudName::China => Ok(Cloud::China),
+        CloudName::Usgov => Ok(Cloud::UsGov),
+        CloudName::Local => Ok(Cloud::Local { url: String::new() }),
+    }
+}
+
+/// Checks the cloud flags without connecting (so usage errors come before any request).
+pub fn check_cloud_args(args: &CloudArgs) -> Result<(), Failure> {
+    cloud_from_args(args).map(|_| ())
+}
+
+impl AzureSession {
+    /// Connects and signs in. For `--cloud local` the emulator starts in process, its state kept
+    /// in `state_dir/emulator.json` so reruns see what earlier runs created.
+    pub async fn connect(args: &CloudArgs, state_dir: &Path) -> Result<AzureSession, Failure> {
+        let mut cloud = cloud_from_args(args)?;
+        let mut settings = ChainSettings::from_env(None);
+        let mut emulator = None;
+        if args.cloud == CloudName::Local {
+            let started = Emulator::start(EmulatorConfig {
+                state_path: Some(state_dir.join("emulator.json")),
+                time_scale: local_time_scale(),
+                ..EmulatorConfig::default()
+            })
+            .await
+            .map_err(|e| {
+                Failure::bad_input(format!("the local Azure emulator could not start: {e}"))
+            })?;
+            let info = started.info().clone();
+            cloud = Cloud::Local {
+                url: info.url.clone(),
+            };
+            settings = ChainSettings {
+                tenant_id: Some(info.tenant_id.clone()),
+                client_id: Some(info.client_id.clone()),
+                client_secret: Some(Secret::new(info.client_secret.clone())),
+                federated_token_file: None,
+            };
+            emulator = Some(started);
+        }
+        let http = HttpClient::new(&HttpConfig::default())
+            .map_err(|e| Failure::bad_input(format!("cannot set up HTTPS: {e}")))?;
+        let tokens =
+            provider_for(&cloud, &http, &settings).map_err(|e| config_error("--cloud", e))?;
+        let endpoints = cloud.endpoints().map_err(|e| config_error("--cloud", e))?;
+        let token = tokens.token(&endpoints.arm_scope).await.map_err(|e| {
+            Failure::bad_input(format!(
+                "cannot sign in to Azure: {e}\n  help: run `az login`, or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET"
+            ))
+        })?;
+        let claims = token
+            .claims()
+            .map_err(|e| Failure::bad_input(format!("the sign-in token is unreadable: {e}")))?;
+        let tenant_id = claims
+            .tid
+            .clone()
+            .or(settings.tenant_id.clone())
+            .unwrap_or_default();
+        let principal_id = claims.oid.clone().unwrap_or_default();
+        let who = match (&claims.upn, claims.appid.as_ref().or(claims.azp.as_ref())) {
+            (Some(upn), _) => format!("{upn} (user)"),
+            (None, Some(app)) => format!("application {app} (service principal)"),
+            (None, None) => format!("object {principal_id}"),
+        };
+        Ok(AzureSession {
+            credential: tokens.name(),
+            cloud,
+            http,
+            tokens,
+            tenant_id,
+            principal_id,
+            who,
+            _emulator: emulator,
+        })
+    }
+
+    /// The only enabled subscription the credential sees, or all of them when there are several.
+    pub async fn subscriptions(&self) -> Result<Vec<String>, Failure> {
+        let endpoints = self
+            .cloud
+            .endpoints()
+            .map_err(|e| config_error("--cloud", e))?;
+        let arm =
+            twinup_azure::arm::ArmClient::new(self.http.clone(), &endpoints, self.tokens.clone());
+        match default_subscription(&arm).await {
+            Ok(SubscriptionChoice::Only(s)) => Ok(vec![s.id]),
+            Ok(SubscriptionChoice::Several(list)) => Ok(list.into_iter().map(|s| s.id).collect()),
+            Err(e) => Err(Failure::bad_input(format!(
+                "cannot list subscriptions: {e}"
+            ))),
+        }
+    }
+
+    /// Registers the `azure.*` kinds, connected, deploying into `subscription`.
+    pub fn register(
+        &self,
+        registry: &mut KindRegistry,
+        subscription: Option<String>,
+    ) -> Result<(), Failure> {
+        let endpoints = self
+            .cloud
+            .endpoints()
+            .map_err(|e| config_error("--cloud", e))?;
+        register_kinds(
+            registry,
+            AzureContext {
+                endpoints,
+                http: self.http.clone(),
+                token_provider: self.tokens.clone(),
+                subscription_id: subscription,
+                tenant_id: self.tenant_id.clone(),
+                settings: KindSettings::default(),
+            },
+        );
+        Ok(())
+    }
+}
+
+/// Time scale of the in-process emulator: `TWINUP_LOCAL_TIME_SCALE`, else 0.01 (an instance
+/// takes about half a second instead of 46).
+fn local_time_scale() -> f64 {
+    std::env::var("TWINUP_LOCAL_TIME_SCALE")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| *v > 0.0 && v.is_finite())
+        .unwrap_or(0.01)
+}
