@@ -21,6 +21,18 @@
 //! * **Admin API** under `/_emulator/` (no auth, loopback callers only): fault injection,
 //!   request log, principals, token minting, throttling, direct deletion, state dump.
 //!
+//! ## Admin API (JSON, snake_case)
+//! `GET /_emulator/info`, `GET /_emulator/state`; `POST /_emulator/faults`
+//! `{"method"?, "path_contains"?, "count"? (default 1, 0 = forever), "skip"?, "kind": {"status": N,
+//! "retry_after"?, "code"?, "message"?} | "reset" | "hang" | "lro_failed" | {"lro_failed": {"code"?,
+//! "message"?, "status"?}}}` → 201 `{"id"}`, `GET`/`DELETE /_emulator/faults`; `GET`/`DELETE
+//! /_emulator/requests` (`{"requests": [{seq, timestamp, method, route, path, query, status, outcome,
+//! fault}], "counts": {"METHOD route": n}, "total"}`); `POST /_emulator/tokens` `{"principal",
+//! "audience"?, "expires_in"?}`; `POST /_emulator/principals` `{"kind": "user"|"service_principal",
+//! "display_name"?, "user_principal_name"?, "secret"?, "roles": [{"role", "scope"?}], "replicated"?}`;
+//! `POST /_emulator/role-definitions`; `POST /_emulator/throttling` `{"enabled", "read_capacity"?, ...}`;
+//! `DELETE /_emulator/resource?id=<ARM id or Graph object id>`.
+//!
 //! ## How faithful
 //! Status codes, headers, body shapes, error codes and ids follow the contract documents and the
 //! official examples (for instance instance ids use `/resourcegroups/` as the Digital Twins examples
