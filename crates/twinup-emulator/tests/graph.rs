@@ -271,11 +271,7 @@ async fn tls_serves_with_the_generated_ca() {
     assert!(env.info.url.starts_with("https://127.0.0.1:"));
     assert!(env.info.ca_cert.as_ref().unwrap().exists());
     let r = env
-        .arm(
-            Method::GET,
-            &format!("/subscriptions?api-version=2022-12-01"),
-            None,
-        )
+        .arm(Method::GET, "/subscriptions?api-version=2022-12-01", None)
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(
