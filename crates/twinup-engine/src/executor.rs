@@ -96,8 +96,9 @@ impl TokenRecorder for Recorder {
             }
         })
         .await
-        .map(|_| ())
-        .map_err(|e| StepError::failed(format!("cannot save progress to the checkpoint: {e}")))
+        .map_err(|e| StepError::failed(format!("cannot save progress to the checkpoint: {e}")))?;
+        crate::checkpoint::test_hooks::token_saved(step_id);
+        Ok(())
     }
 }
 
@@ -310,6 +311,7 @@ pub async fn run(
         };
         match result {
             Ok(outputs) => {
+                crate::checkpoint::test_hooks::before_success(&id);
                 recorder
                     .update(|c| {
                         if let Some(r) = c.steps.get_mut(&id) {

@@ -5,7 +5,7 @@ mod file_store;
 mod lock;
 mod model;
 mod store;
-pub mod test_hooks;
+pub(crate) mod test_hooks;
 
 pub use file_store::FileStore;
 pub use lock::LockHolder;

@@ -5,6 +5,11 @@
 //! - `TWINUP_TEST_CRASH_DURING_WRITE=N`: abort in the middle of the N-th write (half the
 //!   temporary file written, not yet renamed over the checkpoint).
 //!
+//! - `TWINUP_TEST_CRASH_AFTER_TOKEN=STEP`: abort right after step STEP's resume token is durable
+//!   (e.g. just after an Azure long-running operation was started).
+//! - `TWINUP_TEST_CRASH_BEFORE_SUCCESS=STEP`: abort after step STEP's work is done but before its
+//!   success is recorded (the window in which a created resource is not yet in the checkpoint).
+//!
 //! Unset (the normal case) they cost one relaxed atomic increment per write.
 
 use std::sync::OnceLock;
@@ -15,6 +20,8 @@ static WRITES: AtomicU64 = AtomicU64::new(0);
 struct Hooks {
     after: Option<u64>,
     during: Option<u64>,
+    after_token: Option<String>,
+    before_success: Option<String>,
 }
 
 fn hooks() -> &'static Hooks {
@@ -22,6 +29,8 @@ fn hooks() -> &'static Hooks {
     HOOKS.get_or_init(|| Hooks {
         after: read("TWINUP_TEST_CRASH_AFTER_WRITE"),
         during: read("TWINUP_TEST_CRASH_DURING_WRITE"),
+        after_token: std::env::var("TWINUP_TEST_CRASH_AFTER_TOKEN").ok(),
+        before_success: std::env::var("TWINUP_TEST_CRASH_BEFORE_SUCCESS").ok(),
     })
 }
 
@@ -40,6 +49,20 @@ pub(crate) fn end_write() {
     let n = WRITES.load(Ordering::Relaxed);
     tracing::debug!(write = n, "checkpoint write durable");
     if hooks().after == Some(n) {
+        crash();
+    }
+}
+
+/// Called when `step`'s resume token is durable.
+pub(crate) fn token_saved(step: &str) {
+    if hooks().after_token.as_deref() == Some(step) {
+        crash();
+    }
+}
+
+/// Called when `step`'s work succeeded, before the success is recorded.
+pub(crate) fn before_success(step: &str) {
+    if hooks().before_success.as_deref() == Some(step) {
         crash();
     }
 }
