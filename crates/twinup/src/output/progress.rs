@@ -22,17 +22,7 @@ fn seconds(ms: u64) -> String {
 impl EventSink for TextProgress {
     fn emit(&self, event: Event) {
         let line = match event {
-            Event::RunStarted { to_run, unchanged } => {
-                if unchanged.is_empty() {
-                    format!("Running {} step(s)", to_run.len())
-                } else {
-                    format!(
-                        "Running {} step(s); {} already done and unchanged",
-                        to_run.len() - unchanged.len().min(to_run.len()),
-                        unchanged.len()
-                    )
-                }
-            }
+            Event::RunStarted { .. } => return,
             Event::StepSkipped { step } => {
                 format!("  {} {step}: unchanged, skipped", style("=").dim())
             }

@@ -38,17 +38,23 @@ impl EmulatorProcess {
         let mut child = cmd.spawn().expect("start emulator");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("emulator prints its info");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("emulator prints its info");
         let info: Value = serde_json::from_str(&line).expect("emulator info is JSON");
         let mut builder = reqwest::Client::builder();
         if let Some(ca) = info["ca_cert"].as_str() {
             let pem = std::fs::read(ca).expect("ca");
-            builder = builder.add_root_certificate(reqwest::Certificate::from_pem(&pem).expect("pem"));
+            builder =
+                builder.add_root_certificate(reqwest::Certificate::from_pem(&pem).expect("pem"));
         }
         EmulatorProcess {
             child,
             info,
-            runtime: tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt"),
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("rt"),
             client: builder.build().expect("client"),
         }
     }
@@ -74,7 +80,10 @@ impl EmulatorProcess {
             let resp = req.send().await.expect("admin request");
             let status = resp.status();
             let text = resp.text().await.unwrap_or_default();
-            assert!(status.is_success(), "admin call {path} failed: {status} {text}");
+            assert!(
+                status.is_success(),
+                "admin call {path} failed: {status} {text}"
+            );
             serde_json::from_str(&text).unwrap_or(Value::Null)
         })
     }
@@ -110,17 +119,26 @@ impl EmulatorProcess {
                     _ => false,
                 }
             })
-            .map(|r| format!("{} {}", r["method"].as_str().unwrap_or(""), r["route"].as_str().unwrap_or("")))
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    r["method"].as_str().unwrap_or(""),
+                    r["route"].as_str().unwrap_or("")
+                )
+            })
             .collect()
     }
 
-    /// How many logged requests have this method and a route containing `fragment`.
-    pub fn count(&self, method: &str, fragment: &str) -> usize {
+    /// How many logged requests have this method and a route ending with `suffix`
+    /// (e.g. `digitalTwinsInstances/{}` or `roleAssignments/{}`).
+    pub fn count(&self, method: &str, suffix: &str) -> usize {
         self.requests()["requests"]
             .as_array()
             .expect("requests")
             .iter()
-            .filter(|r| r["method"] == method && r["route"].as_str().unwrap_or("").contains(fragment))
+            .filter(|r| {
+                r["method"] == method && r["route"].as_str().unwrap_or("").ends_with(suffix)
+            })
             .count()
     }
 
@@ -147,10 +165,26 @@ impl EmulatorProcess {
         let url = self.url();
         let mut cmd = scratch.twinup();
         cmd.args(["up", "--cloud", "custom", "--non-interactive"])
-            .args(["--authority-host", &url, "--arm-endpoint", &url, "--graph-endpoint", &url])
-            .env("AZURE_TENANT_ID", self.info["tenant_id"].as_str().unwrap_or(""))
-            .env("AZURE_CLIENT_ID", self.info["client_id"].as_str().unwrap_or(""))
-            .env("AZURE_CLIENT_SECRET", self.info["client_secret"].as_str().unwrap_or(""));
+            .args([
+                "--authority-host",
+                &url,
+                "--arm-endpoint",
+                &url,
+                "--graph-endpoint",
+                &url,
+            ])
+            .env(
+                "AZURE_TENANT_ID",
+                self.info["tenant_id"].as_str().unwrap_or(""),
+            )
+            .env(
+                "AZURE_CLIENT_ID",
+                self.info["client_id"].as_str().unwrap_or(""),
+            )
+            .env(
+                "AZURE_CLIENT_SECRET",
+                self.info["client_secret"].as_str().unwrap_or(""),
+            );
         if let Some(ca) = self.ca_cert() {
             cmd.env("SSL_CERT_FILE", ca);
         }

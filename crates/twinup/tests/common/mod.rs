@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod azure;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
