@@ -41,7 +41,8 @@ pub struct InputSources {
     pub saved: IndexMap<String, Value>,
     /// Defaults discovered at run time, which take the place of the plan's default.
     pub discovered: IndexMap<String, Value>,
-    /// Ask again for inputs saved in the checkpoint (offering the saved value).
+    /// Ask again for inputs saved in the checkpoint (offering the saved value); without a
+    /// prompt, saved values are ignored.
     pub reconfigure: bool,
 }
 
@@ -151,6 +152,7 @@ pub fn resolve_inputs(
             resolved.values.insert(name.clone(), value);
             resolved.sources.insert(name.clone(), InputSource::Prompt);
         } else if let Some((value, source)) = saved
+            .filter(|_| !sources.reconfigure)
             .map(|v| (v.clone(), InputSource::Checkpoint))
             .or(fallback)
         {

@@ -208,3 +208,28 @@ fn status_and_plan_show_the_steps_and_their_states() {
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert!(out.stdout.contains("after first, second"), "{}", out.stdout);
 }
+
+#[test]
+fn reconfigure_ignores_values_saved_in_the_checkpoint() {
+    let s = Scratch::new();
+    assert_eq!(
+        run(s.twinup().args(BASE).env("TWINUP_API_KEY", "k")).code,
+        Some(0)
+    );
+    let out = run(s
+        .twinup()
+        .args([
+            "up",
+            "--plan",
+            "files-plan.yaml",
+            "--non-interactive",
+            "--reconfigure",
+        ])
+        .env("TWINUP_API_KEY", "k"));
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("audience: Who the greeting is for"),
+        "{}",
+        out.stderr
+    );
+}

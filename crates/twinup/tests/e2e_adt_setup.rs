@@ -247,3 +247,28 @@ fn the_readme_command_runs_against_the_built_in_emulator() {
         serde_json::from_str(&std::fs::read_to_string(s.path("client.json")).unwrap()).unwrap();
     assert_eq!(file, doc["outputs"]);
 }
+
+#[test]
+fn the_end_to_end_example_adds_generic_arm_resources() {
+    let s = Scratch::new();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = run(s
+        .twinup()
+        .args(["up", "--cloud", "local", "--non-interactive", "--plan"])
+        .arg(root.join("plans/examples/adt-end-to-end.yaml"))
+        .arg("--answers")
+        .arg(root.join("plans/examples/answers.yaml")));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("/providers/Microsoft.Devices/IotHubs/twinup-demo-twins-hub"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("/providers/Microsoft.EventGrid/topics/twinup-demo-twins-events"),
+        "{}",
+        out.stdout
+    );
+}
