@@ -141,7 +141,7 @@ impl AzureSession {
             };
             emulator = Some(started);
         }
-        let http = HttpClient::new(&HttpConfig::default())
+        let http = HttpClient::new(&http_config())
             .map_err(|e| Failure::bad_input(format!("cannot set up HTTPS: {e}")))?;
         let tokens =
             provider_for(&cloud, &http, &settings).map_err(|e| config_error("--cloud", e))?;
@@ -217,6 +217,20 @@ impl AzureSession {
         );
         Ok(())
     }
+}
+
+/// The HTTP client's settings: the defaults, with the read timeout taken from
+/// `TWINUP_HTTP_TIMEOUT_SECS` when set (tests use it to make a hung request time out quickly).
+fn http_config() -> HttpConfig {
+    let mut config = HttpConfig::default();
+    if let Some(secs) = std::env::var("TWINUP_HTTP_TIMEOUT_SECS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|v| *v > 0)
+    {
+        config.read_timeout = std::time::Duration::from_secs(secs);
+    }
+    config
 }
 
 /// Time scale of the in-process emulator: `TWINUP_LOCAL_TIME_SCALE`, else 0.01 (an instance
