@@ -194,6 +194,30 @@ impl AzureSession {
         }
     }
 
+    /// Checks that `subscription` exists and the signed-in principal can see it.
+    pub async fn check_subscription(&self, subscription: &str) -> Result<(), Failure> {
+        let endpoints = self
+            .cloud
+            .endpoints()
+            .map_err(|e| config_error("--cloud", e))?;
+        let arm =
+            twinup_azure::arm::ArmClient::new(self.http.clone(), &endpoints, self.tokens.clone());
+        let path = format!("/subscriptions/{subscription}");
+        match arm
+            .get_optional(&path, twinup_azure::subscription::API_VERSION)
+            .await
+        {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => Err(Failure::bad_input(format!(
+                "subscription {subscription} was not found, or {} cannot see it; check the id (`az account list`) or ask for access",
+                self.who
+            ))),
+            Err(e) => Err(Failure::bad_input(format!(
+                "cannot read subscription {subscription}: {e}"
+            ))),
+        }
+    }
+
     /// Registers the `azure.*` kinds, connected, deploying into `subscription`.
     pub fn register(
         &self,

@@ -272,3 +272,25 @@ fn the_end_to_end_example_adds_generic_arm_resources() {
         out.stdout
     );
 }
+
+#[test]
+fn an_unknown_subscription_is_refused_before_any_write() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    answers(&s, "rg-sub", "twins-sub");
+    emu.clear_requests();
+    let out = run(emu.up(&s).args([
+        "--answers",
+        "answers.yaml",
+        "--subscription",
+        "00000000-0000-0000-0000-000000000001",
+    ]));
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("subscription 00000000-0000-0000-0000-000000000001 was not found"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(emu.writes(), Vec::<String>::new());
+}

@@ -18,7 +18,7 @@ use crate::answers::read_answers;
 use crate::azure_session::{AzureSession, check_cloud_args, uses_azure};
 use crate::cli::{OutputFormat, UpArgs};
 use crate::failure::Failure;
-use crate::output::{JsonEvents, TextProgress, print_success};
+use crate::output::{print_success, progress_sink};
 use crate::plan_source::load_plan;
 use crate::prompt::TerminalPrompter;
 use crate::registry::validation_registry;
@@ -40,6 +40,7 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
     };
     let store = Arc::new(FileStore::new(&args.plan.checkpoint));
     let mut session = Session::open(store, &plan).await?;
+    crate::commands::drift::refuse_unfinished_down(&session, &args.plan.checkpoint)?;
 
     let mut set = Vec::new();
     if let (Some(sub), true) = (
@@ -131,12 +132,16 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
             .get("subscription")
             .and_then(|v| v.as_str())
             .map(str::to_string);
+        if let Some(subscription) = &subscription {
+            connection.check_subscription(subscription).await?;
+        }
         connection.register(&mut registry, subscription)?;
     }
-    let events: Arc<dyn EventSink> = match format {
-        OutputFormat::Text => Arc::new(TextProgress),
-        OutputFormat::Json => Arc::new(JsonEvents),
-    };
+    if !args.no_refresh {
+        let drift = twinup_engine::refresh(&mut session, &plan, &registry, &inputs).await;
+        crate::commands::drift::report_refresh(format, &drift);
+    }
+    let events: Arc<dyn EventSink> = progress_sink(format);
     run_preflight(&plan, &registry, &inputs, &session, events.clone()).await?;
 
     let cancel = CancellationToken::new();
