@@ -17,6 +17,8 @@ pub enum StepAction {
     Resume,
     /// A previous run failed (or stopped before it started its work); try again.
     Retry,
+    /// `down`: delete what the step created.
+    Delete,
 }
 
 /// Something that happened during a run.

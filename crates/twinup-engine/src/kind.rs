@@ -44,6 +44,40 @@ pub trait StepKind: Send + Sync {
 
     /// Reads the live state of what the step describes. Reads only.
     async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError>;
+
+    /// Deletes what an earlier successful run of the step created, and waits until it is gone.
+    /// `ctx.previous_outputs()` holds that run's outputs (ids to delete). `token` is what an
+    /// interrupted delete saved with [`StepContext::save_resume_token`]: continue that delete
+    /// instead of starting another. Something that is already gone counts as deleted.
+    ///
+    /// The default refuses: a kind must opt in to being deleted.
+    async fn delete(
+        &self,
+        _ctx: &StepContext,
+        _with: &Value,
+        _token: Option<&Value>,
+    ) -> Result<(), StepError> {
+        Err(
+            StepError::rejected(format!("this kind cannot be deleted (`{}`)", self.name()))
+                .with_help("delete it by hand, or leave it: `twinup down` keeps it"),
+        )
+    }
+}
+
+/// The output every deletable kind adds to its outputs: `true` when the step created what it
+/// manages, `false` when it found it already there. `twinup down` deletes only the former.
+pub const CREATED_OUTPUT: &str = "created";
+
+/// Whether the step that produced `outputs` created its target (see [`CREATED_OUTPUT`]).
+/// `None` when the outputs do not say (a checkpoint from before the field existed).
+pub fn created_by_step(outputs: &Outputs) -> Option<bool> {
+    outputs.get(CREATED_OUTPUT).and_then(Value::as_bool)
+}
+
+/// The value of [`CREATED_OUTPUT`] for a step that just ran: created now (`found == false`),
+/// or created by an earlier run of the same step (its previous outputs say so).
+pub fn created_flag(ctx: &StepContext, found_existing: bool) -> bool {
+    !found_existing || ctx.previous_outputs().and_then(created_by_step) == Some(true)
 }
 
 /// What a step's target looks like right now.

@@ -17,15 +17,21 @@
 //!    [`StepContext`]), so a rerun resumes it instead of starting it again. Succeeded steps
 //!    whose inputs are unchanged are skipped.
 //!
+//! Around a run: [`preview`] says what a run would change (reads only), [`verify`] compares
+//! a deployment with its checkpoint, [`refresh`] lets `up` notice drift before skipping
+//! finished steps, and [`destroy`] deletes what the steps created (`down`).
+//!
 //! The checkpoint is written atomically (temporary file, fsync, rename, fsync of the
 //! directory) with mode 0600; secret inputs never reach it.
 
 pub mod checkpoint;
 mod context;
+mod destroy;
 mod errors;
 mod events;
 mod executor;
 mod inputs;
+mod inspect;
 mod kind;
 pub mod kinds;
 mod preflight;
@@ -35,6 +41,9 @@ mod session;
 mod validate;
 
 pub use context::{StepContext, TokenRecorder};
+pub use destroy::{
+    DestroyReport, Disposal, delete_in_progress, destroy, disposals, unfinished_deletes,
+};
 pub use errors::{CheckpointError, EngineError, InputError, MissingInput};
 pub use events::{Event, EventSink, NoEvents, StepAction};
 pub use executor::{DEFAULT_STEP_TIMEOUT, RunConfig, RunReport, humanize, run};
@@ -42,7 +51,14 @@ pub use inputs::{
     InputSource, InputSources, Prompter, ResolvedInputs, display_value, env_var_for,
     resolve_inputs, value_hint,
 };
-pub use kind::{FieldError, LiveState, Outputs, StepError, StepErrorKind, StepKind};
+pub use inspect::{
+    Change, Drift, FieldChange, PreviewItem, StepCheck, diff_fields, preview, refresh,
+    saved_inputs, verify,
+};
+pub use kind::{
+    CREATED_OUTPUT, FieldError, LiveState, Outputs, StepError, StepErrorKind, StepKind,
+    created_by_step, created_flag,
+};
 pub use preflight::preflight;
 pub use registry::KindRegistry;
 pub use session::{Session, load_for_plan};

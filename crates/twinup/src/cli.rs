@@ -38,8 +38,100 @@ pub enum Command {
     Plan(PlanArgs),
     /// Show the checkpoint: steps, states, timings, outputs and the last error.
     Status(PlanArgs),
+    /// Show what `up` would change, step by step, from the live state (reads only).
+    Preview(PreviewArgs),
+    /// Compare the live resources with the checkpoint (exit 0 clean, 1 drift found).
+    Verify(ConnectArgs),
+    /// Delete what `up` created, dependents first (asks first unless --yes; resumable).
+    Down(DownArgs),
+    /// Write an answers file listing every input of the plan, with descriptions and defaults.
+    Init(InitArgs),
+    /// Turn the config.json that deploy.ps1 leaves into an answers file for the built-in plan.
+    ImportDeployConfig(ImportArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) of twinup, e.g. `twinup man > twinup.1`.
+    Man,
     /// Run the local Azure emulator alone (prints its endpoints and credentials as JSON).
     Emulator(EmulatorArgs),
+}
+
+/// Flags of `twinup preview`.
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+
+    #[command(flatten)]
+    pub inputs: InputArgs,
+
+    #[command(flatten)]
+    pub cloud: CloudArgs,
+}
+
+/// A deployment (plan and checkpoint) and the cloud it lives in.
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+
+    #[command(flatten)]
+    pub cloud: CloudArgs,
+}
+
+/// Flags of `twinup down`.
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    #[command(flatten)]
+    pub target: ConnectArgs,
+
+    /// Delete without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// At most this many deletes run at once.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+}
+
+/// Flags of `twinup init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The plan file (default: the built-in Azure Digital Twins setup plan).
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+
+    /// Where to write the answers file (`-` for standard output).
+    #[arg(long, short = 'o', value_name = "FILE", default_value = "answers.yaml")]
+    pub out: PathBuf,
+
+    /// Overwrite the file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Flags of `twinup import-deploy-config`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// deploy.ps1's config.json.
+    #[arg(value_name = "CONFIG_JSON")]
+    pub config: PathBuf,
+
+    /// Where to write the answers file (`-` for standard output).
+    #[arg(long, short = 'o', value_name = "FILE", default_value = "answers.yaml")]
+    pub out: PathBuf,
+
+    /// Overwrite the file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Flags of `twinup completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Which plan and which checkpoint.
@@ -73,6 +165,12 @@ pub struct UpArgs {
     /// Also write the deployment's outputs as JSON to this file (for client apps).
     #[arg(long, value_name = "FILE")]
     pub outputs_file: Option<PathBuf>,
+
+    /// Skip reading the live state of finished steps before the run. By default `up` reads
+    /// them (like `terraform apply`) and runs again the ones whose resources were deleted or
+    /// changed outside twinup.
+    #[arg(long)]
+    pub no_refresh: bool,
 }
 
 /// Where input values come from.

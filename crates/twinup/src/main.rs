@@ -39,12 +39,22 @@ fn init_logging(verbose: u8) {
         .try_init();
 }
 
-async fn dispatch(cli: Cli) -> Result<(), Failure> {
+/// Runs the command. `Ok(code)` means the command reported its own result and exits with
+/// `code` (e.g. `verify` exits 1 when it finds drift).
+async fn dispatch(cli: Cli) -> Result<u8, Failure> {
+    let format = cli.output;
     match cli.command {
-        Command::Up(args) => commands::up::up(args, cli.output).await,
-        Command::Plan(args) => commands::plan::plan(args, cli.output).await,
-        Command::Status(args) => commands::status::status(args, cli.output).await,
-        Command::Emulator(args) => commands::emulator::emulator(args).await,
+        Command::Up(args) => commands::up::up(args, format).await.map(|_| 0),
+        Command::Plan(args) => commands::plan::plan(args, format).await.map(|_| 0),
+        Command::Status(args) => commands::status::status(args, format).await.map(|_| 0),
+        Command::Preview(args) => commands::preview::preview(args, format).await.map(|_| 0),
+        Command::Verify(args) => commands::verify::verify(args, format).await,
+        Command::Down(args) => commands::down::down(args, format).await.map(|_| 0),
+        Command::Init(args) => commands::init::init(args).map(|_| 0),
+        Command::ImportDeployConfig(args) => commands::import::import(args).map(|_| 0),
+        Command::Completions(args) => commands::completions::completions(args).map(|_| 0),
+        Command::Man => commands::completions::man().map(|_| 0),
+        Command::Emulator(args) => commands::emulator::emulator(args).await.map(|_| 0),
     }
 }
 
@@ -63,7 +73,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(dispatch(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(failure) => {
             output::print_failure(format, &failure);
             ExitCode::from(failure.code)

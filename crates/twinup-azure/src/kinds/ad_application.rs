@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use twinup_engine::{FieldError, LiveState, Outputs, StepContext, StepError, StepKind};
+use twinup_engine::{
+    CREATED_OUTPUT, FieldError, LiveState, Outputs, StepContext, StepError, StepKind, created_flag,
+};
 use uuid::Uuid;
 
 use super::AzureContext;
@@ -85,12 +87,13 @@ pub fn matches(live: &Value, desired: &Value) -> bool {
         && live.get("requiredResourceAccess") == desired.get("requiredResourceAccess")
 }
 
-fn outputs_of(app: &Application, sp_id: Option<&str>, tenant_id: &str) -> Outputs {
+fn outputs_of(app: &Application, sp_id: Option<&str>, tenant_id: &str, created: bool) -> Outputs {
     fields::outputs(json!({
         "client_id": app.app_id,
         "object_id": app.object_id,
         "service_principal_id": sp_id,
         "tenant_id": tenant_id,
+        CREATED_OUTPUT: created,
     }))
 }
 
@@ -101,6 +104,7 @@ fn disabled_outputs(tenant_id: &str) -> Outputs {
         "object_id": "",
         "service_principal_id": null,
         "tenant_id": tenant_id,
+        CREATED_OUTPUT: false,
     }))
 }
 
@@ -279,7 +283,13 @@ impl StepKind for AdApplicationKind {
         let unique = self.unique_name(ctx, with)?;
         let desired = desired_body(with, &display);
         let graph = self.ctx.graph()?;
-        let app = match graph.get_application_by_unique_name(&unique).await? {
+        let existing = graph.get_application_by_unique_name(&unique).await?;
+        // A twinup-derived `uniqueName` is only ever used by this step, so an app found under it
+        // was created by an earlier (perhaps crashed) run; a `unique_name` given in the plan may
+        // name an app made elsewhere.
+        let derived = fields::opt_string(with, "unique_name").is_none();
+        let created = derived || created_flag(ctx, existing.is_some());
+        let app = match existing {
             Some(app) if matches(&app.body, &desired) => {
                 ctx.progress(format!("application {display} is up to date"));
                 app
@@ -308,7 +318,12 @@ impl StepKind for AdApplicationKind {
             self.grant_consent(ctx, &graph, sp, &desired["requiredResourceAccess"])
                 .await?;
         }
-        Ok(outputs_of(&app, sp_id.as_deref(), &self.ctx.tenant_id))
+        Ok(outputs_of(
+            &app,
+            sp_id.as_deref(),
+            &self.ctx.tenant_id,
+            created,
+        ))
     }
 
     async fn resume(
@@ -321,6 +336,12 @@ impl StepKind for AdApplicationKind {
     }
 
     async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
+        if !fields::opt_bool(with, "enabled", true) {
+            // Turned off: nothing should exist, and nothing is looked for.
+            return Ok(LiveState::Present {
+                properties: json!({ "enabled": false }),
+            });
+        }
         let unique = self.unique_name(ctx, with)?;
         let graph = self.ctx.graph()?;
         Ok(match graph.get_application_by_unique_name(&unique).await? {
@@ -335,6 +356,29 @@ impl StepKind for AdApplicationKind {
                 }),
             },
         })
+    }
+
+    async fn delete(
+        &self,
+        ctx: &StepContext,
+        _with: &Value,
+        _token: Option<&Value>,
+    ) -> Result<(), StepError> {
+        let object_id = ctx
+            .previous_outputs()
+            .and_then(|o| o.get("object_id"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        if object_id.is_empty() {
+            return Ok(()); // turned off: there is no app
+        }
+        ctx.progress(format!(
+            "deleting application {object_id} (and its service principal)"
+        ));
+        let graph = self.ctx.graph()?;
+        graph.delete_application(&object_id).await?;
+        Ok(())
     }
 }
 

@@ -3,7 +3,9 @@
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use twinup_engine::{FieldError, LiveState, Outputs, StepContext, StepError, StepKind};
+use twinup_engine::{
+    CREATED_OUTPUT, FieldError, LiveState, Outputs, StepContext, StepError, StepKind, created_flag,
+};
 
 use super::fields::{self, Checker};
 
@@ -51,6 +53,7 @@ impl StepKind for ApiPermissionsManifestKind {
     async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
         let path = std::path::PathBuf::from(fields::string(with, "path")?);
         let bytes = manifest_bytes();
+        let created = created_flag(ctx, path.exists());
         if std::fs::read(&path).ok().as_deref() != Some(bytes.as_slice()) {
             ctx.progress(format!("writing {}", path.display()));
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -67,7 +70,7 @@ impl StepKind for ApiPermissionsManifestKind {
                 })?;
         }
         Ok(fields::outputs(
-            json!({ "path": path.display().to_string(), "manifest": manifest() }),
+            json!({ "path": path.display().to_string(), "manifest": manifest(), CREATED_OUTPUT: created }),
         ))
     }
 
@@ -91,5 +94,15 @@ impl StepKind for ApiPermissionsManifestKind {
             },
             Err(_) => LiveState::Absent,
         })
+    }
+
+    async fn delete(
+        &self,
+        ctx: &StepContext,
+        with: &Value,
+        _token: Option<&Value>,
+    ) -> Result<(), StepError> {
+        let path = fields::string(with, "path")?;
+        twinup_engine::kinds::remove_file(ctx, std::path::Path::new(&path))
     }
 }

@@ -7,10 +7,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::{Value, json};
-use twinup_engine::{FieldError, LiveState, Outputs, StepContext, StepError, StepKind};
+use twinup_engine::{
+    CREATED_OUTPUT, FieldError, LiveState, Outputs, StepContext, StepError, StepKind, created_flag,
+};
 
 use super::fields::{self, Checker};
-use super::{AzureContext, normalize_scope, wait_for};
+use super::{AzureContext, delete_arm, normalize_scope, wait_for};
 use crate::lro::{self, LroToken, Started};
 
 /// The `azure.arm_resource` kind.
@@ -34,10 +36,11 @@ pub fn contains(live: &Value, want: &Value) -> bool {
     }
 }
 
-fn outputs_of(id: &str, body: &Value) -> Outputs {
+fn outputs_of(id: &str, body: &Value, created: bool) -> Outputs {
     fields::outputs(json!({
         "id": body.get("id").and_then(Value::as_str).unwrap_or(id),
         "properties": body.get("properties").cloned().unwrap_or(json!({})),
+        CREATED_OUTPUT: created,
     }))
 }
 
@@ -94,24 +97,26 @@ impl StepKind for ArmResourceKind {
         let api = fields::string(with, "api_version")?;
         let body = with.get("body").cloned().unwrap_or(json!({}));
         let arm = self.ctx.arm();
-        if let Some(live) = arm.get_optional(&id, &api).await?
+        let live = arm.get_optional(&id, &api).await?;
+        let created = created_flag(ctx, live.is_some());
+        if let Some(live) = live
             && contains(&live.body, &body)
             && lro::provisioning_state(&live.body)
                 .is_none_or(|s| s.eq_ignore_ascii_case("Succeeded"))
         {
             ctx.progress(format!("{id} is up to date"));
-            return Ok(outputs_of(&id, &live.body));
+            return Ok(outputs_of(&id, &live.body, created));
         }
         ctx.progress(format!("writing {id}"));
         let url = arm.url(&id, &api, &[])?;
         let initial = arm.put(&id, &api, &body).await?;
         match lro::start(&Method::PUT, &url, initial, &id)? {
-            Started::Done(r) if !r.body.is_null() => Ok(outputs_of(&id, &r.body)),
-            Started::Done(_) => Ok(outputs_of(&id, &arm.get(&id, &api).await?.body)),
+            Started::Done(r) if !r.body.is_null() => Ok(outputs_of(&id, &r.body, created)),
+            Started::Done(_) => Ok(outputs_of(&id, &arm.get(&id, &api).await?.body, created)),
             Started::Pending(token) => {
                 ctx.save_resume_token(token.to_value()).await?;
                 let body = wait_for(&self.ctx, ctx, &token, &id).await?;
-                Ok(outputs_of(&id, &body))
+                Ok(outputs_of(&id, &body, created))
             }
         }
     }
@@ -126,7 +131,11 @@ impl StepKind for ArmResourceKind {
         match LroToken::from_value(token) {
             Ok(token) => {
                 let body = wait_for(&self.ctx, ctx, &token, &id).await?;
-                Ok(outputs_of(&id, &body))
+                let created = ctx
+                    .previous_outputs()
+                    .and_then(twinup_engine::created_by_step)
+                    .unwrap_or(true);
+                Ok(outputs_of(&id, &body, created))
             }
             Err(_) => self.apply(ctx, with).await,
         }
@@ -139,6 +148,17 @@ impl StepKind for ArmResourceKind {
             None => LiveState::Absent,
             Some(r) => LiveState::Present { properties: r.body },
         })
+    }
+
+    async fn delete(
+        &self,
+        ctx: &StepContext,
+        with: &Value,
+        token: Option<&Value>,
+    ) -> Result<(), StepError> {
+        let id = normalize_scope(&fields::string(with, "id")?);
+        let api = fields::string(with, "api_version")?;
+        delete_arm(&self.ctx, ctx, &id, &api, token, &id).await
     }
 }
 

@@ -7,11 +7,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::{Value, json};
-use twinup_engine::{FieldError, LiveState, Outputs, StepContext, StepError, StepKind};
+use twinup_engine::{
+    CREATED_OUTPUT, FieldError, LiveState, Outputs, StepContext, StepError, StepKind, created_flag,
+};
 
 use super::fields::{self, Checker};
 use super::resource_group::same_location;
-use super::{AzureContext, wait_for};
+use super::{AzureContext, delete_arm, wait_for};
 use crate::lro::{self, LroKind, LroToken, Started};
 
 /// API version of Microsoft.DigitalTwins.
@@ -46,7 +48,7 @@ pub fn host_url(host: &str) -> String {
     }
 }
 
-fn outputs_of(body: &Value) -> Outputs {
+fn outputs_of(body: &Value, created: bool) -> Outputs {
     let host = body
         .pointer("/properties/hostName")
         .and_then(Value::as_str)
@@ -55,6 +57,7 @@ fn outputs_of(body: &Value) -> Outputs {
         "id": body.get("id").cloned().unwrap_or(Value::Null),
         "host_name": host,
         "principal_id": body.pointer("/identity/principalId").cloned().unwrap_or(Value::Null),
+        CREATED_OUTPUT: created,
     }))
 }
 
@@ -134,10 +137,11 @@ impl DigitalTwinsInstanceKind {
         ctx: &StepContext,
         token: &LroToken,
         name: &str,
+        created: bool,
     ) -> Result<Outputs, StepError> {
         let what = format!("digital twins instance {name}");
         let body = wait_for(&self.ctx, ctx, token, &what).await?;
-        Ok(outputs_of(&body))
+        Ok(outputs_of(&body, created))
     }
 }
 
@@ -243,7 +247,9 @@ impl StepKind for DigitalTwinsInstanceKind {
         let desired = desired_body(with, &location);
         let arm = self.ctx.arm();
         let resource_url = arm.url(&t.path, API_VERSION, &[])?;
-        if let Some(live) = arm.get_optional(&t.path, API_VERSION).await? {
+        let live = arm.get_optional(&t.path, API_VERSION).await?;
+        let created = created_flag(ctx, live.is_some());
+        if let Some(live) = live {
             let live_location = live
                 .body
                 .get("location")
@@ -268,11 +274,11 @@ impl StepKind for DigitalTwinsInstanceKind {
                     started_at: chrono::Utc::now(),
                 };
                 ctx.save_resume_token(token.to_value()).await?;
-                return self.wait(ctx, &token, &t.name).await;
+                return self.wait(ctx, &token, &t.name, created).await;
             }
             if matches(&live.body, &desired) {
                 ctx.progress(format!("digital twins instance {} is up to date", t.name));
-                return Ok(outputs_of(&live.body));
+                return Ok(outputs_of(&live.body, created));
             }
             ctx.progress(format!("updating digital twins instance {}", t.name));
         } else {
@@ -286,14 +292,17 @@ impl StepKind for DigitalTwinsInstanceKind {
         match lro::start(&Method::PUT, &resource_url, initial, &what)? {
             Started::Done(response) => {
                 if response.body.pointer("/properties/hostName").is_some() {
-                    Ok(outputs_of(&response.body))
+                    Ok(outputs_of(&response.body, created))
                 } else {
-                    Ok(outputs_of(&arm.get(&t.path, API_VERSION).await?.body))
+                    Ok(outputs_of(
+                        &arm.get(&t.path, API_VERSION).await?.body,
+                        created,
+                    ))
                 }
             }
             Started::Pending(token) => {
                 ctx.save_resume_token(token.to_value()).await?;
-                self.wait(ctx, &token, &t.name).await
+                self.wait(ctx, &token, &t.name, created).await
             }
         }
     }
@@ -311,7 +320,12 @@ impl StepKind for DigitalTwinsInstanceKind {
                     "resuming the wait for digital twins instance {}",
                     t.name
                 ));
-                self.wait(ctx, &token, &t.name).await
+                // A resumed create is this step's own work unless an earlier run found it.
+                let created = ctx
+                    .previous_outputs()
+                    .and_then(twinup_engine::created_by_step)
+                    .unwrap_or(true);
+                self.wait(ctx, &token, &t.name, created).await
             }
             Err(_) => self.apply(ctx, with).await,
         }
@@ -334,6 +348,17 @@ impl StepKind for DigitalTwinsInstanceKind {
                 },
             },
         )
+    }
+
+    async fn delete(
+        &self,
+        ctx: &StepContext,
+        with: &Value,
+        token: Option<&Value>,
+    ) -> Result<(), StepError> {
+        let t = self.target(with)?;
+        let what = format!("digital twins instance {}", t.name);
+        delete_arm(&self.ctx, ctx, &t.path, API_VERSION, token, &what).await
     }
 }
 

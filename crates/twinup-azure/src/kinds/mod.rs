@@ -152,6 +152,39 @@ pub(crate) fn progress_fn(ctx: &StepContext) -> impl Fn(&str) + Send + Sync + '_
     move |line: &str| ctx.progress(line.to_string())
 }
 
+/// Deletes an ARM resource and waits until it is gone (a long-running delete saves its
+/// operation token first, so an interrupted `twinup down` resumes the wait). `token` is the
+/// token an interrupted delete saved. A resource that is already gone counts as deleted.
+pub(crate) async fn delete_arm(
+    azure: &AzureContext,
+    ctx: &StepContext,
+    path: &str,
+    api_version: &str,
+    token: Option<&Value>,
+    what: &str,
+) -> Result<(), StepError> {
+    if let Some(token) = token.and_then(|t| crate::lro::LroToken::from_value(t).ok()) {
+        ctx.progress(format!("resuming the delete of {what}"));
+        wait_for(azure, ctx, &token, what).await?;
+        return Ok(());
+    }
+    let arm = azure.arm();
+    let url = arm.url(path, api_version, &[])?;
+    ctx.progress(format!("deleting {what}"));
+    let initial = match arm.delete(path, api_version).await {
+        Ok(response) => response,
+        Err(e) if e.is_not_found() => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    match crate::lro::start(&reqwest::Method::DELETE, &url, initial, what)? {
+        crate::lro::Started::Done(_) => Ok(()),
+        crate::lro::Started::Pending(token) => {
+            ctx.save_resume_token(token.to_value()).await?;
+            wait_for(azure, ctx, &token, what).await.map(|_| ())
+        }
+    }
+}
+
 /// Normalises an ARM id or scope to start with exactly one `/`.
 pub(crate) fn normalize_scope(scope: &str) -> String {
     format!("/{}", scope.trim().trim_matches('/'))

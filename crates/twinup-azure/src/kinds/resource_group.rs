@@ -5,10 +5,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use twinup_engine::{FieldError, LiveState, Outputs, StepContext, StepError, StepKind};
+use twinup_engine::{
+    CREATED_OUTPUT, FieldError, LiveState, Outputs, StepContext, StepError, StepKind, created_flag,
+};
 
-use super::AzureContext;
 use super::fields::{self, Checker};
+use super::{AzureContext, delete_arm};
 
 /// API version of Microsoft.Resources used for resource groups.
 pub const API_VERSION: &str = "2025-04-01";
@@ -51,11 +53,12 @@ pub fn valid_name(name: &str) -> bool {
             .all(|c| c.is_alphanumeric() || "-_.()".contains(c))
 }
 
-fn outputs_of(body: &Value, name: &str) -> Outputs {
+fn outputs_of(body: &Value, name: &str, created: bool) -> Outputs {
     fields::outputs(json!({
         "id": body.get("id").cloned().unwrap_or(Value::Null),
         "name": body.get("name").and_then(Value::as_str).unwrap_or(name),
         "location": body.get("location").cloned().unwrap_or(Value::Null),
+        CREATED_OUTPUT: created,
     }))
 }
 
@@ -115,12 +118,12 @@ impl StepKind for ResourceGroupKind {
             let live_tags = existing.body.get("tags").cloned().unwrap_or(json!({}));
             if tags.is_none_or(|t| *t == live_tags) {
                 ctx.progress(format!("resource group {name} exists"));
-                return Ok(outputs_of(&existing.body, &name));
+                return Ok(outputs_of(&existing.body, &name, created_flag(ctx, true)));
             }
             ctx.progress(format!("updating tags of resource group {name}"));
             let body = json!({"location": live_location, "tags": tags});
             let response = arm.put(&path, API_VERSION, &body).await?;
-            return Ok(outputs_of(&response.body, &name));
+            return Ok(outputs_of(&response.body, &name, created_flag(ctx, true)));
         }
         ctx.progress(format!("creating resource group {name} in {location}"));
         let mut body = json!({ "location": location });
@@ -128,7 +131,7 @@ impl StepKind for ResourceGroupKind {
             body["tags"] = tags.clone();
         }
         let response = arm.put(&path, API_VERSION, &body).await?;
-        Ok(outputs_of(&response.body, &name))
+        Ok(outputs_of(&response.body, &name, true))
     }
 
     async fn resume(
@@ -153,6 +156,17 @@ impl StepKind for ResourceGroupKind {
                 },
             },
         )
+    }
+
+    async fn delete(
+        &self,
+        ctx: &StepContext,
+        with: &Value,
+        token: Option<&Value>,
+    ) -> Result<(), StepError> {
+        let (path, name) = self.path(with)?;
+        let what = format!("resource group {name}");
+        delete_arm(&self.ctx, ctx, &path, API_VERSION, token, &what).await
     }
 }
 

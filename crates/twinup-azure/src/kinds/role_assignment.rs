@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use twinup_engine::{FieldError, LiveState, Outputs, StepContext, StepError, StepKind};
+use twinup_engine::{
+    CREATED_OUTPUT, FieldError, LiveState, Outputs, StepContext, StepError, StepKind, created_flag,
+};
 use uuid::Uuid;
 
 use super::fields::{self, Checker};
@@ -276,13 +278,15 @@ impl RoleAssignmentKind {
             }))
     }
 
-    fn outputs(r: &Resolved, body: &Value) -> Outputs {
+    fn outputs(r: &Resolved, body: &Value, created: bool) -> Outputs {
         let id = body
             .get("id")
             .and_then(Value::as_str)
             .map(str::to_string)
             .unwrap_or_else(|| r.path());
-        fields::outputs(json!({ "id": id, "principal_id": r.principal.id }))
+        fields::outputs(
+            json!({ "id": id, "principal_id": r.principal.id, CREATED_OUTPUT: created }),
+        )
     }
 }
 
@@ -372,7 +376,7 @@ impl StepKind for RoleAssignmentKind {
         let arm = self.ctx.arm();
         if let Some(live) = arm.get_optional(&r.path(), API_VERSION).await? {
             ctx.progress(format!("role assignment {} exists", r.name));
-            return Ok(Self::outputs(&r, &live.body));
+            return Ok(Self::outputs(&r, &live.body, created_flag(ctx, true)));
         }
         let mut properties = json!({
             "roleDefinitionId": r.role_definition_id,
@@ -392,11 +396,11 @@ impl StepKind for RoleAssignmentKind {
         ));
         loop {
             match arm.put(&r.path(), API_VERSION, &body).await {
-                Ok(created) => return Ok(Self::outputs(&r, &created.body)),
+                Ok(created) => return Ok(Self::outputs(&r, &created.body, true)),
                 Err(AzureError::Arm(e)) if e.code == "RoleAssignmentExists" => {
                     ctx.progress("the role was already assigned under another name".to_string());
                     let existing = self.find_existing(&r).await?.unwrap_or(Value::Null);
-                    return Ok(Self::outputs(&r, &existing));
+                    return Ok(Self::outputs(&r, &existing, created_flag(ctx, true)));
                 }
                 Err(AzureError::Arm(e)) if e.code == "PrincipalNotFound" => {
                     let waited = started.elapsed();
@@ -451,6 +455,32 @@ impl StepKind for RoleAssignmentKind {
                 },
             },
         )
+    }
+
+    async fn delete(
+        &self,
+        ctx: &StepContext,
+        _with: &Value,
+        _token: Option<&Value>,
+    ) -> Result<(), StepError> {
+        let Some(id) = ctx
+            .previous_outputs()
+            .and_then(|o| o.get("id"))
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty())
+            .map(normalize_scope)
+        else {
+            return Err(
+                StepError::failed("the checkpoint has no id for this role assignment")
+                    .with_help("remove it by hand with `az role assignment delete`"),
+            );
+        };
+        ctx.progress(format!("removing role assignment {id}"));
+        match self.ctx.arm().delete(&id, API_VERSION).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

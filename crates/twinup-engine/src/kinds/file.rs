@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::context::StepContext;
-use crate::kind::{FieldError, LiveState, Outputs, StepError, StepKind};
+use crate::kind::{
+    CREATED_OUTPUT, FieldError, LiveState, Outputs, StepError, StepKind, created_flag,
+};
 
 /// Writes a file.
 pub struct FileKind;
@@ -111,13 +113,18 @@ impl StepKind for FileKind {
 
     async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
         let (path, bytes) = target(with)?;
+        let existed = path.exists();
         ctx.progress(format!("writing {}", path.display()));
         write_atomically(&path, &bytes).map_err(|e| {
             StepError::failed(format!("cannot write {}: {e}", path.display()))
                 .with_help("check that the directory exists and is writable")
         })?;
         let digest = hex::encode(Sha256::digest(&bytes));
-        let outputs = json!({"path": path.display().to_string(), "sha256": digest});
+        let outputs = json!({
+            "path": path.display().to_string(),
+            "sha256": digest,
+            CREATED_OUTPUT: created_flag(ctx, existed),
+        });
         Ok(outputs.as_object().cloned().unwrap_or_default())
     }
 
@@ -142,5 +149,28 @@ impl StepKind for FileKind {
                 path.display()
             ))),
         }
+    }
+
+    async fn delete(
+        &self,
+        ctx: &StepContext,
+        with: &Value,
+        _token: Option<&Value>,
+    ) -> Result<(), StepError> {
+        let (path, _) = target(with)?;
+        remove_file(ctx, &path)
+    }
+}
+
+/// Removes a file a step wrote; a file that is already gone counts as removed.
+pub fn remove_file(ctx: &StepContext, path: &Path) -> Result<(), StepError> {
+    ctx.progress(format!("removing {}", path.display()));
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(
+            StepError::failed(format!("cannot remove {}: {e}", path.display()))
+                .with_help("check the file's permissions, then run `twinup down` again"),
+        ),
     }
 }

@@ -2,4 +2,4 @@
 
 mod file;
 
-pub use file::FileKind;
+pub use file::{FileKind, remove_file};

@@ -1,6 +1,15 @@
-//! One module per command.
+//! One module per command, plus what several of them share (`connect`, `answers_file`).
 
+pub mod answers_file;
+pub mod completions;
+pub mod connect;
+pub mod down;
+pub mod drift;
 pub mod emulator;
+pub mod import;
+pub mod init;
 pub mod plan;
+pub mod preview;
 pub mod status;
 pub mod up;
+pub mod verify;

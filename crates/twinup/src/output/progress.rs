@@ -19,47 +19,72 @@ fn seconds(ms: u64) -> String {
     }
 }
 
+/// What a step is doing, by why it runs.
+pub fn action_text(action: StepAction) -> &'static str {
+    match action {
+        StepAction::Create => "creating",
+        StepAction::Update => "inputs changed, updating",
+        StepAction::Resume => "resuming the operation in flight",
+        StepAction::Retry => "retrying",
+        StepAction::Delete => "deleting",
+    }
+}
+
+/// The text line for an event, or `None` for events that print nothing.
+pub fn line_for(event: &Event) -> Option<String> {
+    Some(match event {
+        Event::RunStarted { to_run, unchanged } => {
+            if unchanged.is_empty() {
+                format!("Running {} step(s)", to_run.len())
+            } else {
+                format!(
+                    "Running {} step(s); {} already done and unchanged",
+                    to_run.len() - unchanged.len().min(to_run.len()),
+                    unchanged.len()
+                )
+            }
+        }
+        Event::StepSkipped { step } => {
+            format!("  {} {step}: unchanged, skipped", style("=").dim())
+        }
+        Event::StepStarted { step, kind, action } => {
+            format!(
+                "  {} {step} ({kind}): {}",
+                style("…").cyan(),
+                action_text(*action)
+            )
+        }
+        Event::StepProgress { step, message } => format!("    {step}: {message}"),
+        Event::StepSucceeded {
+            step, elapsed_ms, ..
+        } => format!(
+            "  {} {step}: done in {}",
+            style("✓").green(),
+            seconds(*elapsed_ms)
+        ),
+        Event::StepFailed {
+            step,
+            error,
+            elapsed_ms,
+        } => format!(
+            "  {} {step}: failed after {}: {}",
+            style("✗").red(),
+            seconds(*elapsed_ms),
+            error.message
+        ),
+        Event::StepNotStarted { step } => {
+            format!("  {} {step}: not started", style("-").dim())
+        }
+        Event::RunFinished { .. } => return None,
+    })
+}
+
 impl EventSink for TextProgress {
     fn emit(&self, event: Event) {
-        let line = match event {
-            Event::RunStarted { .. } => return,
-            Event::StepSkipped { step } => {
-                format!("  {} {step}: unchanged, skipped", style("=").dim())
-            }
-            Event::StepStarted { step, kind, action } => {
-                let why = match action {
-                    StepAction::Create => "creating",
-                    StepAction::Update => "inputs changed, updating",
-                    StepAction::Resume => "resuming the operation in flight",
-                    StepAction::Retry => "retrying",
-                };
-                format!("  {} {step} ({kind}): {why}", style("…").cyan())
-            }
-            Event::StepProgress { step, message } => format!("    {step}: {message}"),
-            Event::StepSucceeded {
-                step, elapsed_ms, ..
-            } => format!(
-                "  {} {step}: done in {}",
-                style("✓").green(),
-                seconds(elapsed_ms)
-            ),
-            Event::StepFailed {
-                step,
-                error,
-                elapsed_ms,
-            } => format!(
-                "  {} {step}: failed after {}: {}",
-                style("✗").red(),
-                seconds(elapsed_ms),
-                error.message
-            ),
-            Event::StepNotStarted { step } => {
-                format!("  {} {step}: not started", style("-").dim())
-            }
-            Event::RunFinished { .. } => return,
-        };
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "{line}");
+        if let Some(line) = line_for(&event) {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "{line}");
+        }
     }
 }
 

@@ -1,0 +1,64 @@
+//! What `preview`, `verify` and `down` share: loading and validating the plan, finding the
+//! directory the checkpoint lives in, and building a step-kind registry connected to the cloud
+//! (signing in only when the plan has `azure.*` steps).
+
+use std::path::{Path, PathBuf};
+
+use twinup_engine::{KindRegistry, ResolvedInputs};
+use twinup_plan::Plan;
+
+use crate::azure_session::{AzureSession, check_cloud_args, uses_azure};
+use crate::cli::{CloudArgs, OutputFormat, PlanArgs};
+use crate::failure::Failure;
+use crate::plan_source::load_plan;
+use crate::registry::validation_registry;
+
+/// Loads the plan named by `args` and checks it against every known kind.
+pub fn load_valid_plan(args: &PlanArgs) -> Result<Plan, Failure> {
+    let plan = load_plan(args.plan.as_deref())?;
+    let registry = validation_registry()?;
+    plan.validate(&registry)?;
+    Ok(plan)
+}
+
+/// The directory holding the checkpoint (where `--cloud local` keeps its emulator state).
+pub fn state_dir(checkpoint: &Path) -> PathBuf {
+    checkpoint
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf()
+}
+
+/// A registry with the built-in kinds and, when the plan uses Azure, the Azure kinds signed
+/// in to the chosen cloud, deploying into the `subscription` input. The connection is returned
+/// too: it keeps the in-process emulator of `--cloud local` alive.
+pub async fn connected_registry(
+    plan: &Plan,
+    cloud: &CloudArgs,
+    checkpoint: &Path,
+    inputs: &ResolvedInputs,
+    format: OutputFormat,
+) -> Result<(KindRegistry, Option<AzureSession>), Failure> {
+    check_cloud_args(cloud)?;
+    let mut registry = KindRegistry::with_builtins();
+    if !uses_azure(plan) {
+        return Ok((registry, None));
+    }
+    let connection = AzureSession::connect(cloud, &state_dir(checkpoint)).await?;
+    if format == OutputFormat::Text {
+        eprintln!(
+            "Signed in as {} with {} (tenant {})",
+            connection.who, connection.credential, connection.tenant_id
+        );
+    }
+    let subscription = cloud.subscription.clone().or_else(|| {
+        inputs
+            .values
+            .get("subscription")
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    });
+    connection.register(&mut registry, subscription)?;
+    Ok((registry, Some(connection)))
+}

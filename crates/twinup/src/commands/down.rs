@@ -1,0 +1,188 @@
+//! `twinup down`: deletes what the checkpoint's steps created, dependents first, waiting on
+//! long-running deletes, asking first unless `--yes`. Resumable like `up`: an interrupted
+//! `down` continues the deletes in flight when run again. Whatever existed before twinup (a
+//! resource group it found, say) is kept.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+use twinup_engine::checkpoint::FileStore;
+use twinup_engine::{Disposal, RunConfig, Session, disposals, saved_inputs};
+
+use crate::cli::{DownArgs, OutputFormat};
+use crate::commands::connect::{connected_registry, load_valid_plan};
+use crate::failure::Failure;
+use crate::output::progress_sink;
+
+/// Runs `twinup down`.
+pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
+    let target = &args.target;
+    let plan = load_valid_plan(&target.plan)?;
+    let store = Arc::new(FileStore::new(&target.plan.checkpoint));
+    let mut session = Session::open(store, &plan).await?;
+    if !session.existed() {
+        return Err(Failure::bad_input(format!(
+            "no checkpoint at {}: nothing was deployed from it, so there is nothing to delete",
+            target.plan.checkpoint.display()
+        )));
+    }
+    let checkpoint = session.checkpoint().clone();
+    let planned = disposals(&plan, &checkpoint);
+    let to_delete: Vec<&String> = planned
+        .iter()
+        .filter(|(_, d)| *d == Disposal::Delete)
+        .map(|(id, _)| id)
+        .collect();
+    let kept: Vec<(&String, &String)> = planned
+        .iter()
+        .filter_map(|(id, d)| match d {
+            Disposal::Keep { reason } => Some((id, reason)),
+            _ => None,
+        })
+        .collect();
+
+    if format == OutputFormat::Text {
+        if to_delete.is_empty() {
+            eprintln!("Nothing to delete: the checkpoint records nothing twinup created.");
+        } else {
+            eprintln!("twinup down will delete, in this order:");
+            for id in &to_delete {
+                eprintln!("  - {id} ({})", describe_target(&checkpoint, id));
+            }
+        }
+        for (id, reason) in &kept {
+            eprintln!("  = {id}: {reason}");
+        }
+    }
+    if !to_delete.is_empty() && !args.yes {
+        confirm(format)?;
+    }
+
+    let inputs = saved_inputs(&plan, &checkpoint);
+    let (registry, _connection) = connected_registry(
+        &plan,
+        &target.cloud,
+        &target.plan.checkpoint,
+        &inputs,
+        format,
+    )
+    .await?;
+    let cancel = CancellationToken::new();
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("Interrupted: saving the checkpoint; run `twinup down` again to finish...");
+            on_signal.cancel();
+        }
+    });
+    let config = RunConfig {
+        parallelism: usize::from(args.parallelism),
+        cancel,
+        ..RunConfig::default()
+    };
+    let report = twinup_engine::destroy(
+        &mut session,
+        &plan,
+        &registry,
+        &inputs,
+        progress_sink(format),
+        &config,
+    )
+    .await?;
+    let hint = format!(
+        "run `twinup down --checkpoint {}` again to finish",
+        target.plan.checkpoint.display()
+    );
+    if report.interrupted {
+        return Err(Failure::interrupted(format!(
+            "interrupted; the checkpoint is saved; {hint}"
+        )));
+    }
+    if !report.failures.is_empty() {
+        let mut message = String::new();
+        for (step, error) in &report.failures {
+            message.push_str(&format!("step `{step}` was not deleted: "));
+            if let Some(code) = &error.code {
+                message.push_str(&format!("{code}: "));
+            }
+            message.push_str(&error.message);
+            if let Some(help) = &error.help {
+                message.push_str(&format!("\n  help: {help}"));
+            }
+            message.push('\n');
+        }
+        message.push_str(&hint);
+        return Err(Failure::step_failed(message));
+    }
+    match format {
+        OutputFormat::Json => println!(
+            "{}",
+            json!({
+                "status": "deleted",
+                "deleted": report.deleted,
+                "kept": report.kept.iter().map(|(s, why)| json!({"step": s, "reason": why})).collect::<Vec<_>>(),
+            })
+        ),
+        OutputFormat::Text => {
+            println!(
+                "Teardown completed: {} deleted, {} kept.",
+                report.deleted.len(),
+                report.kept.len()
+            );
+            println!("`twinup up` with the same checkpoint deploys everything again.");
+        }
+    }
+    Ok(())
+}
+
+/// A short description of what a step made, from its outputs (an id or path when it has one).
+fn describe_target(checkpoint: &twinup_engine::checkpoint::Checkpoint, id: &str) -> String {
+    let Some(record) = checkpoint.steps.get(id) else {
+        return String::new();
+    };
+    let outputs = record.outputs.as_ref();
+    let pick = |key: &str| {
+        outputs
+            .and_then(|o| o.get(key))
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let what = pick("id")
+        .or_else(|| pick("path"))
+        .or_else(|| pick("client_id").map(|c| format!("app {c}")))
+        .unwrap_or_default();
+    if what.is_empty() {
+        record.kind.clone()
+    } else {
+        format!("{}: {what}", record.kind)
+    }
+}
+
+/// Asks before deleting; without a terminal, refuses unless `--yes` was given.
+fn confirm(format: OutputFormat) -> Result<(), Failure> {
+    if format == OutputFormat::Json || !std::io::stdin().is_terminal() {
+        return Err(Failure::bad_input(
+            "`twinup down` deletes resources and cannot ask for confirmation here; pass --yes to confirm",
+        ));
+    }
+    let answer = dialoguer::Confirm::new()
+        .with_prompt("Delete these resources?")
+        .default(false)
+        .interact()
+        .map_err(|e| {
+            let dialoguer::Error::IO(io) = e;
+            if io.kind() == std::io::ErrorKind::Interrupted {
+                Failure::interrupted("interrupted; nothing was deleted")
+            } else {
+                Failure::bad_input(format!("cannot ask for confirmation: {io}"))
+            }
+        })?;
+    if answer {
+        Ok(())
+    } else {
+        Err(Failure::bad_input("not confirmed; nothing was deleted"))
+    }
+}

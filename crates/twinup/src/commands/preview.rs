@@ -1,0 +1,178 @@
+//! `twinup preview`: what `up` would do, step by step, judged from the live state of every
+//! step's resource (`create`, `update` with the fields that differ, `no change`), like
+//! `terraform plan` or `az deployment what-if`. Reads only: nothing is written, not even the
+//! checkpoint.
+
+use std::io::IsTerminal;
+
+use serde_json::json;
+use twinup_engine::checkpoint::{Checkpoint, FileStore};
+use twinup_engine::{
+    Change, InputSources, KindRegistry, PreviewItem, Prompter, display_value, load_for_plan,
+    preview as engine_preview, resolve_inputs, validate_steps,
+};
+
+use crate::answers::read_answers;
+use crate::azure_session::{AzureSession, check_cloud_args, uses_azure};
+use crate::cli::{OutputFormat, PreviewArgs};
+use crate::commands::connect::{load_valid_plan, state_dir};
+use crate::failure::Failure;
+use crate::prompt::TerminalPrompter;
+use crate::registry::validation_registry;
+
+/// Runs `twinup preview`.
+pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Failure> {
+    let mut plan = load_valid_plan(&args.plan)?;
+    check_cloud_args(&args.cloud)?;
+    let answers = match &args.inputs.answers {
+        Some(path) => read_answers(path, &plan)?,
+        None => Default::default(),
+    };
+    let store = FileStore::new(&args.plan.checkpoint);
+    let checkpoint = load_for_plan(&store, &plan)
+        .await?
+        .unwrap_or_else(|| Checkpoint::new(&plan.name, &plan.hash()));
+
+    let mut set = Vec::new();
+    if let (Some(sub), true) = (
+        &args.cloud.subscription,
+        plan.inputs.contains_key("subscription"),
+    ) {
+        set.push(format!("subscription={sub}"));
+    }
+    set.extend(args.inputs.set.iter().cloned());
+    let mut sources = InputSources {
+        set,
+        env: std::env::vars()
+            .filter(|(k, _)| k.starts_with("TWINUP_"))
+            .collect(),
+        answers,
+        saved: checkpoint.inputs.clone(),
+        discovered: Default::default(),
+        reconfigure: args.inputs.reconfigure,
+    };
+    // Bad values stop here, before signing in.
+    if let Err(e) = resolve_inputs(&plan, &sources, None)
+        && !matches!(e, twinup_engine::InputError::Missing(_))
+    {
+        return Err(e.into());
+    }
+
+    let connection = if uses_azure(&plan) {
+        let connection =
+            AzureSession::connect(&args.cloud, &state_dir(&args.plan.checkpoint)).await?;
+        if format == OutputFormat::Text {
+            eprintln!(
+                "Signed in as {} with {} (tenant {})",
+                connection.who, connection.credential, connection.tenant_id
+            );
+        }
+        discover(&mut plan, &mut sources, &connection).await?;
+        Some(connection)
+    } else {
+        None
+    };
+    let interactive = !args.inputs.non_interactive && std::io::stdin().is_terminal();
+    let mut prompter = TerminalPrompter::new();
+    let prompter: Option<&mut dyn Prompter> = if interactive {
+        Some(&mut prompter)
+    } else {
+        None
+    };
+    let inputs = resolve_inputs(&plan, &sources, prompter)?;
+    validate_steps(&plan, &validation_registry()?, &inputs)?;
+
+    let mut registry = KindRegistry::with_builtins();
+    if let Some(connection) = &connection {
+        let subscription = inputs
+            .values
+            .get("subscription")
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
+        connection.register(&mut registry, subscription)?;
+    }
+    let items = engine_preview(&plan, &registry, &inputs, &checkpoint).await;
+    print_preview(format, &items);
+    Ok(())
+}
+
+/// Defaults found by signing in: the signed-in principal as the role assignee and the only
+/// subscription the credential sees (several become choices).
+async fn discover(
+    plan: &mut twinup_plan::Plan,
+    sources: &mut InputSources,
+    connection: &AzureSession,
+) -> Result<(), Failure> {
+    if plan.inputs.contains_key("role_assignee") && !connection.principal_id.is_empty() {
+        sources
+            .discovered
+            .insert("role_assignee".into(), json!(connection.principal_id));
+    }
+    if let Some(spec) = plan.inputs.get_mut("subscription") {
+        let subscriptions = connection.subscriptions().await?;
+        match subscriptions.as_slice() {
+            [only] => {
+                sources
+                    .discovered
+                    .insert("subscription".into(), json!(only));
+            }
+            [] => {}
+            several => spec.choices = Some(several.iter().map(|s| json!(s)).collect()),
+        }
+    }
+    Ok(())
+}
+
+fn print_preview(format: OutputFormat, items: &[PreviewItem]) {
+    let count = |f: &dyn Fn(&Change) -> bool| items.iter().filter(|i| f(&i.change)).count();
+    let creates = count(&|c| matches!(c, Change::Create | Change::AfterDependencies { .. }));
+    let updates = count(&|c| matches!(c, Change::Update { .. }));
+    let same = count(&|c| matches!(c, Change::NoChange));
+    let unknown = count(&|c| matches!(c, Change::Unknown { .. }));
+    if format == OutputFormat::Json {
+        println!(
+            "{}",
+            json!({
+                "status": "previewed",
+                "steps": items,
+                "summary": {"create": creates, "update": updates, "no_change": same, "unknown": unknown},
+            })
+        );
+        return;
+    }
+    let width = items.iter().map(|i| i.step.len()).max().unwrap_or(0);
+    println!("twinup up would:");
+    for item in items {
+        let step = &item.step;
+        match &item.change {
+            Change::Create => println!("  + {step:<width$}  create ({})", item.kind),
+            Change::AfterDependencies { waiting_on } if waiting_on.is_empty() => {
+                println!("  + {step:<width$}  create ({})", item.kind)
+            }
+            Change::AfterDependencies { waiting_on } => println!(
+                "  + {step:<width$}  create or update, once {} exist(s) ({})",
+                waiting_on.join(", "),
+                item.kind
+            ),
+            Change::NoChange => println!("  = {step:<width$}  no change"),
+            Change::Update { changes } => {
+                println!("  ~ {step:<width$}  update ({})", item.kind);
+                for c in changes {
+                    println!(
+                        "        {}: {} -> {}",
+                        c.field,
+                        display_value(&c.live),
+                        display_value(&c.wanted)
+                    );
+                }
+            }
+            Change::Unknown { error } => {
+                println!("  ? {step:<width$}  cannot read its live state: {error}")
+            }
+        }
+    }
+    println!("Summary: {creates} to create, {updates} to update, {same} unchanged.");
+    if unknown > 0 {
+        println!("{unknown} step(s) could not be read; see above.");
+    }
+}
