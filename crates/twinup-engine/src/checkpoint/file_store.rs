@@ -97,8 +97,9 @@ fn sync_dir(path: &Path) {
     }
 }
 
-/// Parses checkpoint bytes, telling damaged, newer-schema and valid files apart.
-pub(crate) fn parse_checkpoint(
+/// Parses checkpoint bytes, telling damaged, newer-schema and valid files apart (for every
+/// store: a local file or a remote blob). `location` names the checkpoint in error messages.
+pub fn parse_checkpoint(
     location: &str,
     bytes: &[u8],
 ) -> Result<Checkpoint, CheckpointError> {

@@ -5,9 +5,9 @@ mod file_store;
 mod lock;
 mod model;
 mod store;
-pub(crate) mod test_hooks;
+pub mod test_hooks;
 
-pub use file_store::FileStore;
+pub use file_store::{FileStore, parse_checkpoint};
 pub use lock::LockHolder;
 pub use model::{
     Checkpoint, PlanIdentity, RunRecord, RunStatus, SCHEMA_VERSION, StepRecord, StepState,

@@ -11,6 +11,9 @@
 //!   success is recorded (the window in which a created resource is not yet in the checkpoint).
 //!
 //! Unset (the normal case) they cost one relaxed atomic increment per write.
+//!
+//! Checkpoint stores outside the engine (e.g. the blob store) call [`begin_write`] and
+//! [`end_write`] around each write so the same crash points apply to them.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,13 +42,13 @@ fn read(name: &str) -> Option<u64> {
 }
 
 /// Counts a write that is starting; returns true when this write must crash half-way.
-pub(crate) fn begin_write() -> bool {
+pub fn begin_write() -> bool {
     let n = WRITES.fetch_add(1, Ordering::Relaxed) + 1;
     hooks().during == Some(n)
 }
 
 /// Called when the current write is durable; aborts if a test asked for it.
-pub(crate) fn end_write() {
+pub fn end_write() {
     let n = WRITES.load(Ordering::Relaxed);
     tracing::debug!(write = n, "checkpoint write durable");
     if hooks().after == Some(n) {
@@ -68,6 +71,6 @@ pub(crate) fn before_success(step: &str) {
 }
 
 /// Dies the way a killed process does: no destructors, no flushing.
-pub(crate) fn crash() -> ! {
+pub fn crash() -> ! {
     std::process::abort()
 }
