@@ -161,6 +161,8 @@ impl Emu {
                 route: r["route"].as_str().unwrap_or("").to_string(),
                 outcome: r["outcome"].as_str().unwrap_or("").to_string(),
                 status: r["status"].as_u64(),
+                path: r["path"].as_str().unwrap_or("").to_string(),
+                fault: r["fault"].as_bool().unwrap_or(false),
             })
             .collect()
     }
@@ -238,6 +240,10 @@ pub struct Entry {
     /// `response`, `reset` or `hang`.
     pub outcome: String,
     pub status: Option<u64>,
+    /// The request path as sent.
+    pub path: String,
+    /// Whether an injected fault answered it.
+    pub fault: bool,
 }
 
 impl Entry {
