@@ -30,6 +30,29 @@ pub fn state_dir(checkpoint: &Path) -> PathBuf {
         .to_path_buf()
 }
 
+/// The inputs a deployment was made with: the checkpoint's saved values and plan defaults,
+/// plus secret inputs (never saved) from their `TWINUP_<NAME>` environment variables.
+pub fn deployed_inputs(
+    plan: &Plan,
+    checkpoint: &twinup_engine::checkpoint::Checkpoint,
+) -> Result<ResolvedInputs, Failure> {
+    let mut inputs = twinup_engine::saved_inputs(plan, checkpoint);
+    for name in inputs.secrets.clone() {
+        let Some(spec) = plan.inputs.get(&name) else {
+            continue;
+        };
+        let var = twinup_engine::env_var_for(&name);
+        if let Ok(text) = std::env::var(&var) {
+            let value = spec
+                .parse_text(&text)
+                .and_then(|v| spec.check(&v).map(|_| v))
+                .map_err(|why| Failure::bad_input(format!("{var}: {why}")))?;
+            inputs.values.insert(name, value);
+        }
+    }
+    Ok(inputs)
+}
+
 /// A registry with the built-in kinds and, when the plan uses Azure, the Azure kinds signed
 /// in to the chosen cloud, deploying into the `subscription` input. The connection is returned
 /// too: it keeps the in-process emulator of `--cloud local` alive.

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use twinup_engine::checkpoint::FileStore;
-use twinup_engine::{Disposal, RunConfig, Session, disposals, saved_inputs};
+use twinup_engine::{Disposal, RunConfig, Session, disposals};
 
 use crate::cli::{DownArgs, OutputFormat};
-use crate::commands::connect::{connected_registry, load_valid_plan};
+use crate::commands::connect::{connected_registry, deployed_inputs, load_valid_plan};
 use crate::failure::Failure;
 use crate::output::progress_sink;
 
@@ -60,7 +60,7 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
         confirm(format)?;
     }
 
-    let inputs = saved_inputs(&plan, &checkpoint);
+    let inputs = deployed_inputs(&plan, &checkpoint)?;
     let (registry, _connection) = connected_registry(
         &plan,
         &target.cloud,

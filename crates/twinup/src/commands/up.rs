@@ -124,6 +124,9 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
     } else {
         first?
     };
+    // `for_each` steps become one step per item from here on (refresh, preflight and the run
+    // all see the items).
+    let plan = twinup_engine::expand_plan(&plan, &inputs)?.into_owned();
 
     let mut registry = KindRegistry::with_builtins();
     if let Some(connection) = &connection {

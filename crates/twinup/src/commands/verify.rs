@@ -4,10 +4,10 @@
 
 use serde_json::json;
 use twinup_engine::checkpoint::FileStore;
-use twinup_engine::{Drift, StepCheck, display_value, load_for_plan, saved_inputs};
+use twinup_engine::{Drift, StepCheck, display_value, load_for_plan};
 
 use crate::cli::{ConnectArgs, OutputFormat};
-use crate::commands::connect::{connected_registry, load_valid_plan};
+use crate::commands::connect::{connected_registry, deployed_inputs, load_valid_plan};
 use crate::failure::{EXIT_STEP_FAILED, Failure};
 
 /// Runs `twinup verify`; returns the exit code (0 clean, 1 drift).
@@ -20,7 +20,7 @@ pub async fn verify(args: ConnectArgs, format: OutputFormat) -> Result<u8, Failu
             args.plan.checkpoint.display()
         )));
     };
-    let inputs = saved_inputs(&plan, &checkpoint);
+    let inputs = deployed_inputs(&plan, &checkpoint)?;
     let (registry, _connection) =
         connected_registry(&plan, &args.cloud, &args.plan.checkpoint, &inputs, format).await?;
     let checks = twinup_engine::verify(&plan, &registry, &inputs, &checkpoint).await;
