@@ -396,6 +396,15 @@ fn a_failed_delete_is_resumed_by_the_next_down_and_blocks_up_until_then() {
     assert_eq!(blocked.code, Some(2), "{}", blocked.stderr);
     assert!(blocked.stderr.contains("twinup down"), "{}", blocked.stderr);
 
+    let status = run(s.twinup().arg("status"));
+    assert!(
+        status
+            .stdout
+            .contains("Finish the teardown with: twinup down"),
+        "{}",
+        status.stdout
+    );
+
     emu.admin(reqwest::Method::DELETE, "/_emulator/faults", None);
     let finished = twinup(&emu, &s, &["down", "--yes"]);
     assert_eq!(finished.code, Some(0), "{}", finished.stderr);

@@ -29,6 +29,7 @@ pub async fn status(args: PlanArgs, format: OutputFormat) -> Result<(), Failure>
                     "id": id, "kind": r.kind, "state": r.state, "attempts": r.attempts,
                     "started_at": r.started_at, "finished_at": r.finished_at,
                     "in_flight": r.resume_token.is_some(), "error": r.error,
+                    "deleting": twinup_engine::delete_in_progress(r),
                 })).collect::<Vec<_>>(),
                 "outputs": checkpoint.outputs,
             })
@@ -61,7 +62,10 @@ pub async fn status(args: PlanArgs, format: OutputFormat) -> Result<(), Failure>
             (Some(_), None) => "in flight".to_string(),
             _ => String::new(),
         };
-        let extra = if record.resume_token.is_some() {
+        let deleting = twinup_engine::delete_in_progress(record);
+        let extra = if deleting {
+            "  (a `twinup down` was deleting it; run `twinup down` to finish)"
+        } else if record.resume_token.is_some() {
             "  (operation in flight; resumes on rerun)"
         } else {
             ""
@@ -89,7 +93,12 @@ pub async fn status(args: PlanArgs, format: OutputFormat) -> Result<(), Failure>
             println!("  help: {help}");
         }
     }
-    if unfinished {
+    if !twinup_engine::unfinished_deletes(&checkpoint).is_empty() {
+        println!(
+            "Finish the teardown with: twinup down --checkpoint {}",
+            args.checkpoint.display()
+        );
+    } else if unfinished {
         println!(
             "Resume with: twinup up --checkpoint {}",
             args.checkpoint.display()

@@ -90,7 +90,9 @@ fn print_checks(format: OutputFormat, checks: &[StepCheck], drifted: usize) {
             }
         }
     }
-    if drifted > 0 {
+    if checks.iter().all(|c| c.skipped.is_some()) {
+        println!("Nothing is deployed from this checkpoint; `twinup up` deploys it.");
+    } else if drifted > 0 {
         println!(
             "Drift found in {drifted} step(s). `twinup up` repairs it (it re-reads every step and runs the drifted ones again)."
         );
