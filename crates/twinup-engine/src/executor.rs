@@ -119,6 +119,8 @@ pub async fn run(
     events: Arc<dyn EventSink>,
     config: &RunConfig,
 ) -> Result<RunReport, EngineError> {
+    let expanded = crate::expand::expand_plan(plan, inputs)?;
+    let plan: &Plan = &expanded;
     let mut start = session.checkpoint.clone();
     start.plan.hash = plan.hash();
     start.inputs = inputs.non_secret();

@@ -30,6 +30,7 @@ mod destroy;
 mod errors;
 mod events;
 mod executor;
+mod expand;
 mod inputs;
 mod inspect;
 mod kind;
@@ -47,6 +48,7 @@ pub use destroy::{
 pub use errors::{CheckpointError, EngineError, InputError, MissingInput};
 pub use events::{Event, EventSink, NoEvents, StepAction};
 pub use executor::{DEFAULT_STEP_TIMEOUT, RunConfig, RunReport, humanize, run};
+pub use expand::expand_plan;
 pub use inputs::{
     InputSource, InputSources, Prompter, ResolvedInputs, display_value, env_var_for,
     resolve_inputs, value_hint,

@@ -39,6 +39,9 @@ pub async fn preflight(
     checkpoint: &Checkpoint,
     events: Arc<dyn EventSink>,
 ) -> Result<(), Vec<(String, StepError)>> {
+    let expanded = crate::expand::expand_plan(plan, inputs)
+        .map_err(|d| vec![("for_each".to_string(), StepError::rejected(d.to_string()))])?;
+    let plan: &Plan = &expanded;
     let mut checks = Vec::new();
     for step in &plan.steps {
         let done = checkpoint.steps.get(&step.id).is_some_and(|r| {

@@ -29,6 +29,8 @@ pub(crate) fn lookup(
             .and_then(|r| r.outputs.as_ref())
             .and_then(|o| o.get(output))
             .cloned(),
+        // Filled in when the plan is expanded; never looked up.
+        Reference::Each(_) => None,
     }
 }
 

@@ -14,6 +14,8 @@ pub fn validate_steps(
     registry: &KindRegistry,
     inputs: &ResolvedInputs,
 ) -> Result<(), Diagnostics> {
+    let expanded = crate::expand::expand_plan(plan, inputs)?;
+    let plan: &Plan = &expanded;
     let empty = Checkpoint::new(&plan.name, "");
     let mut diagnostics = Vec::new();
     for (index, step) in plan.steps.iter().enumerate() {

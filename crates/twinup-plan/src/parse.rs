@@ -39,7 +39,15 @@ const INPUT_KEYS: &[&str] = &[
     "choices",
     "secret",
 ];
-const STEP_KEYS: &[&str] = &["id", "kind", "description", "needs", "timeout", "with"];
+const STEP_KEYS: &[&str] = &[
+    "id",
+    "kind",
+    "description",
+    "needs",
+    "timeout",
+    "for_each",
+    "with",
+];
 
 const NAME_RULE: &str = "lowercase letters, digits and `_`, starting with a letter";
 
@@ -122,14 +130,25 @@ pub(crate) fn parse_plan(file_name: &str, text: &str) -> Result<Plan, PlanError>
             PathSeg::Key("with".into()),
         ];
         let refs = check_references(
-            &mut c, &root, &prefix, &step.with, &inputs, &steps, &mut sites,
+            &mut c,
+            &root,
+            &prefix,
+            &step.with,
+            &inputs,
+            &steps,
+            Some(step),
+            &mut sites,
         );
         step_refs.push(refs);
+        if step.for_each.is_some() {
+            let pos = step_field_pos(&root, i, "for_each").unwrap_or(root.pos);
+            crate::foreach::check_input_for_each(&mut c, pos, step, &inputs);
+        }
     }
     for (name, template) in &outputs {
         let prefix = vec![PathSeg::Key("outputs".into()), PathSeg::Key(name.clone())];
         check_references(
-            &mut c, &root, &prefix, template, &inputs, &steps, &mut sites,
+            &mut c, &root, &prefix, template, &inputs, &steps, None, &mut sites,
         );
     }
 
@@ -174,6 +193,7 @@ pub(crate) fn parse_plan(file_name: &str, text: &str) -> Result<Plan, PlanError>
         root,
         graph,
         sites,
+        origin: None,
     })
 }
 
@@ -510,6 +530,7 @@ fn parse_step(c: &mut Collector<'_>, i: usize, node: &Node) -> Step {
         needs: Vec::new(),
         with: Template(Value::Object(Default::default())),
         timeout: None,
+        for_each: None,
     };
     let Some(entries) = node.entries() else {
         c.error(
@@ -564,6 +585,9 @@ fn parse_step(c: &mut Collector<'_>, i: usize, node: &Node) -> Step {
                 "write a positive duration such as `90s`, `30m` or `2h`, or a whole number of seconds",
             ),
         }
+    }
+    if let Some(f) = node.get("for_each") {
+        step.for_each = crate::foreach::parse_for_each(c, f, &place);
     }
     if let Some(w) = node.get("with") {
         match &w.kind {
@@ -654,6 +678,7 @@ fn step_field_pos(root: &Node, i: usize, field: &str) -> Option<Pos> {
 
 /// Reports bad `${...}` and references to missing inputs or steps; records
 /// every good reference site and returns the steps referenced.
+#[allow(clippy::too_many_arguments)]
 fn check_references(
     c: &mut Collector<'_>,
     root: &Node,
@@ -661,10 +686,14 @@ fn check_references(
     template: &Template,
     inputs: &IndexMap<String, InputSpec>,
     steps: &[Step],
+    current: Option<&Step>,
     sites: &mut Vec<(Vec<PathSeg>, Reference)>,
 ) -> Vec<String> {
     let mut referenced = Vec::new();
     for (rel, result) in template.reference_sites() {
+        let whole = crate::path::value_at(&template.0, &rel)
+            .and_then(Value::as_str)
+            .is_some_and(crate::template::is_whole_reference);
         let mut path = prefix.to_vec();
         path.extend(rel);
         let pos = crate::path::position(root, &path).unwrap_or(root.pos);
@@ -680,6 +709,11 @@ fn check_references(
             }
         };
         for r in refs {
+            if let Err((message, help)) = crate::foreach::check_reference(&r, current, steps, whole)
+            {
+                c.error(pos, message, help);
+                continue;
+            }
             match &r {
                 Reference::Input(name) if !inputs.contains_key(name) => {
                     let help = help_or(name, inputs.keys().map(String::as_str), || {
@@ -691,7 +725,10 @@ fn check_references(
                         help,
                     );
                 }
-                Reference::StepOutput { step, .. } if !steps.iter().any(|s| &s.id == step) => {
+                Reference::StepOutput { .. }
+                    if !steps.iter().any(|s| Some(s.id.as_str()) == r.step_id()) =>
+                {
+                    let step = r.step_id().unwrap_or_default();
                     let help = help_or(step, steps.iter().map(|s| s.id.as_str()), || {
                         steps_help(steps)
                     });
@@ -701,13 +738,14 @@ fn check_references(
                         help,
                     );
                 }
-                Reference::StepOutput { step, .. } => {
-                    if !referenced.contains(step) {
-                        referenced.push(step.clone());
+                Reference::StepOutput { .. } => {
+                    let step = r.step_id().unwrap_or_default().to_string();
+                    if !referenced.contains(&step) {
+                        referenced.push(step);
                     }
                     sites.push((path.clone(), r.clone()));
                 }
-                Reference::Input(_) => sites.push((path.clone(), r.clone())),
+                Reference::Input(_) | Reference::Each(_) => sites.push((path.clone(), r.clone())),
             }
         }
     }

@@ -80,3 +80,18 @@ pub(crate) fn key_position(root: &Node, path: &[PathSeg]) -> Option<Pos> {
         _ => position(root, path),
     }
 }
+
+/// The value at `path` inside a JSON value.
+pub(crate) fn value_at<'a>(
+    value: &'a serde_json::Value,
+    path: &[PathSeg],
+) -> Option<&'a serde_json::Value> {
+    let mut at = value;
+    for seg in path {
+        at = match seg {
+            PathSeg::Key(k) => at.get(k.as_str())?,
+            PathSeg::Index(i) => at.get(*i)?,
+        };
+    }
+    Some(at)
+}

@@ -37,6 +37,8 @@ pub struct Plan {
     /// Every reference in step parameters and plan outputs, with the path of
     /// the string that holds it.
     pub(crate) sites: Vec<(Vec<PathSeg>, Reference)>,
+    /// For an expanded plan (see [`Plan::expand`]): the index in the plan text of each step.
+    pub(crate) origin: Option<Vec<usize>>,
 }
 
 impl Plan {
@@ -89,13 +91,13 @@ impl Plan {
     /// Where the node at `path` starts, e.g.
     /// `[Key("steps"), Index(2), Key("with"), Key("name")]`.
     pub fn locate(&self, path: &[PathSeg]) -> Option<Location> {
-        path::position(&self.root, path).map(|pos| self.location(pos))
+        path::position(&self.root, &self.source_path(path)).map(|pos| self.location(pos))
     }
 
     /// Where the key that ends `path` is written (for "remove this key"
     /// messages); for a path ending in an index, where that item starts.
     pub fn locate_key(&self, path: &[PathSeg]) -> Option<Location> {
-        path::key_position(&self.root, path).map(|pos| self.location(pos))
+        path::key_position(&self.root, &self.source_path(path)).map(|pos| self.location(pos))
     }
 
     /// Where the `with` parameter `param` of step `id` is written, falling

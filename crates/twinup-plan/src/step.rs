@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::foreach::ForEach;
 use crate::template::Template;
 
 /// One step of a plan: a kind of resource to set up and its parameters.
@@ -22,6 +23,8 @@ pub struct Step {
     pub with: Template,
     /// How long the step may run.
     pub timeout: Option<Duration>,
+    /// Repeat the step once per item of a list or map (see [`ForEach`]).
+    pub for_each: Option<ForEach>,
 }
 
 /// Parses a timeout written as `90s`, `30m`, `2h`, `1h30m` or whole seconds (`120`).

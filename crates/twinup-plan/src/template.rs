@@ -90,6 +90,75 @@ impl Template {
     }
 }
 
+/// What [`Template::map_references`] puts in place of one reference.
+pub(crate) enum Replace {
+    /// Leave the reference as it is.
+    Keep,
+    /// A known value, written literally (its `${` escaped).
+    Literal(Value),
+    /// A template value (may hold references); only used when the reference is the whole string.
+    Template(Value),
+    /// Another reference.
+    Ref(Reference),
+}
+
+impl Template {
+    /// A copy of the template with references replaced as `f` says. Malformed strings are kept.
+    pub(crate) fn map_references(&self, f: &mut dyn FnMut(&Reference) -> Replace) -> Template {
+        Template(map_value(&self.0, f))
+    }
+}
+
+fn map_value(value: &Value, f: &mut dyn FnMut(&Reference) -> Replace) -> Value {
+    match value {
+        Value::String(s) => {
+            let Ok(segments) = scan(s) else {
+                return value.clone();
+            };
+            if !segments.iter().any(|seg| matches!(seg, Segment::Ref(_))) {
+                return value.clone();
+            }
+            if let [Segment::Ref(r)] = segments.as_slice() {
+                return match f(r) {
+                    Replace::Keep => value.clone(),
+                    Replace::Literal(v) => escape_value(&v),
+                    Replace::Template(v) => v,
+                    Replace::Ref(other) => Value::String(format!("${{{other}}}")),
+                };
+            }
+            let mut out = String::new();
+            for seg in segments {
+                match seg {
+                    Segment::Text(t) => out.push_str(&escape(&t)),
+                    Segment::Ref(r) => match f(&r) {
+                        Replace::Keep => out.push_str(&format!("${{{r}}}")),
+                        Replace::Literal(v) => {
+                            let mut rendered = String::new();
+                            push_rendered(&mut rendered, &v);
+                            out.push_str(&escape(&rendered));
+                        }
+                        Replace::Template(v) => push_rendered(&mut out, &v),
+                        Replace::Ref(other) => out.push_str(&format!("${{{other}}}")),
+                    },
+                }
+            }
+            Value::String(out)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(|v| map_value(v, f)).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), map_value(v, f)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// True when `s` is exactly one reference (so it takes the referenced value's type).
+pub(crate) fn is_whole_reference(s: &str) -> bool {
+    matches!(scan(s).as_deref(), Ok([Segment::Ref(_)]))
+}
+
 impl From<Value> for Template {
     fn from(v: Value) -> Self {
         Template(v)

@@ -35,7 +35,10 @@ pub(crate) fn validate(plan: &Plan, catalog: &dyn KindCatalog) -> Result<(), Pla
         let Reference::StepOutput { step, output } = reference else {
             continue;
         };
-        let Some(target) = plan.step(step) else {
+        let Some(target) = reference.step_id().and_then(|id| {
+            plan.step(step)
+                .or_else(|| plan.steps.iter().find(|s| s.id == id))
+        }) else {
             continue;
         };
         if !catalog.has_kind(&target.kind) {
@@ -67,5 +70,5 @@ pub(crate) fn validate(plan: &Plan, catalog: &dyn KindCatalog) -> Result<(), Pla
 }
 
 fn pos(plan: &Plan, path: &[PathSeg]) -> Pos {
-    crate::path::position(&plan.root, path).unwrap_or(plan.root.pos)
+    plan.pos(path)
 }

@@ -75,6 +75,7 @@ fn resolve_all(r: &Reference) -> Option<Value> {
     match r {
         Reference::Input(name) => Some(json!(format!("in:{name}"))),
         Reference::StepOutput { step, output } => Some(json!({"s": step, "o": output})),
+        Reference::Each(_) => None,
     }
 }
 
@@ -172,7 +173,7 @@ proptest! {
         let full = template.render(&resolve_all).unwrap();
         let inputs_only = |r: &Reference| match r {
             Reference::Input(_) => resolve_all(r),
-            Reference::StepOutput { .. } => None,
+            Reference::StepOutput { .. } | Reference::Each(_) => None,
         };
         let partial = Template(template.render_partial(&inputs_only));
         prop_assert_eq!(partial.references().iter().filter(|r| r.step().is_none()).count(), 0);

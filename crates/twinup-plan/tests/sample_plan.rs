@@ -192,6 +192,7 @@ fn steps_render_with_inputs_and_outputs() {
                 ("app", "client_id") => Some(json!("0000-1111")),
                 _ => None,
             },
+            Reference::Each(_) => None,
         }
     };
     let rg = plan
@@ -228,7 +229,7 @@ fn steps_render_with_inputs_and_outputs() {
         .with
         .render_partial(&|r| match r {
             Reference::Input(name) => input(name),
-            Reference::StepOutput { .. } => None,
+            Reference::StepOutput { .. } | Reference::Each(_) => None,
         });
     assert_eq!(
         partial["resource_group"],
