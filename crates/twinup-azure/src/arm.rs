@@ -74,6 +74,20 @@ impl ArmClient {
         Ok(url)
     }
 
+    /// True when `url` is on this client's ARM endpoint (scheme, host and port).
+    pub fn is_own(&self, url: &Url) -> bool {
+        same_origin(url, &self.base)
+    }
+
+    /// The same path and query on this client's ARM endpoint (for URLs saved by an earlier run
+    /// against an endpoint that has since moved, e.g. a restarted local emulator).
+    pub fn rebase(&self, url: &Url) -> Url {
+        let mut out = self.base.clone();
+        out.set_path(url.path());
+        out.set_query(url.query());
+        out
+    }
+
     /// Sends a request to an absolute URL on the ARM host and returns the response whatever
     /// its status (used by the LRO poller).
     pub async fn send_raw(

@@ -182,11 +182,21 @@ pub async fn poll_until_done(
     on_progress: &(dyn Fn(&str) + Send + Sync),
 ) -> Result<Value> {
     let begun = Instant::now();
-    let resource_url = parse_url(&token.resource_url)?;
+    let mut resource_url = parse_url(&token.resource_url)?;
     let is_delete = token.method.eq_ignore_ascii_case("DELETE");
     let mut kind = token.kind;
     let mut poll_url = parse_url(&token.operation_url)?;
-    if kind == LroKind::ResourceState {
+    if !arm.is_own(&resource_url) {
+        // Saved by a run against an endpoint that has moved: the operation record cannot be
+        // trusted with our token, but the resource can be read where ARM is now.
+        on_progress(&format!(
+            "{what}: the saved operation is on another endpoint; checking the resource"
+        ));
+        resource_url = arm.rebase(&resource_url);
+        kind = LroKind::ResourceState;
+    }
+    if kind == LroKind::ResourceState || !arm.is_own(&poll_url) {
+        kind = LroKind::ResourceState;
         poll_url = resource_url.clone();
     }
     loop {

@@ -120,15 +120,7 @@ impl AzureSession {
         let mut settings = ChainSettings::from_env(None);
         let mut emulator = None;
         if args.cloud == CloudName::Local {
-            let started = Emulator::start(EmulatorConfig {
-                state_path: Some(state_dir.join("emulator.json")),
-                time_scale: local_time_scale(),
-                ..EmulatorConfig::default()
-            })
-            .await
-            .map_err(|e| {
-                Failure::bad_input(format!("the local Azure emulator could not start: {e}"))
-            })?;
+            let started = start_local_emulator(state_dir).await?;
             let info = started.info().clone();
             cloud = Cloud::Local {
                 url: info.url.clone(),
@@ -255,6 +247,39 @@ fn http_config() -> HttpConfig {
         config.read_timeout = std::time::Duration::from_secs(secs);
     }
     config
+}
+
+/// Starts the in-process emulator on the port it used last time (kept in
+/// `state_dir/emulator.port`), so URLs saved in the checkpoint stay valid; any free port if
+/// that one is taken.
+async fn start_local_emulator(state_dir: &Path) -> Result<Emulator, Failure> {
+    let port_file = state_dir.join("emulator.port");
+    let previous: u16 = std::fs::read_to_string(&port_file)
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(0);
+    let config = |port: u16| EmulatorConfig {
+        bind: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        state_path: Some(state_dir.join("emulator.json")),
+        time_scale: local_time_scale(),
+        ..EmulatorConfig::default()
+    };
+    let started = match Emulator::start(config(previous)).await {
+        Ok(e) => Ok(e),
+        Err(_) if previous != 0 => Emulator::start(config(0)).await,
+        Err(e) => Err(e),
+    }
+    .map_err(|e| Failure::bad_input(format!("the local Azure emulator could not start: {e}")))?;
+    if let Some(port) = started
+        .info()
+        .url
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim_end_matches('/').parse::<u16>().ok())
+    {
+        let _ = std::fs::write(&port_file, port.to_string());
+    }
+    Ok(started)
 }
 
 /// Time scale of the in-process emulator: `TWINUP_LOCAL_TIME_SCALE`, else 0.01 (an instance

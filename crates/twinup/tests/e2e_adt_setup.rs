@@ -294,3 +294,35 @@ fn an_unknown_subscription_is_refused_before_any_write() {
     );
     assert_eq!(emu.writes(), Vec::<String>::new());
 }
+
+#[test]
+fn an_operation_saved_against_an_endpoint_that_moved_resumes_by_reading_the_resource() {
+    let s = Scratch::new();
+    answers(&s, "rg-moved", "twins-moved");
+    {
+        let first = EmulatorProcess::start(s.dir.path(), false);
+        let crashed = run(first
+            .up(&s)
+            .args(["--answers", "answers.yaml"])
+            .env("TWINUP_TEST_CRASH_AFTER_TOKEN", "instance"));
+        assert_ne!(crashed.code, Some(0));
+    }
+    // The same emulator state, restarted on another port (as `--cloud local` may be).
+    let second = EmulatorProcess::start(s.dir.path(), false);
+    let out = run(second.up(&s).args(["--answers", "answers.yaml"]));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("checking the resource"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        second.count("PUT", "digitalTwinsInstances/{}"),
+        0,
+        "the instance was created again"
+    );
+    assert!(
+        out.stdout
+            .contains("https://twins-moved.api.wus2.digitaltwins.azure.net")
+    );
+}
