@@ -18,6 +18,7 @@ pub mod errors;
 pub mod graph;
 pub mod http;
 pub mod lro;
+pub mod regions;
 pub mod secret;
 
 pub use cloud::{Cloud, Endpoints};

@@ -183,17 +183,7 @@ impl StepKind for DigitalTwinsInstanceKind {
             "resource_group",
             "name the resource group, e.g. `resource_group: ${steps.rg.outputs.name}`",
         );
-        if let Some(loc) = c.required_str(
-            "location",
-            "give an Azure region, e.g. `location: westeurope`",
-        ) && loc.trim().len() < 3
-        {
-            c.errors.push(FieldError::new(
-                "location",
-                format!("'{loc}' is not an Azure region"),
-                "e.g. westeurope",
-            ));
-        }
+        c.required_location("location");
         c.optional_tags("tags");
         c.optional_enum("identity", &["None", "SystemAssigned"]);
         c.optional_enum("public_network_access", &["Enabled", "Disabled"]);

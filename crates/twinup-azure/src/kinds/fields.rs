@@ -56,6 +56,26 @@ impl<'a> Checker<'a> {
         self.map.and_then(|m| m.get(field))
     }
 
+    /// A required Azure region: a known region name (see [`crate::regions`]).
+    pub fn required_location(&mut self, field: &str) {
+        let Some(location) =
+            self.required_str(field, "give an Azure region, e.g. `location: westeurope`")
+        else {
+            return;
+        };
+        if !crate::regions::is_known(location) {
+            let help = match crate::regions::suggest(location) {
+                Some(s) => format!("did you mean `{s}`? (`az account list-locations -o table` lists them)"),
+                None => "give an Azure region such as westeurope or westus2 (`az account list-locations -o table` lists them)".to_string(),
+            };
+            self.errors.push(FieldError::new(
+                field,
+                format!("'{location}' is not an Azure region"),
+                help,
+            ));
+        }
+    }
+
     /// A required non-empty string; returns it when it is resolved (no `${`).
     pub fn required_str(&mut self, field: &str, help: &str) -> Option<&'a str> {
         match self.get(field) {

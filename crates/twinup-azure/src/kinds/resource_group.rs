@@ -89,10 +89,7 @@ impl StepKind for ResourceGroupKind {
                 "use 1-90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'",
             ));
         }
-        c.required_str(
-            "location",
-            "give an Azure region, e.g. `location: westeurope`",
-        );
+        c.required_location("location");
         c.optional_tags("tags");
         c.optional_str("subscription_id", "a subscription id (GUID)");
         c.errors
