@@ -264,10 +264,25 @@ async fn operation_urls_on_other_hosts_never_get_the_token() {
     let arm = context(&f.url).arm();
     let mut token = start_instance(&arm, "adt-5").await;
     token.operation_url = "https://evil.example/ops/1".into();
-    let err = lro::poll_until_done(&arm, &token, &poll(), "adt-5", &|_: &str| {})
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("refusing"), "{err}");
+    // The foreign operation URL is never contacted (it does not even resolve, so contacting it
+    // would end in a transport error): the poller watches the resource on the ARM endpoint,
+    // which in this fake stays provisioning until the wait times out.
+    let opts = PollOptions {
+        timeout: Duration::from_millis(300),
+        ..poll()
+    };
+    let mut lines = std::sync::Mutex::new(Vec::new());
+    let err = lro::poll_until_done(&arm, &token, &opts, "adt-5", &|l: &str| {
+        lines.lock().unwrap().push(l.to_string())
+    })
+    .await
+    .unwrap_err();
+    assert!(matches!(err, AzureError::OperationTimeout { .. }), "{err}");
+    let lines = lines.get_mut().unwrap();
+    assert!(
+        lines.iter().all(|l| l.contains("Provisioning")),
+        "{lines:?}"
+    );
 }
 
 #[tokio::test]
