@@ -60,3 +60,52 @@ fn prompts_take_defaults_reask_wrong_answers_and_hide_secrets() {
         "{checkpoint}"
     );
 }
+
+#[test]
+fn down_asks_before_deleting_and_no_keeps_everything() {
+    let s = Scratch::new();
+    let mut up = s.twinup();
+    up.args([
+        "up",
+        "--plan",
+        "files-plan.yaml",
+        "--non-interactive",
+        "--set",
+        "audience=world",
+    ])
+    .env("TWINUP_API_KEY", "k");
+    assert_eq!(common::run(&mut up).code, Some(0));
+
+    let down = |answer: &str| {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("twinup"));
+        cmd.current_dir(s.dir.path())
+            .args(["down", "--plan", "files-plan.yaml"])
+            .env("NO_COLOR", "1")
+            .env("TERM", "xterm")
+            .env("TWINUP_API_KEY", "k");
+        let mut p = spawn_command(cmd, Some(30_000)).expect("spawn in a pty");
+        p.exp_string("out/first.txt")
+            .expect("lists what it deletes");
+        p.exp_string("Delete these resources?").expect("asks");
+        p.send(answer).expect("answer");
+        p.flush().expect("flush");
+        let rest = p.exp_eof().expect("ends");
+        let status = p.process().wait().expect("exit status");
+        (rest, status)
+    };
+    let (rest, status) = down("n");
+    assert!(rest.contains("not confirmed"), "{rest}");
+    assert!(
+        matches!(status, rexpect::process::WaitStatus::Exited(_, 2)),
+        "{status:?}"
+    );
+    assert!(s.path("out/first.txt").exists());
+
+    let (rest, status) = down("y");
+    assert!(rest.contains("Teardown completed: 3 deleted"), "{rest}");
+    assert!(
+        matches!(status, rexpect::process::WaitStatus::Exited(_, 0)),
+        "{status:?}"
+    );
+    assert!(!s.path("out/first.txt").exists());
+}
