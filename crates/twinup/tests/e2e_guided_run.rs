@@ -1,0 +1,66 @@
+//! The guided run: `twinup up --cloud local` without an answers file, in a real terminal, asks
+//! for each input of the built-in plan (offering the discovered subscription and signed-in
+//! principal, and the plan's defaults) and then deploys.
+
+mod common;
+
+use std::process::Command;
+
+use common::Scratch;
+use rexpect::session::spawn_command;
+
+#[test]
+fn a_guided_run_prompts_for_each_input_and_deploys() {
+    let s = Scratch::new();
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("twinup"));
+    cmd.current_dir(s.dir.path())
+        .args(["up", "--cloud", "local"])
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm");
+    for (key, _) in std::env::vars() {
+        if key.starts_with("TWINUP_") || key.starts_with("AZURE_") {
+            cmd.env_remove(key);
+        }
+    }
+    let mut p = spawn_command(cmd, Some(60_000)).expect("spawn in a pty");
+
+    // Discovered defaults: Enter accepts them.
+    p.exp_string("Azure subscription id to deploy into")
+        .expect("subscription prompt");
+    p.send_line("").expect("enter");
+    p.exp_string("Azure region").expect("location prompt");
+    p.send_line("westus2").expect("send");
+    p.exp_string("Resource group to create or reuse")
+        .expect("group prompt");
+    p.send_line("rg-guided").expect("send");
+    p.exp_string("Name of the Azure Digital Twins instance")
+        .expect("instance prompt");
+    p.send_line("-bad-").expect("send");
+    p.exp_string("expected a string matching")
+        .expect("a wrong name is refused with the reason");
+    p.send_line("twins-guided").expect("send");
+    p.exp_string("User (UPN) or object id to give the data role")
+        .expect("assignee prompt");
+    p.send_line("").expect("enter");
+    // The rest have plan defaults: take them all.
+    for label in [
+        "Data-plane role to assign",
+        "Display name of the app registration",
+        "Reply (redirect) URL",
+        "Create the Azure AD app registration",
+        "grant admin consent",
+        "Tags for the resource group",
+        "Managed identity of the instance",
+        "reachable from public networks",
+    ] {
+        p.exp_string(label)
+            .unwrap_or_else(|e| panic!("prompt {label:?}: {e}"));
+        p.send_line("").expect("enter");
+    }
+    let rest = p.exp_eof().expect("run ends");
+    assert!(rest.contains("Deployment completed successfully"), "{rest}");
+    assert!(
+        rest.contains("https://twins-guided.api.wus2.digitaltwins.azure.net"),
+        "{rest}"
+    );
+}
