@@ -138,11 +138,10 @@ impl AzureSession {
         let tokens =
             provider_for(&cloud, &http, &settings).map_err(|e| config_error("--cloud", e))?;
         let endpoints = cloud.endpoints().map_err(|e| config_error("--cloud", e))?;
-        let token = tokens.token(&endpoints.arm_scope).await.map_err(|e| {
-            Failure::bad_input(format!(
-                "cannot sign in to Azure: {e}\n  help: run `az login`, or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET"
-            ))
-        })?;
+        let token = tokens
+            .token(&endpoints.arm_scope)
+            .await
+            .map_err(|e| Failure::bad_input(format!("cannot sign in to Azure: {e}")))?;
         let claims = token
             .claims()
             .map_err(|e| Failure::bad_input(format!("the sign-in token is unreadable: {e}")))?;
