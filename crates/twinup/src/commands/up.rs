@@ -140,13 +140,8 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
         }
         connection.register(&mut registry, subscription)?;
     }
-    if !args.no_refresh {
-        let drift = twinup_engine::refresh(&mut session, &plan, &registry, &inputs).await;
-        crate::commands::drift::report_refresh(format, &drift);
-    }
-    let events: Arc<dyn EventSink> = progress_sink(format);
-    run_preflight(&plan, &registry, &inputs, &session, events.clone()).await?;
-
+    // Ctrl-C from here on (prompts are over): during the read-only checks it stops at once,
+    // during the run it lets running steps reach a safe point.
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
     tokio::spawn(async move {
@@ -157,6 +152,22 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
             on_signal.cancel();
         }
     });
+    let events: Arc<dyn EventSink> = progress_sink(format);
+    let checks = async {
+        if !args.no_refresh {
+            let drift = twinup_engine::refresh(&mut session, &plan, &registry, &inputs).await;
+            crate::commands::drift::report_refresh(format, &drift);
+        }
+        run_preflight(&plan, &registry, &inputs, &session, events.clone()).await
+    };
+    tokio::select! {
+        checked = checks => checked?,
+        () = cancel.cancelled() => {
+            return Err(Failure::interrupted(
+                "interrupted before any change was made; rerun `twinup up` to start again",
+            ));
+        }
+    }
     let config = RunConfig {
         parallelism: usize::from(args.parallelism),
         cancel,
