@@ -5,13 +5,15 @@
 //! Layout: [`cloud`] resolves endpoints; [`http`] is the one shared HTTP client with retries and
 //! rate limiting; [`credential`] gets and caches tokens; [`arm`], [`lro`] and [`graph`] are the
 //! REST clients; [`errors`] holds every error type; [`kinds`] has the step kinds and
-//! [`register_kinds`]; [`subscription`] picks a default subscription.
+//! [`register_kinds`]; [`subscription`] picks a default subscription; [`checkpoint_blob`] keeps
+//! checkpoints in Azure Blob Storage (lease as the lock) for teams and CI.
 //!
 //! Typical wiring (in the CLI): build one [`HttpClient`], resolve a [`Cloud`] to [`Endpoints`],
 //! get a token provider with [`credential::provider_for`], then call [`register_kinds`] with an
 //! [`AzureContext`].
 
 pub mod arm;
+pub mod checkpoint_blob;
 pub mod cloud;
 pub mod credential;
 pub mod errors;
