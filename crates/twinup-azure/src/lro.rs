@@ -39,6 +39,9 @@ pub struct LroToken {
     pub method: String,
     /// When the operation started.
     pub started_at: DateTime<Utc>,
+    /// The wait the first response asked for before the first poll (`Retry-After`), in ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
 }
 
 impl LroToken {
@@ -109,6 +112,8 @@ pub fn start(
     initial: ArmResponse,
     what: &str,
 ) -> Result<Started> {
+    let first_wait =
+        server_delay(&initial.headers).map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     let async_op = initial.header("azure-asyncoperation").map(str::to_string);
     let location = initial.header("location").map(str::to_string);
     let state = provisioning_state(&initial.body).map(str::to_string);
@@ -132,6 +137,7 @@ pub fn start(
         resource_url: resource_url.to_string(),
         method: method.to_string(),
         started_at: Utc::now(),
+        retry_after_ms: first_wait,
     }))
 }
 
@@ -199,6 +205,15 @@ pub async fn poll_until_done(
         kind = LroKind::ResourceState;
         poll_url = resource_url.clone();
     }
+    // The first poll comes when the starting response said (`Retry-After`), counted from when
+    // the operation started, so a resumed wait does not wait again.
+    if let Some(ms) = token.retry_after_ms {
+        let first = Duration::from_millis(ms).min(options.max_interval);
+        let wait = first.saturating_sub(since(token.started_at));
+        if !wait.is_zero() {
+            tokio::time::sleep(wait.min(options.timeout)).await;
+        }
+    }
     loop {
         let response = arm.send_raw(Method::GET, poll_url.clone(), None).await?;
         let step = interpret(kind, is_delete, &response);
@@ -208,8 +223,10 @@ pub async fn poll_until_done(
                     "{what}: {detail} ({}s)",
                     begun.elapsed().as_secs()
                 ));
-                server_delay(&response.headers)
-                    .map_or(options.default_interval, |d| d.min(options.max_interval))
+                let hint = server_delay(&response.headers)
+                    .map_or(options.default_interval, |d| d.min(options.max_interval));
+                let percent = response.body.get("percentComplete").and_then(Value::as_f64);
+                next_poll(hint, percent, since(token.started_at))
             }
             Step::Succeeded => {
                 return finish(arm, token, is_delete, kind, &resource_url, response, what).await;
@@ -249,6 +266,33 @@ pub async fn poll_until_done(
         }
         tokio::time::sleep(wait.min(options.timeout - elapsed)).await;
     }
+}
+
+/// Time since `started` (zero if the clock says it is in the future).
+fn since(started: DateTime<Utc>) -> Duration {
+    (Utc::now() - started).to_std().unwrap_or(Duration::ZERO)
+}
+
+/// How long to wait before the next poll of an operation that is `percent` done after
+/// `elapsed`, when the server asks for at least `hint` between polls. Without a usable percentage
+/// that is `hint`. With one, the end is estimated (an upper bound: the service rounds the
+/// percentage down) and polls are placed `hint` apart ending at that estimate, so the last poll
+/// lands just after the operation ends instead of up to `hint` later, and no more polls are sent
+/// than with a fixed `hint` interval. Each poll refines the estimate.
+pub fn next_poll(hint: Duration, percent: Option<f64>, elapsed: Duration) -> Duration {
+    let Some(p) = percent.filter(|p| *p >= 1.0 && *p < 100.0) else {
+        return hint;
+    };
+    let total = elapsed.as_secs_f64() * 100.0 / p;
+    let remaining = (total - elapsed.as_secs_f64()).max(0.0);
+    // A little past the estimate, so the poll does not land a moment before the end.
+    let remaining = remaining + (remaining * 0.02).max(0.05);
+    let step = hint.as_secs_f64().max(0.001);
+    if remaining <= step {
+        return hint;
+    }
+    let intervals = (remaining / step).floor();
+    Duration::from_secs_f64(remaining - (intervals - 1.0) * step)
 }
 
 async fn finish(
@@ -350,6 +394,23 @@ mod tests {
     use super::*;
     use reqwest::header::HeaderMap;
     use serde_json::json;
+
+    #[test]
+    fn polls_are_placed_to_land_just_after_the_estimated_end() {
+        let s = Duration::from_secs;
+        // No percentage: the server's interval.
+        assert_eq!(next_poll(s(10), None, s(10)), s(10));
+        assert_eq!(next_poll(s(10), Some(0.0), s(10)), s(10));
+        // 46 s operation, 10 s hint: at 10 s it is 21% done, the end is estimated at 47.6 s;
+        // the next poll lands at about 27.6 s so that one more 10 s step reaches the end.
+        let wait = next_poll(s(10), Some(21.0), s(10)).as_secs_f64();
+        assert!((17.0..18.5).contains(&wait), "{wait}");
+        // At 27.6 s (60%): the remaining 18.4 s is one step and a bit, so poll at the end.
+        let wait = next_poll(s(10), Some(60.0), Duration::from_millis(27_600)).as_secs_f64();
+        assert!((18.4..19.0).contains(&wait), "{wait}");
+        // Never sooner than the server asks.
+        assert_eq!(next_poll(s(10), Some(95.0), s(40)), s(10));
+    }
 
     fn resp(status: u16, headers: &[(&'static str, &str)], body: Value) -> ArmResponse {
         let mut h = HeaderMap::new();

@@ -189,21 +189,27 @@ impl HttpClient {
     /// Returns the last response whatever its status; errors only when no response was had.
     pub async fn send(&self, request: &Request) -> Result<Response> {
         let bucket = Bucket::of(&request.method);
+        let host = format!(
+            "{}:{}",
+            request.url.host_str().unwrap_or(""),
+            request.url.port_or_known_default().unwrap_or(0)
+        );
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let pause = self.limiter.delay_before(bucket);
-            if !pause.is_zero() {
-                tracing::debug!(pause_ms = pause.as_millis() as u64, "rate limit: pausing");
-                tokio::time::sleep(pause).await;
-            }
+            self.limiter.acquire(&host, bucket).await;
             let started = Instant::now();
             let result = self.send_once(request).await;
             let elapsed_ms = started.elapsed().as_millis() as u64;
             let jitter = rand::rng().random_range(0.5..=1.0);
             match result {
                 Ok(response) => {
-                    self.limiter.observe(bucket, &response.headers);
+                    let now = Instant::now();
+                    self.limiter.observe(&host, bucket, &response.headers, now);
+                    if response.status == 429 {
+                        let hint = server_delay(&response.headers);
+                        self.limiter.throttled(&host, bucket, hint, now);
+                    }
                     tracing::debug!(
                         method = %request.method,
                         url = %loggable_url(&request.url),

@@ -1,14 +1,22 @@
-//! A client-side rate limiter shared by every request of a run: it reads ARM's
-//! `x-ms-ratelimit-remaining-subscription-{reads,writes,deletes}` headers and, when a bucket is
-//! nearly empty, delays the next request of that kind so that the server does not have to throttle.
+//! The client-side rate limiter every request of a run goes through. ARM throttles each
+//! subscription with token buckets (reads, writes, deletes) and reports what is left in
+//! `x-ms-ratelimit-remaining-subscription-{reads,writes,deletes}`. The limiter keeps a model of
+//! each bucket per host: it starts from the reported remaining count, refills it at ARM's
+//! documented rate, takes one token per request and makes a request wait when none is left, so
+//! many concurrent steps share the budget instead of each one running into 429s and retrying on
+//! its own. A 429's `Retry-After` pauses the whole bucket (every task) until then.
+//!
+//! Hosts that send no remaining-count header (Graph, the token endpoint) are never delayed,
+//! except after a 429 from them.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
 
 /// Which ARM bucket a request draws from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Bucket {
     /// GET and HEAD.
     Reads,
@@ -42,28 +50,42 @@ impl Bucket {
 }
 
 /// Tuning of the limiter.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RateLimitConfig {
-    /// Start pausing when a bucket reports this many or fewer remaining requests.
-    pub low_water: u32,
-    /// Pause before a request when its bucket is at or below `low_water` (ARM refills 10-25/s).
-    pub pause: Duration,
+    /// Tokens per second each bucket regains: reads, writes, deletes. ARM's subscription
+    /// buckets refill 25 reads, 10 writes and 10 deletes per second.
+    pub refill_per_second: [f64; 3],
+    /// Pause after a 429 that names no `Retry-After`.
+    pub default_pause: Duration,
 }
 
 impl Default for RateLimitConfig {
     fn default() -> Self {
         RateLimitConfig {
-            low_water: 10,
-            pause: Duration::from_secs(1),
+            refill_per_second: [25.0, 10.0, 10.0],
+            default_pause: Duration::from_secs(1),
         }
     }
 }
 
-/// The shared limiter: one per [`HttpClient`](super::HttpClient), cloned by `Arc`.
+/// What the limiter believes about one bucket of one host.
+#[derive(Debug, Clone, Default)]
+struct BucketModel {
+    /// Tokens left; `None` until the server has reported a count (then nothing is limited).
+    tokens: Option<f64>,
+    /// The largest count the server reported (the bucket never refills above it).
+    capacity: f64,
+    /// When `tokens` was last brought up to date.
+    at: Option<Instant>,
+    /// No request is sent before this instant (set by a 429).
+    paused_until: Option<Instant>,
+}
+
+/// The shared limiter: one per [`HttpClient`](super::HttpClient), shared by `Arc`.
 #[derive(Debug)]
 pub struct RateLimiter {
     config: RateLimitConfig,
-    remaining: Mutex<[Option<u32>; 3]>,
+    buckets: Mutex<HashMap<(String, Bucket), BucketModel>>,
 }
 
 impl RateLimiter {
@@ -71,83 +93,197 @@ impl RateLimiter {
     pub fn new(config: RateLimitConfig) -> Self {
         RateLimiter {
             config,
-            remaining: Mutex::new([None; 3]),
+            buckets: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Records the remaining-requests header of a response, if present.
-    pub fn observe(&self, bucket: Bucket, headers: &HeaderMap) {
-        let Some(value) = headers
+    /// Waits until a request to `host` from `bucket` may be sent, and takes its token.
+    pub async fn acquire(&self, host: &str, bucket: Bucket) {
+        loop {
+            let wait = self.reserve(host, bucket, Instant::now());
+            if wait.is_zero() {
+                return;
+            }
+            tracing::debug!(
+                wait_ms = wait.as_millis() as u64,
+                ?bucket,
+                "rate limit: waiting for a token"
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Takes a token at `now` and returns zero, or returns how long to wait before asking again.
+    pub fn reserve(&self, host: &str, bucket: Bucket, now: Instant) -> Duration {
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return Duration::ZERO;
+        };
+        let Some(model) = buckets.get_mut(&(host.to_string(), bucket)) else {
+            return Duration::ZERO;
+        };
+        if let Some(until) = model.paused_until {
+            if until > now {
+                return until - now;
+            }
+            model.paused_until = None;
+        }
+        let rate = self.config.refill_per_second[bucket.index()].max(0.001);
+        let Some(tokens) = refilled(model, rate, now) else {
+            return Duration::ZERO;
+        };
+        if tokens >= 1.0 {
+            model.tokens = Some(tokens - 1.0);
+            Duration::ZERO
+        } else {
+            model.tokens = Some(tokens);
+            Duration::from_secs_f64((1.0 - tokens) / rate).max(Duration::from_millis(1))
+        }
+    }
+
+    /// Records the remaining-requests header of a response from `host`, if present. The model
+    /// keeps the lower of its own count and the server's (other clients share the bucket too).
+    pub fn observe(&self, host: &str, bucket: Bucket, headers: &HeaderMap, now: Instant) {
+        let Some(remaining) = headers
             .get(bucket.header())
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u32>().ok())
         else {
             return;
         };
-        if let Ok(mut state) = self.remaining.lock() {
-            state[bucket.index()] = Some(value);
-        }
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return;
+        };
+        let model = buckets.entry((host.to_string(), bucket)).or_default();
+        let rate = self.config.refill_per_second[bucket.index()].max(0.001);
+        let remaining = f64::from(remaining);
+        model.capacity = model.capacity.max(remaining);
+        let estimate = refilled(model, rate, now).unwrap_or(remaining);
+        model.tokens = Some(estimate.min(remaining));
+        model.at = Some(now);
     }
 
-    /// How long to wait before sending a request from `bucket`. Consumes the low reading so
-    /// that the next response decides again.
-    pub fn delay_before(&self, bucket: Bucket) -> Duration {
-        let Ok(mut state) = self.remaining.lock() else {
-            return Duration::ZERO;
+    /// Records a 429: no request from `bucket` to `host` is sent for `retry_after` (or the
+    /// default pause), and the bucket is taken as empty.
+    pub fn throttled(
+        &self,
+        host: &str,
+        bucket: Bucket,
+        retry_after: Option<Duration>,
+        now: Instant,
+    ) {
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return;
         };
-        let slot = &mut state[bucket.index()];
-        let delay = pause_for(*slot, &self.config);
-        if !delay.is_zero() {
-            *slot = None;
+        let model = buckets.entry((host.to_string(), bucket)).or_default();
+        let until = now + retry_after.unwrap_or(self.config.default_pause);
+        model.paused_until = Some(model.paused_until.map_or(until, |u| u.max(until)));
+        if model.tokens.is_some() {
+            model.tokens = Some(0.0);
+            model.at = Some(until);
         }
-        delay
     }
 }
 
-/// The pause for a bucket with `remaining` requests left.
-pub fn pause_for(remaining: Option<u32>, config: &RateLimitConfig) -> Duration {
-    match remaining {
-        Some(left) if left <= config.low_water => config.pause,
-        _ => Duration::ZERO,
-    }
+/// The bucket's tokens at `now` after refilling at `rate` since the last update (and records
+/// `now` as the update time); `None` when the server never reported a count.
+fn refilled(model: &mut BucketModel, rate: f64, now: Instant) -> Option<f64> {
+    let tokens = model.tokens?;
+    let since = model
+        .at
+        .map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
+    model.at = Some(now.max(model.at.unwrap_or(now)));
+    Some((tokens + since.as_secs_f64() * rate).min(model.capacity.max(1.0)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn headers(name: &'static str, value: &str) -> HeaderMap {
+    const HOST: &str = "management.azure.com";
+
+    fn remaining(name: &'static str, value: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
         h.insert(name, value.parse().unwrap());
         h
     }
 
-    #[test]
-    fn low_bucket_pauses_once_then_waits_for_a_new_reading() {
-        let l = RateLimiter::new(RateLimitConfig::default());
-        assert_eq!(l.delay_before(Bucket::Writes), Duration::ZERO);
-        l.observe(
-            Bucket::Writes,
-            &headers("x-ms-ratelimit-remaining-subscription-writes", "3"),
-        );
-        assert_eq!(l.delay_before(Bucket::Reads), Duration::ZERO);
-        assert_eq!(l.delay_before(Bucket::Writes), Duration::from_secs(1));
-        assert_eq!(l.delay_before(Bucket::Writes), Duration::ZERO);
+    fn writes(value: &str) -> HeaderMap {
+        remaining("x-ms-ratelimit-remaining-subscription-writes", value)
     }
 
     #[test]
-    fn healthy_or_malformed_readings_do_not_pause() {
+    fn without_a_reported_count_nothing_waits() {
         let l = RateLimiter::new(RateLimitConfig::default());
-        l.observe(
-            Bucket::Reads,
-            &headers("x-ms-ratelimit-remaining-subscription-reads", "11999"),
+        let now = Instant::now();
+        for _ in 0..1000 {
+            assert_eq!(l.reserve(HOST, Bucket::Writes, now), Duration::ZERO);
+        }
+    }
+
+    #[test]
+    fn an_empty_bucket_paces_requests_at_the_refill_rate() {
+        let l = RateLimiter::new(RateLimitConfig::default());
+        let t0 = Instant::now();
+        l.observe(HOST, Bucket::Writes, &writes("2"), t0);
+        assert_eq!(l.reserve(HOST, Bucket::Writes, t0), Duration::ZERO);
+        assert_eq!(l.reserve(HOST, Bucket::Writes, t0), Duration::ZERO);
+        // Empty: the next token comes after 1/10 s at 10 writes per second.
+        let wait = l.reserve(HOST, Bucket::Writes, t0);
+        assert_eq!(wait, Duration::from_millis(100));
+        // Reads and other hosts are separate buckets.
+        assert_eq!(l.reserve(HOST, Bucket::Reads, t0), Duration::ZERO);
+        assert_eq!(l.reserve("graph", Bucket::Writes, t0), Duration::ZERO);
+        // After the wait exactly one request goes, the next waits again.
+        let t1 = t0 + wait;
+        assert_eq!(l.reserve(HOST, Bucket::Writes, t1), Duration::ZERO);
+        assert!(l.reserve(HOST, Bucket::Writes, t1) > Duration::ZERO);
+        // Over 2 s, 20 requests go through and no more.
+        let t2 = t1 + Duration::from_secs(2);
+        let sent = (0..100)
+            .filter(|_| l.reserve(HOST, Bucket::Writes, t2).is_zero())
+            .count();
+        assert_eq!(sent, 2, "refill is capped at the largest count seen");
+    }
+
+    #[test]
+    fn the_lower_of_model_and_server_count_wins() {
+        let l = RateLimiter::new(RateLimitConfig::default());
+        let t0 = Instant::now();
+        l.observe(HOST, Bucket::Writes, &writes("100"), t0);
+        // Another client used most of the bucket.
+        l.observe(HOST, Bucket::Writes, &writes("1"), t0);
+        assert_eq!(l.reserve(HOST, Bucket::Writes, t0), Duration::ZERO);
+        assert!(l.reserve(HOST, Bucket::Writes, t0) > Duration::ZERO);
+        // A stale, higher count does not refill the model.
+        l.observe(HOST, Bucket::Writes, &writes("50"), t0);
+        assert!(l.reserve(HOST, Bucket::Writes, t0) > Duration::ZERO);
+    }
+
+    #[test]
+    fn a_429_pauses_the_whole_bucket_for_retry_after() {
+        let l = RateLimiter::new(RateLimitConfig::default());
+        let t0 = Instant::now();
+        l.throttled(HOST, Bucket::Reads, Some(Duration::from_secs(3)), t0);
+        assert_eq!(l.reserve(HOST, Bucket::Reads, t0), Duration::from_secs(3));
+        assert_eq!(
+            l.reserve(HOST, Bucket::Reads, t0 + Duration::from_secs(1)),
+            Duration::from_secs(2)
         );
-        assert_eq!(l.delay_before(Bucket::Reads), Duration::ZERO);
-        l.observe(
-            Bucket::Reads,
-            &headers("x-ms-ratelimit-remaining-subscription-reads", "lots"),
+        assert_eq!(l.reserve(HOST, Bucket::Writes, t0), Duration::ZERO);
+        assert_eq!(
+            l.reserve(HOST, Bucket::Reads, t0 + Duration::from_secs(3)),
+            Duration::ZERO
         );
-        assert_eq!(l.delay_before(Bucket::Reads), Duration::ZERO);
+    }
+
+    #[test]
+    fn malformed_counts_are_ignored() {
+        let l = RateLimiter::new(RateLimitConfig::default());
+        let t0 = Instant::now();
+        l.observe(HOST, Bucket::Writes, &writes("lots"), t0);
+        for _ in 0..100 {
+            assert_eq!(l.reserve(HOST, Bucket::Writes, t0), Duration::ZERO);
+        }
     }
 
     #[test]

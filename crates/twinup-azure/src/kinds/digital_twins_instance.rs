@@ -262,6 +262,7 @@ impl StepKind for DigitalTwinsInstanceKind {
                     resource_url: resource_url.to_string(),
                     method: "PUT".into(),
                     started_at: chrono::Utc::now(),
+                    retry_after_ms: None,
                 };
                 ctx.save_resume_token(token.to_value()).await?;
                 return self.wait(ctx, &token, &t.name, created).await;

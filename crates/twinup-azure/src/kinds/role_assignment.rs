@@ -25,6 +25,12 @@ const ACTION: &str = "Microsoft.Authorization/roleAssignments/write";
 /// The `azure.role_assignment` kind.
 pub struct RoleAssignmentKind {
     ctx: Arc<AzureContext>,
+    /// Permission lists already read in this run, by path: a fleet of role assignments on one
+    /// subscription asks ARM once, not once per step.
+    permissions: tokio::sync::Mutex<std::collections::HashMap<String, Value>>,
+    /// Role definition GUIDs found by name in this run, by (subscription, lower-case name):
+    /// role names are unique in a tenant, so one lookup serves every scope of a subscription.
+    roles: std::sync::Mutex<std::collections::HashMap<(String, String), String>>,
 }
 
 /// The deterministic assignment name for (scope, role GUID, principal object id).
@@ -153,7 +159,11 @@ impl Resolved {
 impl RoleAssignmentKind {
     /// The kind over a shared context.
     pub fn new(ctx: Arc<AzureContext>) -> Self {
-        RoleAssignmentKind { ctx }
+        RoleAssignmentKind {
+            ctx,
+            permissions: Default::default(),
+            roles: Default::default(),
+        }
     }
 
     async fn resolve_role(&self, scope: &str, role: &str) -> Result<(String, String), StepError> {
@@ -165,6 +175,15 @@ impl RoleAssignmentKind {
         };
         if looks_like_guid(role) {
             return Ok((role.to_ascii_lowercase(), qualify(role)));
+        }
+        let key = (
+            subscription_of(scope)
+                .unwrap_or_default()
+                .to_ascii_lowercase(),
+            role.to_ascii_lowercase(),
+        );
+        if let Some(guid) = self.roles.lock().ok().and_then(|r| r.get(&key).cloned()) {
+            return Ok((guid.clone(), qualify(&guid)));
         }
         let filter = format!("roleName eq '{}'", role.replace('\'', "''"));
         let path = format!("{scope}/providers/Microsoft.Authorization/roleDefinitions");
@@ -198,6 +217,9 @@ impl RoleAssignmentKind {
             .get("name")
             .and_then(Value::as_str)
             .ok_or_else(|| StepError::failed(format!("role definition of '{role}' has no name")))?;
+        if let Ok(mut roles) = self.roles.lock() {
+            roles.insert(key, guid.to_ascii_lowercase());
+        }
         Ok((guid.to_ascii_lowercase(), qualify(guid)))
     }
 
@@ -349,11 +371,20 @@ impl StepKind for RoleAssignmentKind {
             },
         };
         let arm = self.ctx.arm();
+        // Held across the read, so steps checking the same scope at once wait for one answer.
+        let mut known = self.permissions.lock().await;
         for candidate in scope_chain(&scope) {
             let path = format!("{candidate}/providers/Microsoft.Authorization/permissions");
-            match arm.get(&path, API_VERSION).await {
-                Ok(answer) => {
-                    if permits(&answer.body, ACTION) {
+            let answer = match known.get(&path) {
+                Some(body) => Ok(body.clone()),
+                None => arm.get(&path, API_VERSION).await.map(|a| {
+                    known.insert(path.clone(), a.body.clone());
+                    a.body
+                }),
+            };
+            match answer {
+                Ok(body) => {
+                    if permits(&body, ACTION) {
                         return Ok(());
                     }
                     return Err(StepError::rejected(format!(
