@@ -29,6 +29,9 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
         )));
     }
     let checkpoint = session.checkpoint().clone();
+    let inputs = deployed_inputs(&plan, &checkpoint)?;
+    // `for_each` steps become one step per item, as `up` ran them.
+    let plan = twinup_engine::expand_plan(&plan, &inputs)?.into_owned();
     let planned = disposals(&plan, &checkpoint);
     let to_delete: Vec<&String> = planned
         .iter()
@@ -60,7 +63,6 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
         confirm(format)?;
     }
 
-    let inputs = deployed_inputs(&plan, &checkpoint)?;
     let (registry, _connection) = connected_registry(
         &plan,
         &target.cloud,
