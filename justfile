@@ -16,3 +16,14 @@ run:
 # Benchmarks; figures go to docs/benchmarks.md.
 bench:
     cargo bench -p twinup-emulator --bench arm_reads
+
+# Fuzz the plan parser, answers parser and checkpoint loader for SECS seconds each (needs
+# cargo-fuzz and a nightly toolchain). The test command runs the same bodies over the corpus.
+fuzz SECS="60":
+    cd fuzz && cargo +nightly fuzz run plan_parser corpus/plan_parser -- -max_total_time={{SECS}}
+    cd fuzz && cargo +nightly fuzz run answers_parser corpus/answers_parser -- -max_total_time={{SECS}}
+    cd fuzz && cargo +nightly fuzz run checkpoint_loader corpus/checkpoint_loader -- -max_total_time={{SECS}}
+
+# The crash matrix at every k (the test command runs it too; this runs it alone, verbosely).
+crash-matrix:
+    cargo test -p twinup --test reliability_crash -- --nocapture
