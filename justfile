@@ -13,8 +13,11 @@ lint:
 run:
     cargo run --release -- up --cloud local --answers plans/examples/answers.yaml --non-interactive
 
-# Benchmarks; figures go to docs/benchmarks.md.
+# Benchmarks; figures go to docs/benchmarks.md. Issue 8's four (critical path, request economy,
+# overhead, fleet) drive the release binary against the emulator; BENCH_SCALE sets the time scale.
 bench:
+    cargo build --release -p twinup
+    python3 bench/issue8.py
     cargo bench -p twinup-emulator --bench arm_reads
 
 # Fuzz the plan parser, answers parser and checkpoint loader for SECS seconds each (needs
