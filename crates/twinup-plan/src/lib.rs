@@ -54,6 +54,51 @@
 //! Input names and step ids use lowercase letters, digits and `_`, starting
 //! with a letter.
 //!
+//! ## `for_each`: one step per item
+//!
+//! A step with `for_each` runs once per item of a list or map, like Terraform's
+//! `for_each`; every item is a step of its own, with its own state in the
+//! checkpoint, so a rerun continues with the items not done yet:
+//!
+//! ```yaml
+//! inputs:
+//!   customers: {type: map}        # {"contoso": {"location": "westus2"}, ...}
+//! steps:
+//!   - id: instance
+//!     kind: azure.digital_twins_instance
+//!     for_each: ${inputs.customers}
+//!     with:
+//!       name: twins-${each.key}
+//!       location: ${each.value.location}
+//!   - id: data_role
+//!     kind: azure.role_assignment
+//!     for_each: ${inputs.customers}
+//!     with:
+//!       scope: ${steps.instance[each.key].outputs.id}
+//! outputs:
+//!   host_names: ${steps.instance.outputs.host_name}   # a map: key -> host name
+//! ```
+//!
+//! * `for_each` is `${inputs.NAME}` of a `map` or `list` input (not secret), or
+//!   a list or mapping written in the plan. A map gives one item per entry; a
+//!   list holds strings, each both key and value. Keys are 1 to 80 letters,
+//!   digits, `_`, `-` and `.`.
+//! * In the step, `${each.key}` is the item's key and `${each.value}` its value
+//!   (`${each.value.FIELD}` a field of it).
+//! * Item `KEY` of step `ID` is addressed `ID["KEY"]`: that is its id in
+//!   progress output and in the checkpoint. `${steps.ID[each.key].outputs.NAME}`
+//!   reads the output of the item with the same key, and makes the item wait for
+//!   that item only (so a role is assigned as soon as its instance exists);
+//!   `${steps.ID["KEY"].outputs.NAME}` reads one given item.
+//! * `${steps.ID.outputs.NAME}` without an index, for a `for_each` step, is the
+//!   map of every item's output (only as a whole value, not inside text) and
+//!   waits for every item, as `needs: [ID]` does.
+//!
+//! Mistakes are reported with `file:line:column` like every other: `each` outside
+//! a `for_each` step, an index on a step without `for_each`, an input that is not
+//! a list or map. [`Plan::expand`] turns the plan into one whose steps are the
+//! items, once the inputs are known; the engine runs the expanded plan.
+//!
 //! ## Using the crate
 //!
 //! ```
