@@ -15,6 +15,12 @@ use crate::kind::{Outputs, StepError};
 pub trait TokenRecorder: Send + Sync {
     /// Saves `token` for `step_id`; returns once it is durable.
     async fn record_token(&self, step_id: &str, token: Value) -> Result<(), StepError>;
+
+    /// Records that `step_id` found its target absent and is about to create it; returns once
+    /// it is durable. Recorders that keep no state may ignore it.
+    async fn record_creating(&self, _step_id: &str) -> Result<(), StepError> {
+        Ok(())
+    }
 }
 
 /// What a step kind sees of the run it is part of.
@@ -25,6 +31,7 @@ pub struct StepContext {
     recorder: Arc<dyn TokenRecorder>,
     events: Arc<dyn EventSink>,
     cancel: CancellationToken,
+    creating: bool,
 }
 
 impl StepContext {
@@ -42,7 +49,28 @@ impl StepContext {
             recorder,
             events,
             cancel,
+            creating: false,
         }
+    }
+
+    /// Tells the step that an earlier attempt recorded it was creating its target (see
+    /// [`StepContext::note_creating`]).
+    pub fn with_creating(mut self, creating: bool) -> Self {
+        self.creating = creating;
+        self
+    }
+
+    /// True when an earlier, unfinished attempt of this step found the target absent and set
+    /// out to create it: whatever the step finds now is its own.
+    pub fn was_creating(&self) -> bool {
+        self.creating
+    }
+
+    /// Records, durably, that the target is absent and this step is about to create it. Call it
+    /// right before the create request, so a crash between creation and the success record
+    /// does not make the rerun mistake the step's own resource for one it found.
+    pub async fn note_creating(&self) -> Result<(), StepError> {
+        self.recorder.record_creating(&self.step_id).await
     }
 
     /// The step's id in the plan.

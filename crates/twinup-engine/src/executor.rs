@@ -100,6 +100,17 @@ impl TokenRecorder for Recorder {
         crate::checkpoint::test_hooks::token_saved(step_id);
         Ok(())
     }
+
+    async fn record_creating(&self, step_id: &str) -> Result<(), StepError> {
+        self.update(|c| {
+            if let Some(record) = c.steps.get_mut(step_id) {
+                record.creating = true;
+            }
+        })
+        .await
+        .map(|_| ())
+        .map_err(|e| StepError::failed(format!("cannot save progress to the checkpoint: {e}")))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -250,13 +261,15 @@ pub async fn run(
                     kind: step.kind.clone(),
                     action,
                 });
+                let was_creating = record.as_ref().is_some_and(|r| r.creating);
                 let ctx = StepContext::new(
                     id.clone(),
                     previous_outputs,
                     recorder.clone(),
                     events.clone(),
                     config.cancel.child_token(),
-                );
+                )
+                .with_creating(was_creating);
                 let timeout = step.timeout.unwrap_or(config.default_timeout);
                 let step_id = id.clone();
                 tasks.spawn(async move {
@@ -320,6 +333,7 @@ pub async fn run(
                             r.state = StepState::Succeeded;
                             r.outputs = Some(outputs.clone());
                             r.resume_token = None;
+                            r.creating = false;
                             r.error = None;
                             r.finished_at = Some(Utc::now());
                         }

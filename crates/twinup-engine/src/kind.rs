@@ -77,7 +77,9 @@ pub fn created_by_step(outputs: &Outputs) -> Option<bool> {
 /// The value of [`CREATED_OUTPUT`] for a step that just ran: created now (`found == false`),
 /// or created by an earlier run of the same step (its previous outputs say so).
 pub fn created_flag(ctx: &StepContext, found_existing: bool) -> bool {
-    !found_existing || ctx.previous_outputs().and_then(created_by_step) == Some(true)
+    !found_existing
+        || ctx.was_creating()
+        || ctx.previous_outputs().and_then(created_by_step) == Some(true)
 }
 
 /// What a step's target looks like right now.

@@ -326,3 +326,27 @@ fn an_operation_saved_against_an_endpoint_that_moved_resumes_by_reading_the_reso
             .contains("https://twins-moved.api.wus2.digitaltwins.azure.net")
     );
 }
+
+#[test]
+fn what_a_crashed_run_created_is_still_known_as_created_after_the_rerun() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    answers(&s, "rg-owned", "twins-owned");
+    for step in ["resource_group", "instance", "data_role"] {
+        let crashed = run(emu
+            .up(&s)
+            .args(["--answers", "answers.yaml"])
+            .env("TWINUP_TEST_CRASH_BEFORE_SUCCESS", step));
+        assert_ne!(crashed.code, Some(0), "{step}: the run should have died");
+    }
+    let out = run(emu.up(&s).args(["--answers", "answers.yaml"]));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let checkpoint = s.checkpoint();
+    for step in ["resource_group", "instance", "data_role"] {
+        assert_eq!(
+            checkpoint["steps"][step]["outputs"]["created"], true,
+            "{step} was created by twinup, so `down` must delete it"
+        );
+        assert!(checkpoint["steps"][step].get("creating").is_none());
+    }
+}

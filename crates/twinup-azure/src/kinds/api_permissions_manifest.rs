@@ -54,6 +54,9 @@ impl StepKind for ApiPermissionsManifestKind {
         let path = std::path::PathBuf::from(fields::string(with, "path")?);
         let bytes = manifest_bytes();
         let created = created_flag(ctx, path.exists());
+        if !path.exists() {
+            ctx.note_creating().await?;
+        }
         if std::fs::read(&path).ok().as_deref() != Some(bytes.as_slice()) {
             ctx.progress(format!("writing {}", path.display()));
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

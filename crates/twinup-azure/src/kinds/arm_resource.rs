@@ -99,6 +99,9 @@ impl StepKind for ArmResourceKind {
         let arm = self.ctx.arm();
         let live = arm.get_optional(&id, &api).await?;
         let created = created_flag(ctx, live.is_some());
+        if live.is_none() {
+            ctx.note_creating().await?;
+        }
         if let Some(live) = live
             && contains(&live.body, &body)
             && lro::provisioning_state(&live.body)

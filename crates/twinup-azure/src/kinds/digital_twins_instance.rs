@@ -239,6 +239,9 @@ impl StepKind for DigitalTwinsInstanceKind {
         let resource_url = arm.url(&t.path, API_VERSION, &[])?;
         let live = arm.get_optional(&t.path, API_VERSION).await?;
         let created = created_flag(ctx, live.is_some());
+        if live.is_none() {
+            ctx.note_creating().await?;
+        }
         if let Some(live) = live {
             let live_location = live
                 .body

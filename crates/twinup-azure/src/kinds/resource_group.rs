@@ -123,6 +123,7 @@ impl StepKind for ResourceGroupKind {
             return Ok(outputs_of(&response.body, &name, created_flag(ctx, true)));
         }
         ctx.progress(format!("creating resource group {name} in {location}"));
+        ctx.note_creating().await?;
         let mut body = json!({ "location": location });
         if let Some(tags) = tags {
             body["tags"] = tags.clone();

@@ -418,6 +418,7 @@ impl StepKind for RoleAssignmentKind {
             properties["description"] = json!(d);
         }
         let body = json!({ "properties": properties });
+        ctx.note_creating().await?;
         let settings = &self.ctx.settings;
         let started = Instant::now();
         let mut wait = settings.principal_retry_interval;

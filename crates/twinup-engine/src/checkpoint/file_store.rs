@@ -99,10 +99,7 @@ fn sync_dir(path: &Path) {
 
 /// Parses checkpoint bytes, telling damaged, newer-schema and valid files apart (for every
 /// store: a local file or a remote blob). `location` names the checkpoint in error messages.
-pub fn parse_checkpoint(
-    location: &str,
-    bytes: &[u8],
-) -> Result<Checkpoint, CheckpointError> {
+pub fn parse_checkpoint(location: &str, bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
     let corrupt = |detail: String| CheckpointError::Corrupt {
         location: location.to_string(),
         detail,

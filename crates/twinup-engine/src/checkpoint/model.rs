@@ -73,6 +73,10 @@ pub struct StepRecord {
     /// How many times the step has been started.
     #[serde(default)]
     pub attempts: u32,
+    /// The step found its target absent and is creating it; kept until the step succeeds, so
+    /// a rerun after a crash knows that what it now finds was created by this step.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub creating: bool,
 }
 
 /// The step state machine: pending -> running -> succeeded | failed.
@@ -176,6 +180,7 @@ impl StepRecord {
             started_at: None,
             finished_at: None,
             attempts: 0,
+            creating: false,
         }
     }
 }

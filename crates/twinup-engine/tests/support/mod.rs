@@ -36,7 +36,10 @@ pub struct Script {
 pub struct TestKind(pub Arc<Script>);
 
 fn id_of(with: &Value) -> String {
-    with.get("id").and_then(Value::as_str).unwrap_or("?").to_string()
+    with.get("id")
+        .and_then(Value::as_str)
+        .unwrap_or("?")
+        .to_string()
 }
 
 #[async_trait]
@@ -130,7 +133,9 @@ pub fn plan_text(deps: &[Vec<usize>]) -> String {
             let needs: Vec<String> = ds.iter().map(|d| format!("s{d}")).collect();
             text.push_str(&format!("    needs: [{}]\n", needs.join(", ")));
         }
-        text.push_str(&format!("    with:\n      id: s{i}\n      input: ${{inputs.seed}}\n"));
+        text.push_str(&format!(
+            "    with:\n      id: s{i}\n      input: ${{inputs.seed}}\n"
+        ));
     }
     text
 }
