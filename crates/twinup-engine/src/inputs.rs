@@ -111,7 +111,7 @@ pub fn resolve_inputs(
             let value = value.map_err(|message| InputError::Invalid {
                 name: name.clone(),
                 source_name: format!("environment variable {env_name}"),
-                message,
+                message: with_rule(spec, message),
             })?;
             Some((value, InputSource::Environment))
         } else {
@@ -193,11 +193,20 @@ fn parse_set_flags(plan: &Plan, set: &[String]) -> Result<IndexMap<String, Value
             .map_err(|message| InputError::Invalid {
                 name: name.to_string(),
                 source_name: "--set".to_string(),
-                message,
+                message: with_rule(spec, message),
             })?;
         values.insert(name.to_string(), value);
     }
     Ok(values)
+}
+
+/// Adds the input's description, which usually states the rule in words ("3-63 letters,
+/// digits, hyphens"), to a validation message that may only show a pattern.
+fn with_rule(spec: &InputSpec, message: String) -> String {
+    match &spec.description {
+        Some(d) => format!("{message}\n  help: {d}"),
+        None => message,
+    }
 }
 
 /// A short description of the values an input accepts, for answers-file snippets.
