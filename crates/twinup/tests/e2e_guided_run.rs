@@ -64,3 +64,28 @@ fn a_guided_run_prompts_for_each_input_and_deploys() {
         "{rest}"
     );
 }
+
+#[test]
+fn ctrl_c_at_a_prompt_exits_130_and_writes_nothing() {
+    let s = Scratch::new();
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("twinup"));
+    cmd.current_dir(s.dir.path())
+        .args(["up", "--plan", "files-plan.yaml"])
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm");
+    for (key, _) in std::env::vars() {
+        if key.starts_with("TWINUP_") {
+            cmd.env_remove(key);
+        }
+    }
+    let mut p = spawn_command(cmd, Some(30_000)).expect("spawn in a pty");
+    p.exp_string("What the first file says")
+        .expect("first prompt");
+    p.send_control('c').expect("ctrl-c");
+    p.exp_string("nterrupted at").expect("message");
+    match p.process().wait().expect("exit") {
+        rexpect::process::WaitStatus::Exited(_, code) => assert_eq!(code, 130),
+        other => panic!("expected exit 130, got {other:?}"),
+    }
+    assert!(s.checkpoint_bytes().is_none(), "nothing may be written");
+}

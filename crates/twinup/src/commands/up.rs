@@ -118,7 +118,13 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
         } else {
             None
         };
-        let inputs = resolve_inputs(&plan, &sources, prompter)?;
+        // Ctrl-C at a prompt: nothing has been written yet, so stop at once with 130.
+        let at_prompt = interactive.then(|| tokio::spawn(exit_on_ctrl_c_at_prompt()));
+        let resolved = resolve_inputs(&plan, &sources, prompter);
+        if let Some(handler) = at_prompt {
+            handler.abort();
+        }
+        let inputs = resolved?;
         validate_steps(&plan, &registry, &inputs)?;
         inputs
     } else {
@@ -206,6 +212,15 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
             message.push_str(&resume_hint);
             Err(Failure::step_failed(message))
         }
+    }
+}
+
+/// While prompts are shown: on Ctrl-C restore the cursor and exit 130 (nothing was written).
+async fn exit_on_ctrl_c_at_prompt() {
+    if tokio::signal::ctrl_c().await.is_ok() {
+        let _ = console::Term::stderr().show_cursor();
+        eprintln!("\nInterrupted at a prompt; nothing was changed.");
+        std::process::exit(i32::from(crate::failure::EXIT_INTERRUPTED));
     }
 }
 
