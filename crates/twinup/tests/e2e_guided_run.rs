@@ -89,3 +89,27 @@ fn ctrl_c_at_a_prompt_exits_130_and_writes_nothing() {
     }
     assert!(s.checkpoint_bytes().is_none(), "nothing may be written");
 }
+
+#[test]
+fn on_a_terminal_the_live_view_shows_the_steps_and_the_result() {
+    let s = Scratch::new();
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("twinup"));
+    cmd.current_dir(s.dir.path())
+        .args(["up", "--plan", "files-plan.yaml", "--non-interactive"])
+        .args(["--set", "audience=world"])
+        .env("TWINUP_API_KEY", "k")
+        .env("TERM", "xterm")
+        .env_remove("NO_COLOR");
+    let mut p = spawn_command(cmd, Some(30_000)).expect("spawn in a pty");
+    let all = p.exp_eof().expect("run ends");
+    assert!(all.contains("Deployment completed successfully"), "{all}");
+    for step in ["first", "second", "settings"] {
+        assert!(all.contains(step), "step {step} not shown: {all}");
+    }
+    // The live view redraws in place: it moves the cursor up and clears lines, which plain
+    // lines (NO_COLOR, or no terminal) never do.
+    assert!(
+        all.contains("\u{1b}[1A") && all.contains("\u{1b}[2K"),
+        "expected the live view's redraws: {all:?}"
+    );
+}
