@@ -37,7 +37,12 @@ pub enum Command {
     /// Validate the plan and show its steps, their order and their state in the checkpoint.
     Plan(PlanArgs),
     /// Show the checkpoint: steps, states, timings, outputs and the last error.
-    Status(PlanArgs),
+    Status(StatusArgs),
+    /// Release a blob checkpoint's lease left by a run that is gone (with --force).
+    Unlock(UnlockArgs),
+    /// Move a checkpoint between a local file and a blob, or restore a kept version.
+    #[command(subcommand)]
+    Checkpoint(CheckpointCommand),
     /// Show what `up` would change, step by step, from the live state (reads only).
     Preview(PreviewArgs),
     /// Compare the live resources with the checkpoint (exit 0 clean, 1 drift found).
@@ -134,6 +139,76 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// Flags of `twinup status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+
+    /// List the kept versions of a blob checkpoint (one snapshot before each run's first
+    /// write); restore one with `twinup checkpoint restore SNAPSHOT`.
+    #[arg(long)]
+    pub history: bool,
+}
+
+/// Flags of `twinup unlock`.
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// The checkpoint whose lock to release.
+    #[arg(
+        long,
+        value_name = "PATH|URL",
+        default_value = ".twinup/checkpoint.json"
+    )]
+    pub checkpoint: PathBuf,
+
+    /// Break the lease even though a run may still hold it (that run then stops at its next
+    /// checkpoint write).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `twinup checkpoint` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CheckpointCommand {
+    /// Copy the local checkpoint to a blob, e.g. to share a deployment with a team or CI.
+    Push(TransferArgs),
+    /// Copy a blob checkpoint to a local file.
+    Pull(TransferArgs),
+    /// Make a kept version (from `twinup status --history`) the current blob checkpoint; the
+    /// version it replaces is kept too.
+    Restore(RestoreArgs),
+}
+
+/// Flags of `twinup checkpoint push|pull`.
+#[derive(Debug, Args)]
+pub struct TransferArgs {
+    /// The blob: https://{account}.blob.core.windows.net/{container}/{name}.json
+    #[arg(value_name = "URL")]
+    pub url: String,
+
+    /// The local checkpoint file.
+    #[arg(long, value_name = "PATH", default_value = ".twinup/checkpoint.json")]
+    pub local: PathBuf,
+
+    /// Replace a checkpoint that already exists at the destination (a replaced blob is kept
+    /// as a snapshot, a replaced file as PATH.bak).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Flags of `twinup checkpoint restore`.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The snapshot id, as `twinup status --history` lists it.
+    #[arg(value_name = "SNAPSHOT")]
+    pub snapshot: String,
+
+    /// The blob checkpoint.
+    #[arg(long, value_name = "URL")]
+    pub checkpoint: String,
+}
+
 /// Which plan and which checkpoint.
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -141,8 +216,13 @@ pub struct PlanArgs {
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
 
-    /// The checkpoint file that records this deployment.
-    #[arg(long, value_name = "PATH", default_value = ".twinup/checkpoint.json")]
+    /// The checkpoint that records this deployment: a file, or a blob shared by a team or CI
+    /// (https://{account}.blob.core.windows.net/{container}/{name}.json).
+    #[arg(
+        long,
+        value_name = "PATH|URL",
+        default_value = ".twinup/checkpoint.json"
+    )]
     pub checkpoint: PathBuf,
 }
 

@@ -8,6 +8,7 @@
 
 mod answers;
 mod azure_session;
+mod checkpoint_store;
 mod cli;
 mod commands;
 mod failure;
@@ -47,6 +48,8 @@ async fn dispatch(cli: Cli) -> Result<u8, Failure> {
         Command::Up(args) => commands::up::up(args, format).await.map(|_| 0),
         Command::Plan(args) => commands::plan::plan(args, format).await.map(|_| 0),
         Command::Status(args) => commands::status::status(args, format).await.map(|_| 0),
+        Command::Unlock(args) => commands::unlock::unlock(args, format).await.map(|_| 0),
+        Command::Checkpoint(command) => commands::checkpoint::run(command, format).await.map(|_| 0),
         Command::Preview(args) => commands::preview::preview(args, format).await.map(|_| 0),
         Command::Verify(args) => commands::verify::verify(args, format).await,
         Command::Down(args) => commands::down::down(args, format).await.map(|_| 0),
