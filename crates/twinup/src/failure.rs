@@ -56,9 +56,11 @@ impl From<twinup_engine::EngineError> for Failure {
         match &e {
             EngineError::Input(InputError::Interrupted { .. }) => Failure::interrupted(e),
             // A checkpoint that cannot be written mid-run leaves work to resume: exit 1.
-            EngineError::Checkpoint(twinup_engine::CheckpointError::NotWritable { .. }) => {
-                Failure::step_failed(e)
-            }
+            // So can a remote checkpoint that refuses a write mid-run (a lost lease).
+            EngineError::Checkpoint(
+                twinup_engine::CheckpointError::NotWritable { .. }
+                | twinup_engine::CheckpointError::Remote { .. },
+            ) => Failure::step_failed(e),
             EngineError::Plan(_) => Failure {
                 located: true,
                 ..Failure::bad_input(e)

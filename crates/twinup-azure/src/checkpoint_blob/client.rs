@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use azure_core::http::{ClientOptions, Transport, Url};
+use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions, Transport, Url};
 use azure_storage_blob::{
     BlobClient, BlobClientOptions, BlobContainerClient, BlobContainerClientOptions,
 };
@@ -20,9 +20,21 @@ pub(crate) struct Clients {
     pub container: BlobContainerClient,
 }
 
+/// Retries of one request: a few, within 20 s (azure_core's default keeps a command waiting
+/// for over a minute on an unreachable endpoint).
+fn retry() -> RetryOptions {
+    RetryOptions::exponential(ExponentialRetryOptions {
+        initial_delay: azure_core::time::Duration::milliseconds(500),
+        max_retries: 4,
+        max_total_elapsed: azure_core::time::Duration::seconds(20),
+        max_delay: azure_core::time::Duration::seconds(5),
+    })
+}
+
 fn client_options(http: &HttpClient) -> ClientOptions {
     ClientOptions {
         transport: Some(Transport::new(Arc::new(ReqwestTransport::new(http, None)))),
+        retry: retry(),
         ..ClientOptions::default()
     }
 }

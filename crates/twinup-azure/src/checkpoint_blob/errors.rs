@@ -93,13 +93,24 @@ pub(crate) fn describe(action: &str, e: &azure_core::Error, forbidden: &str) -> 
     let detail = match (status(e), code) {
         (Some(s), "") => format!("HTTP {s}"),
         (Some(s), c) => format!("HTTP {s} {c}"),
-        (None, _) => first_line(&scrub(&e.to_string())),
+        (None, _) => first_line(&scrub(&root_cause(e))),
     };
     if advice.is_empty() {
         format!("{action} failed ({detail})")
     } else {
         format!("{action} failed ({detail}); {advice}")
     }
+}
+
+/// The innermost error's message (e.g. "Connection refused" under "retry policy expired").
+fn root_cause(e: &azure_core::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        text = inner.to_string();
+        source = inner.source();
+    }
+    text
 }
 
 fn first_line(text: &str) -> String {

@@ -21,8 +21,14 @@ pub fn load_valid_plan(args: &PlanArgs) -> Result<Plan, Failure> {
     Ok(plan)
 }
 
-/// The directory holding the checkpoint (where `--cloud local` keeps its emulator state).
+/// The directory holding the checkpoint (where `--cloud local` keeps its emulator state);
+/// `.twinup` (created if missing) when the checkpoint is a blob URL.
 pub fn state_dir(checkpoint: &Path) -> PathBuf {
+    if crate::checkpoint_store::blob_url(checkpoint).is_some() {
+        let dir = PathBuf::from(".twinup");
+        let _ = std::fs::create_dir_all(&dir);
+        return dir;
+    }
     checkpoint
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

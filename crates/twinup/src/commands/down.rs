@@ -4,13 +4,12 @@
 //! resource group it found, say) is kept.
 
 use std::io::IsTerminal;
-use std::sync::Arc;
 
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
-use twinup_engine::checkpoint::FileStore;
 use twinup_engine::{Disposal, RunConfig, Session, disposals};
 
+use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{DownArgs, OutputFormat};
 use crate::commands::connect::{connected_registry, deployed_inputs, load_valid_plan};
 use crate::failure::Failure;
@@ -20,12 +19,12 @@ use crate::output::progress_sink;
 pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
     let target = &args.target;
     let plan = load_valid_plan(&target.plan)?;
-    let store = Arc::new(FileStore::new(&target.plan.checkpoint));
+    let store = checkpoint_store_for(&target.plan.checkpoint)?;
     let mut session = Session::open(store, &plan).await?;
     if !session.existed() {
         return Err(Failure::bad_input(format!(
             "no checkpoint at {}: nothing was deployed from it, so there is nothing to delete",
-            target.plan.checkpoint.display()
+            session.location()
         )));
     }
     let checkpoint = session.checkpoint().clone();

@@ -1,6 +1,7 @@
 //! One module per command, plus what several of them share (`connect`, `answers_file`).
 
 pub mod answers_file;
+pub mod checkpoint;
 pub mod completions;
 pub mod connect;
 pub mod down;
@@ -11,5 +12,6 @@ pub mod init;
 pub mod plan;
 pub mod preview;
 pub mod status;
+pub mod unlock;
 pub mod up;
 pub mod verify;

@@ -2,9 +2,10 @@
 //! and where each stands in the checkpoint.
 
 use serde_json::json;
-use twinup_engine::checkpoint::{FileStore, StepState};
+use twinup_engine::checkpoint::StepState;
 use twinup_engine::load_for_plan;
 
+use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{OutputFormat, PlanArgs};
 use crate::failure::Failure;
 use crate::plan_source::load_plan;
@@ -15,8 +16,8 @@ pub async fn plan(args: PlanArgs, format: OutputFormat) -> Result<(), Failure> {
     let plan = load_plan(args.plan.as_deref())?;
     let registry = validation_registry()?;
     plan.validate(&registry)?;
-    let store = FileStore::new(&args.checkpoint);
-    let checkpoint = load_for_plan(&store, &plan).await?;
+    let store = checkpoint_store_for(&args.checkpoint)?;
+    let checkpoint = load_for_plan(store.as_ref(), &plan).await?;
     let graph = plan.graph();
     let state_of = |id: &str| {
         checkpoint
@@ -76,7 +77,7 @@ pub async fn plan(args: PlanArgs, format: OutputFormat) -> Result<(), Failure> {
             if checkpoint.is_none() {
                 println!(
                     "No checkpoint at {} yet: nothing has run.",
-                    args.checkpoint.display()
+                    store.location()
                 );
             }
         }

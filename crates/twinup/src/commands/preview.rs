@@ -6,7 +6,7 @@
 use std::io::IsTerminal;
 
 use serde_json::json;
-use twinup_engine::checkpoint::{Checkpoint, FileStore};
+use twinup_engine::checkpoint::Checkpoint;
 use twinup_engine::{
     Change, InputSources, KindRegistry, PreviewItem, Prompter, display_value, load_for_plan,
     preview as engine_preview, resolve_inputs, validate_steps,
@@ -14,6 +14,7 @@ use twinup_engine::{
 
 use crate::answers::read_answers;
 use crate::azure_session::{AzureSession, check_cloud_args, uses_azure};
+use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{OutputFormat, PreviewArgs};
 use crate::commands::connect::{load_valid_plan, state_dir};
 use crate::failure::Failure;
@@ -28,8 +29,8 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
         Some(path) => read_answers(path, &plan)?,
         None => Default::default(),
     };
-    let store = FileStore::new(&args.plan.checkpoint);
-    let checkpoint = load_for_plan(&store, &plan)
+    let store = checkpoint_store_for(&args.plan.checkpoint)?;
+    let checkpoint = load_for_plan(store.as_ref(), &plan)
         .await?
         .unwrap_or_else(|| Checkpoint::new(&plan.name, &plan.hash()));
 

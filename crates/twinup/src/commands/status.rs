@@ -1,22 +1,28 @@
 //! `twinup status`: what the checkpoint says: every step's state and timing, the outputs,
-//! the last error, and the command that resumes.
+//! the last error, and the command that resumes; with `--history`, the kept versions of a
+//! blob checkpoint.
 
 use serde_json::json;
-use twinup_engine::checkpoint::{FileStore, RunStatus, StepState};
+use twinup_engine::checkpoint::{RunStatus, StepState};
 use twinup_engine::{display_value, load_for_plan};
 
-use crate::cli::{OutputFormat, PlanArgs};
+use crate::checkpoint_store::{blob_store_for, blob_url, checkpoint_store_for};
+use crate::cli::{OutputFormat, StatusArgs};
 use crate::failure::Failure;
 use crate::plan_source::load_plan;
 
 /// Runs `twinup status`.
-pub async fn status(args: PlanArgs, format: OutputFormat) -> Result<(), Failure> {
+pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failure> {
+    if args.history {
+        return history(&args, format).await;
+    }
+    let args = args.plan;
     let plan = load_plan(args.plan.as_deref())?;
-    let store = FileStore::new(&args.checkpoint);
-    let Some(checkpoint) = load_for_plan(&store, &plan).await? else {
+    let store = checkpoint_store_for(&args.checkpoint)?;
+    let location = store.location();
+    let Some(checkpoint) = load_for_plan(store.as_ref(), &plan).await? else {
         return Err(Failure::bad_input(format!(
-            "no checkpoint at {}: nothing has run yet; start with `twinup up`",
-            args.checkpoint.display()
+            "no checkpoint at {location}: nothing has run yet; start with `twinup up`"
         )));
     };
     if format == OutputFormat::Json {
@@ -36,11 +42,7 @@ pub async fn status(args: PlanArgs, format: OutputFormat) -> Result<(), Failure>
         );
         return Ok(());
     }
-    println!(
-        "Checkpoint {} (plan `{}`)",
-        args.checkpoint.display(),
-        checkpoint.plan.name
-    );
+    println!("Checkpoint {location} (plan `{}`)", checkpoint.plan.name);
     if let Some(run) = &checkpoint.last_run {
         let status = match (run.status, run.finished_at) {
             (RunStatus::Running, None) => {
@@ -99,10 +101,57 @@ pub async fn status(args: PlanArgs, format: OutputFormat) -> Result<(), Failure>
             args.checkpoint.display()
         );
     } else if unfinished {
+        println!("Resume with: twinup up --checkpoint {location}");
+    }
+    Ok(())
+}
+
+/// `twinup status --history`: the current blob checkpoint and its snapshots, newest first.
+async fn history(args: &StatusArgs, format: OutputFormat) -> Result<(), Failure> {
+    let Some(url) = blob_url(&args.plan.checkpoint) else {
+        return Err(Failure::bad_input(format!(
+            "--history lists the kept versions of a blob checkpoint; {} is a local file (keep copies of it yourself, or move it to a blob with `twinup checkpoint push URL`)",
+            args.plan.checkpoint.display()
+        )));
+    };
+    let store = blob_store_for(url)?;
+    let location = store.address().display();
+    let versions = store.history().await?;
+    if format == OutputFormat::Json {
         println!(
-            "Resume with: twinup up --checkpoint {}",
-            args.checkpoint.display()
+            "{}",
+            json!({
+                "checkpoint": location,
+                "versions": versions.iter().map(|v| json!({
+                    "snapshot": v.snapshot, "modified": v.modified, "size": v.size, "note": v.note,
+                })).collect::<Vec<_>>(),
+            })
         );
+        return Ok(());
+    }
+    if versions.is_empty() {
+        println!("No checkpoint at {location} yet: nothing has run.");
+        return Ok(());
+    }
+    println!("Versions of {location}, newest first:");
+    for v in &versions {
+        let when = v
+            .modified
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+            .unwrap_or_default();
+        let size = v.size.map(|s| format!("{s} bytes")).unwrap_or_default();
+        match &v.snapshot {
+            None => println!("  current                       {when}  {size}"),
+            Some(id) => {
+                println!("  {id:<28}  {when}  {size}");
+                if let Some(note) = &v.note {
+                    println!("      {note}");
+                }
+            }
+        }
+    }
+    if versions.iter().any(|v| v.snapshot.is_some()) {
+        println!("Restore one with: twinup checkpoint restore SNAPSHOT --checkpoint {location}");
     }
     Ok(())
 }

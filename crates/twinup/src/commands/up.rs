@@ -3,11 +3,10 @@
 //! sent, until every input and every step has been checked.
 
 use std::io::IsTerminal;
-use std::path::Path;
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
-use twinup_engine::checkpoint::{FileStore, RunStatus};
+use twinup_engine::checkpoint::RunStatus;
 use twinup_engine::{
     EventSink, InputError, InputSources, KindRegistry, Prompter, ResolvedInputs, RunConfig,
     Session, preflight, resolve_inputs, validate_steps,
@@ -16,7 +15,9 @@ use twinup_plan::Plan;
 
 use crate::answers::read_answers;
 use crate::azure_session::{AzureSession, check_cloud_args, uses_azure};
+use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{OutputFormat, UpArgs};
+use crate::commands::connect::state_dir;
 use crate::failure::Failure;
 use crate::output::{print_success, progress_sink};
 use crate::plan_source::load_plan;
@@ -38,7 +39,7 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
         Some(path) => read_answers(path, &plan)?,
         None => Default::default(),
     };
-    let store = Arc::new(FileStore::new(&args.plan.checkpoint));
+    let store = checkpoint_store_for(&args.plan.checkpoint)?;
     let mut session = Session::open(store, &plan).await?;
     crate::commands::drift::refuse_unfinished_down(&session, &args.plan.checkpoint)?;
 
@@ -88,13 +89,7 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
         validate_steps(&plan, &registry, inputs)?;
     }
 
-    let state_dir = args
-        .plan
-        .checkpoint
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
+    let state_dir = state_dir(&args.plan.checkpoint);
     let connection = if azure {
         let connection = AzureSession::connect(&args.cloud, &state_dir).await?;
         if format == OutputFormat::Text {

@@ -3,9 +3,9 @@
 //! with a dependency); `twinup up` repairs drift. Reads only.
 
 use serde_json::json;
-use twinup_engine::checkpoint::FileStore;
 use twinup_engine::{Drift, StepCheck, display_value, load_for_plan};
 
+use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{ConnectArgs, OutputFormat};
 use crate::commands::connect::{connected_registry, deployed_inputs, load_valid_plan};
 use crate::failure::{EXIT_STEP_FAILED, Failure};
@@ -13,11 +13,11 @@ use crate::failure::{EXIT_STEP_FAILED, Failure};
 /// Runs `twinup verify`; returns the exit code (0 clean, 1 drift).
 pub async fn verify(args: ConnectArgs, format: OutputFormat) -> Result<u8, Failure> {
     let plan = load_valid_plan(&args.plan)?;
-    let store = FileStore::new(&args.plan.checkpoint);
-    let Some(checkpoint) = load_for_plan(&store, &plan).await? else {
+    let store = checkpoint_store_for(&args.plan.checkpoint)?;
+    let Some(checkpoint) = load_for_plan(store.as_ref(), &plan).await? else {
         return Err(Failure::bad_input(format!(
             "no checkpoint at {}: nothing was deployed from it; run `twinup up` first",
-            args.plan.checkpoint.display()
+            store.location()
         )));
     };
     let inputs = deployed_inputs(&plan, &checkpoint)?;
