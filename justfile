@@ -21,11 +21,11 @@ bench:
     cargo bench -p twinup-emulator --bench arm_reads
 
 # Fuzz the plan parser, answers parser and checkpoint loader for SECS seconds each (needs
-# cargo-fuzz and a nightly toolchain). The test command runs the same bodies over the corpus.
+# cargo-fuzz and a nightly toolchain). The test command runs the same bodies over the committed seeds (fuzz/seeds).
 fuzz SECS="60":
-    cd fuzz && cargo +nightly fuzz run plan_parser corpus/plan_parser -- -max_total_time={{SECS}}
-    cd fuzz && cargo +nightly fuzz run answers_parser corpus/answers_parser -- -max_total_time={{SECS}}
-    cd fuzz && cargo +nightly fuzz run checkpoint_loader corpus/checkpoint_loader -- -max_total_time={{SECS}}
+    cd fuzz && mkdir -p corpus/plan_parser && cargo +nightly fuzz run plan_parser corpus/plan_parser seeds/plan_parser -- -max_total_time={{SECS}}
+    cd fuzz && mkdir -p corpus/answers_parser && cargo +nightly fuzz run answers_parser corpus/answers_parser seeds/answers_parser -- -max_total_time={{SECS}}
+    cd fuzz && mkdir -p corpus/checkpoint_loader && cargo +nightly fuzz run checkpoint_loader corpus/checkpoint_loader seeds/checkpoint_loader -- -max_total_time={{SECS}}
 
 # The crash matrix at every k (the test command runs it too; this runs it alone, verbosely).
 crash-matrix:

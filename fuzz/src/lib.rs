@@ -1,7 +1,7 @@
 //! The bodies of twinup's fuzz targets, as plain functions: the plan parser, the answers parser
 //! and the checkpoint loader must return an error, never panic, whatever bytes they are given.
 //! `fuzz_targets/*.rs` hand them to libFuzzer (`just fuzz`); the `reliability_fuzz_seeds` test
-//! of the twinup crate includes this file and runs them over `corpus/` and mutations of it, so
+//! of the twinup crate includes this file and runs them over `seeds/` and mutations of it, so
 //! the test command exercises them even where cargo-fuzz is not installed.
 
 /// The built-in plan, the reference the answers target parses against.

@@ -1,5 +1,5 @@
 //! The fuzz targets (issue 6, suite 6) run in the test command: each target's body from
-//! `fuzz/src/lib.rs` over its seed corpus in `fuzz/corpus/<target>/` and over deterministic
+//! `fuzz/src/lib.rs` over its seed corpus in `fuzz/seeds/<target>/` and over deterministic
 //! mutations of the seeds (bit flips, insertions, deletions, truncations, splices). None may
 //! panic. `just fuzz` runs the same bodies under libFuzzer for a bounded time.
 
@@ -33,7 +33,7 @@ impl Rng {
 
 fn seeds(target: &str) -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fuzz/corpus")
+        .join("../../fuzz/seeds")
         .join(target);
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
