@@ -2,7 +2,8 @@
 //! its admin API (faults, request log, state) through reqwest, and `twinup up` runs against it
 //! that can be killed (SIGKILL) or interrupted (SIGINT) at a chosen moment.
 //!
-//! Included by the `reliability_*` tests with `#[path = "common/emulator.rs"] mod emulator;`.
+//! Included by the `reliability_*` tests with `#[path = "common/emulator.rs"] mod emulator;`,
+//! and by the other end-to-end tests through `common::emulator` (see `common/azure.rs`).
 
 #![allow(dead_code)]
 
@@ -115,7 +116,8 @@ impl Emu {
         self.info[name].as_str().unwrap_or_default().to_string()
     }
 
-    fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    /// Sends an admin request and returns the JSON answer (Null for empty bodies).
+    pub fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let url = format!("{}{path}", self.url());
         self.runtime.block_on(async {
             let mut req = self.client.request(method, url);

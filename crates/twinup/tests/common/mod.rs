@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod azure;
+pub mod emulator;
 
 use std::path::{Path, PathBuf};
 
