@@ -233,7 +233,15 @@ async fn role_assignment_of_a_new_principal_and_409_as_success() {
             .iter()
             .any(|l| l.contains("replication"))
     );
-    kind.apply(&sctx, &with).await.unwrap();
+    assert_eq!(
+        count(&info, "GET", "roleAssignments/").await,
+        0,
+        "a first attempt PUTs the deterministic name without reading it first"
+    );
+    // A rerun of an attempt the checkpoint recorded as creating finds the assignment.
+    let rerun = step_ctx("role").0.with_creating(true);
+    let again = kind.apply(&rerun, &with).await.unwrap();
+    assert_eq!(again["created"], true);
     assert_eq!(
         count(&info, "PUT", "roleAssignments/").await,
         1,

@@ -32,6 +32,7 @@ pub struct StepContext {
     events: Arc<dyn EventSink>,
     cancel: CancellationToken,
     creating: bool,
+    outputs_current: bool,
 }
 
 impl StepContext {
@@ -50,7 +51,24 @@ impl StepContext {
             events,
             cancel,
             creating: false,
+            outputs_current: false,
         }
+    }
+
+    /// Tells the step that its previous outputs were recorded by a successful run with the same
+    /// input fingerprint as the `with` it is given now (see
+    /// [`StepContext::previous_outputs_current`]).
+    pub fn with_previous_outputs_current(mut self, current: bool) -> Self {
+        self.outputs_current = current;
+        self
+    }
+
+    /// True when [`StepContext::previous_outputs`] come from a successful run of this same
+    /// rendered `with`: ids saved in them name exactly what the `with` describes, so a read may
+    /// go straight to them. The drift refresh, `verify` and `preview` set it for succeeded steps
+    /// whose inputs did not change.
+    pub fn previous_outputs_current(&self) -> bool {
+        self.outputs_current && self.previous_outputs.is_some()
     }
 
     /// Tells the step that an earlier attempt recorded it was creating its target (see

@@ -3,7 +3,7 @@
 //! siblings finish and are recorded and nothing new starts; on interruption the same happens
 //! and in-flight steps keep their resume tokens.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -169,12 +169,20 @@ pub async fn run(
     let mut skipped = Vec::new();
     let parallelism = config.parallelism.max(1);
     let mut announced = false;
+    // Steps found ready and not skippable that wait for a free slot: a pass over a large plan
+    // (a fleet) at full parallelism then costs no snapshot and no rendering.
+    let mut must_run: HashSet<String> = HashSet::new();
 
     loop {
         if !stop && !config.cancel.is_cancelled() {
             let mut running = tasks.len();
+            // One snapshot per pass: the steps started in this pass change only their own records.
+            let mut pass_snapshot: Option<Checkpoint> = None;
             for id in &order {
                 if phase[id] != Phase::Waiting {
+                    continue;
+                }
+                if running >= parallelism && must_run.contains(id) {
                     continue;
                 }
                 let deps_done = plan
@@ -186,8 +194,13 @@ pub async fn run(
                     continue;
                 }
                 let Some(step) = plan.step(id) else { continue };
-                let snapshot = recorder.snapshot().await;
-                let hash = input_hash(step, inputs, &snapshot);
+                if pass_snapshot.is_none() {
+                    pass_snapshot = Some(recorder.snapshot().await);
+                }
+                let Some(snapshot) = pass_snapshot.as_ref() else {
+                    continue;
+                };
+                let hash = input_hash(step, inputs, snapshot);
                 let record = snapshot.steps.get(id).cloned();
                 let unchanged = record.as_ref().is_some_and(|r| {
                     r.state == StepState::Succeeded && r.input_hash.as_deref() == Some(&hash)
@@ -199,6 +212,7 @@ pub async fn run(
                     continue;
                 }
                 if running >= parallelism {
+                    must_run.insert(id.clone());
                     continue;
                 }
                 if !announced {
@@ -222,7 +236,7 @@ pub async fn run(
                     stop = true;
                     break;
                 };
-                let with = match render_with(step, inputs, &snapshot) {
+                let with = match render_with(step, inputs, snapshot) {
                     Ok(with) => with,
                     Err(message) => {
                         let error = StepError::rejected(message);

@@ -33,18 +33,22 @@ impl TokenRecorder for ReadOnly {
     }
 }
 
-fn read_context(step_id: &str, checkpoint: &Checkpoint) -> StepContext {
-    let previous = checkpoint
-        .steps
-        .get(step_id)
-        .and_then(|r| r.outputs.clone());
+/// The context a read gets: the step's saved outputs, and whether they were recorded for the
+/// same inputs (a succeeded step whose fingerprint matches), so kinds can read by saved id.
+fn read_context(step: &Step, inputs: &ResolvedInputs, checkpoint: &Checkpoint) -> StepContext {
+    let record = checkpoint.steps.get(&step.id);
+    let current = record.is_some_and(|r| {
+        r.state == StepState::Succeeded
+            && r.input_hash.as_deref() == Some(&input_hash(step, inputs, checkpoint))
+    });
     StepContext::new(
-        step_id,
-        previous,
+        step.id.clone(),
+        record.and_then(|r| r.outputs.clone()),
         Arc::new(ReadOnly),
         Arc::new(NoEvents),
         CancellationToken::new(),
     )
+    .with_previous_outputs_current(current)
 }
 
 /// One field that differs between the plan and the live resource.
@@ -190,7 +194,7 @@ pub async fn preview(
                     .collect();
                 Change::AfterDependencies { waiting_on }
             }
-            Ok(with) => read_change(step, registry, &with, checkpoint).await,
+            Ok(with) => read_change(step, registry, inputs, &with, checkpoint).await,
         };
         if !matches!(change, Change::NoChange) {
             changing.insert(id.clone());
@@ -207,6 +211,7 @@ pub async fn preview(
 async fn read_change(
     step: &Step,
     registry: &KindRegistry,
+    inputs: &ResolvedInputs,
     with: &Value,
     checkpoint: &Checkpoint,
 ) -> Change {
@@ -215,7 +220,10 @@ async fn read_change(
             error: format!("unknown step kind `{}`", step.kind),
         };
     };
-    match kind.read(&read_context(&step.id, checkpoint), with).await {
+    match kind
+        .read(&read_context(step, inputs, checkpoint), with)
+        .await
+    {
         Ok(LiveState::Absent) => Change::Create,
         Ok(LiveState::Present { properties }) => {
             let changes = diff_fields(with, &properties);
@@ -347,7 +355,7 @@ async fn read_drift(
             });
         }
     };
-    match read_change(step, registry, &with, checkpoint).await {
+    match read_change(step, registry, inputs, &with, checkpoint).await {
         Change::NoChange => None,
         Change::Create => Some(Drift::Deleted),
         Change::Update { changes } => Some(Drift::Changed { changes }),

@@ -6,11 +6,15 @@
 //! many concurrent steps share the budget instead of each one running into 429s and retrying on
 //! its own. A 429's `Retry-After` pauses the whole bucket (every task) until then.
 //!
+//! Waiters are served first come, first served: a request that waits for a token queues behind
+//! those that asked earlier, so the steps that started first (in a fleet, the long-running
+//! creates) are not overtaken by later ones and the run does not end on a tail of late starts.
+//!
 //! Hosts that send no remaining-count header (Graph, the token endpoint) are never delayed,
 //! except after a 429 from them.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
@@ -81,11 +85,17 @@ struct BucketModel {
     paused_until: Option<Instant>,
 }
 
+/// The line of callers waiting for one bucket's tokens.
+type Queue = Arc<tokio::sync::Mutex<()>>;
+
 /// The shared limiter: one per [`HttpClient`](super::HttpClient), shared by `Arc`.
 #[derive(Debug)]
 pub struct RateLimiter {
     config: RateLimitConfig,
     buckets: Mutex<HashMap<(String, Bucket), BucketModel>>,
+    /// One queue per host and bucket: tokio's mutex hands itself over in the order it was
+    /// asked for, which makes waiting for a token first come, first served.
+    queues: Mutex<HashMap<(String, Bucket), Queue>>,
 }
 
 impl RateLimiter {
@@ -94,11 +104,18 @@ impl RateLimiter {
         RateLimiter {
             config,
             buckets: Mutex::new(HashMap::new()),
+            queues: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Waits until a request to `host` from `bucket` may be sent, and takes its token.
+    /// Waits until a request to `host` from `bucket` may be sent, and takes its token. Callers
+    /// that have to wait are served in the order they called.
     pub async fn acquire(&self, host: &str, bucket: Bucket) {
+        if self.reserve_if_free(host, bucket) {
+            return;
+        }
+        let queue = self.queue(host, bucket);
+        let _turn = queue.lock().await;
         loop {
             let wait = self.reserve(host, bucket, Instant::now());
             if wait.is_zero() {
@@ -110,6 +127,46 @@ impl RateLimiter {
                 "rate limit: waiting for a token"
             );
             tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Takes a token without waiting when nobody is queued for this bucket and one is there.
+    fn reserve_if_free(&self, host: &str, bucket: Bucket) -> bool {
+        let queue = self.queue(host, bucket);
+        let Ok(_turn) = queue.try_lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return true;
+        };
+        let Some(model) = buckets.get_mut(&(host.to_string(), bucket)) else {
+            return true;
+        };
+        if model.paused_until.is_some_and(|until| until > now) {
+            return false;
+        }
+        let rate = self.config.refill_per_second[bucket.index()].max(0.001);
+        match refilled(model, rate, now) {
+            None => true,
+            Some(tokens) if tokens >= 1.0 => {
+                model.tokens = Some(tokens - 1.0);
+                true
+            }
+            Some(tokens) => {
+                model.tokens = Some(tokens);
+                false
+            }
+        }
+    }
+
+    fn queue(&self, host: &str, bucket: Bucket) -> Queue {
+        match self.queues.lock() {
+            Ok(mut queues) => queues
+                .entry((host.to_string(), bucket))
+                .or_default()
+                .clone(),
+            Err(_) => Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
@@ -274,6 +331,51 @@ mod tests {
             l.reserve(HOST, Bucket::Reads, t0 + Duration::from_secs(3)),
             Duration::ZERO
         );
+    }
+
+    #[tokio::test]
+    async fn a_caller_does_not_overtake_those_already_waiting() {
+        let l = RateLimiter::new(RateLimitConfig::default());
+        l.observe(HOST, Bucket::Writes, &writes("2"), Instant::now());
+        assert!(
+            l.reserve_if_free(HOST, Bucket::Writes),
+            "a free token is taken at once"
+        );
+        // Someone is queued for the bucket: the token left goes to them, not to a newcomer.
+        let queue = l.queue(HOST, Bucket::Writes);
+        let waiting = queue.lock().await;
+        assert!(!l.reserve_if_free(HOST, Bucket::Writes));
+        drop(waiting);
+        assert!(l.reserve_if_free(HOST, Bucket::Writes));
+        // Empty now: the next caller waits.
+        assert!(!l.reserve_if_free(HOST, Bucket::Writes));
+        // Other buckets have their own queue.
+        assert!(l.reserve_if_free(HOST, Bucket::Reads));
+    }
+
+    #[tokio::test]
+    async fn queued_callers_are_served_in_order() {
+        let config = RateLimitConfig {
+            refill_per_second: [1000.0, 1000.0, 1000.0],
+            ..RateLimitConfig::default()
+        };
+        let l = Arc::new(RateLimiter::new(config));
+        l.observe(HOST, Bucket::Writes, &writes("0"), Instant::now());
+        let served = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for i in 0..5 {
+            let (l, served) = (l.clone(), served.clone());
+            tasks.push(tokio::spawn(async move {
+                l.acquire(HOST, Bucket::Writes).await;
+                served.lock().unwrap().push(i);
+            }));
+            // Let the task reach its place in the queue before the next one starts.
+            tokio::task::yield_now().await;
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(*served.lock().unwrap(), vec![0, 1, 2, 3, 4]);
     }
 
     #[test]

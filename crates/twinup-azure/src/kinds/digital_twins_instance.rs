@@ -22,6 +22,9 @@ pub const API_VERSION: &str = "2023-01-31";
 /// The `azure.digital_twins_instance` kind.
 pub struct DigitalTwinsInstanceKind {
     ctx: Arc<AzureContext>,
+    /// Instances (by lower-case path) this run's preflight found absent with their name free:
+    /// their first apply creates them without reading them again.
+    absent: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 struct Target {
@@ -114,7 +117,18 @@ fn matches(live: &Value, desired: &Value) -> bool {
 impl DigitalTwinsInstanceKind {
     /// The kind over a shared context.
     pub fn new(ctx: Arc<AzureContext>) -> Self {
-        DigitalTwinsInstanceKind { ctx }
+        DigitalTwinsInstanceKind {
+            ctx,
+            absent: Default::default(),
+        }
+    }
+
+    /// True (once) when this run's preflight found the instance at `path` absent.
+    fn take_absent(&self, path: &str) -> bool {
+        self.absent
+            .lock()
+            .map(|mut a| a.remove(&path.to_ascii_lowercase()))
+            .unwrap_or(false)
     }
 
     fn target(&self, with: &Value) -> Result<Target, StepError> {
@@ -198,9 +212,8 @@ impl StepKind for DigitalTwinsInstanceKind {
         let t = self.target(with)?;
         let location = fields::string(with, "location")?;
         let arm = self.ctx.arm();
-        if arm.get_optional(&t.path, API_VERSION).await?.is_some() {
-            return Ok(()); // our own instance: a rerun updates it
-        }
+        // The name check comes first: a free name means the instance does not exist (names are
+        // global), so only a taken name costs a read, to tell our own instance from another's.
         let check =
             json!({ "name": t.name, "type": "Microsoft.DigitalTwins/digitalTwinsInstances" });
         let path = format!(
@@ -209,26 +222,31 @@ impl StepKind for DigitalTwinsInstanceKind {
             location.replace(' ', "").to_ascii_lowercase()
         );
         let answer = arm.post(&path, API_VERSION, Some(&check)).await?;
-        if answer.body.get("nameAvailable").and_then(Value::as_bool) == Some(false) {
-            let reason = answer
-                .body
-                .get("message")
-                .and_then(Value::as_str)
-                .unwrap_or("already in use");
-            return Err(StepError::rejected(format!(
-                "instance name {} is taken: {reason}",
-                t.name
-            ))
-            .with_code(
-                answer
-                    .body
-                    .get("reason")
-                    .and_then(Value::as_str)
-                    .unwrap_or("AlreadyExists"),
-            )
-            .with_help("instance names are global; choose another `name`"));
+        if answer.body.get("nameAvailable").and_then(Value::as_bool) != Some(false) {
+            if let Ok(mut absent) = self.absent.lock() {
+                absent.insert(t.path.to_ascii_lowercase());
+            }
+            return Ok(());
         }
-        Ok(())
+        if arm.get_optional(&t.path, API_VERSION).await?.is_some() {
+            return Ok(()); // our own instance: a rerun updates it
+        }
+        let reason = answer
+            .body
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("already in use");
+        Err(
+            StepError::rejected(format!("instance name {} is taken: {reason}", t.name))
+                .with_code(
+                    answer
+                        .body
+                        .get("reason")
+                        .and_then(Value::as_str)
+                        .unwrap_or("AlreadyExists"),
+                )
+                .with_help("instance names are global; choose another `name`"),
+        )
     }
 
     async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
@@ -237,7 +255,14 @@ impl StepKind for DigitalTwinsInstanceKind {
         let desired = desired_body(with, &location);
         let arm = self.ctx.arm();
         let resource_url = arm.url(&t.path, API_VERSION, &[])?;
-        let live = arm.get_optional(&t.path, API_VERSION).await?;
+        // Found absent by this run's preflight moments ago: no second read before creating.
+        let known_absent =
+            self.take_absent(&t.path) && !ctx.was_creating() && ctx.previous_outputs().is_none();
+        let live = if known_absent {
+            None
+        } else {
+            arm.get_optional(&t.path, API_VERSION).await?
+        };
         let created = created_flag(ctx, live.is_some());
         if live.is_none() {
             ctx.note_creating().await?;

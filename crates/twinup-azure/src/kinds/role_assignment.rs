@@ -31,6 +31,9 @@ pub struct RoleAssignmentKind {
     /// Role definition GUIDs found by name in this run, by (subscription, lower-case name):
     /// role names are unique in a tenant, so one lookup serves every scope of a subscription.
     roles: std::sync::Mutex<std::collections::HashMap<(String, String), String>>,
+    /// Principals found in the directory in this run, by (lower-case principal, given type):
+    /// a fleet assigning roles to one assignee asks Graph once, not once per step.
+    principals: std::sync::Mutex<std::collections::HashMap<String, DirectoryObject>>,
 }
 
 /// The deterministic assignment name for (scope, role GUID, principal object id).
@@ -163,6 +166,7 @@ impl RoleAssignmentKind {
             ctx,
             permissions: Default::default(),
             roles: Default::default(),
+            principals: Default::default(),
         }
     }
 
@@ -234,16 +238,29 @@ impl RoleAssignmentKind {
                 principal_type,
             });
         }
+        let key = principal.to_ascii_lowercase();
+        if let Some(known) = self
+            .principals
+            .lock()
+            .ok()
+            .and_then(|p| p.get(&key).cloned())
+        {
+            return Ok(known);
+        }
         let graph = self.ctx.graph()?;
         let found = if principal.contains('@') {
             graph.get_user(&principal).await?
         } else {
             graph.principal_type_of(&principal).await?
         };
-        found.ok_or_else(|| {
+        let found = found.ok_or_else(|| {
             StepError::rejected(format!("principal '{principal}' was not found in the directory"))
                 .with_help("give a user principal name or an object id; for a just-created service principal also set `principal_type: ServicePrincipal`")
-        })
+        })?;
+        if let Ok(mut principals) = self.principals.lock() {
+            principals.insert(key, found.clone());
+        }
+        Ok(found)
     }
 
     async fn resolve(&self, with: &Value) -> Result<Resolved, StepError> {
@@ -298,6 +315,45 @@ impl RoleAssignmentKind {
                     })
                     .cloned()
             }))
+    }
+
+    /// Reads the assignment by the id the step saved, when the saved outputs belong to this
+    /// same `with` (one GET instead of resolving role and principal first). `None` when there
+    /// is no such id, or the assignment found there is not on the scope `with` names.
+    async fn read_saved(
+        &self,
+        ctx: &StepContext,
+        with: &Value,
+    ) -> Result<Option<LiveState>, StepError> {
+        if !ctx.previous_outputs_current() {
+            return Ok(None);
+        }
+        let Some(id) = ctx
+            .previous_outputs()
+            .and_then(|o| o.get("id"))
+            .and_then(Value::as_str)
+            .filter(|id| id.contains("/providers/Microsoft.Authorization/roleAssignments/"))
+            .map(normalize_scope)
+        else {
+            return Ok(None);
+        };
+        let scope = normalize_scope(&fields::string(with, "scope")?);
+        let Some(live) = self.ctx.arm().get_optional(&id, API_VERSION).await? else {
+            return Ok(Some(LiveState::Absent));
+        };
+        let text = |p: &str| live.body.pointer(p).and_then(Value::as_str);
+        let live_scope = text("/properties/scope").map(normalize_scope);
+        if live_scope.is_some_and(|s| !s.eq_ignore_ascii_case(&scope)) {
+            return Ok(None);
+        }
+        Ok(Some(LiveState::Present {
+            properties: json!({
+                "scope": scope,
+                "role_definition_id": text("/properties/roleDefinitionId"),
+                "principal_id": text("/properties/principalId"),
+                "principal_type": text("/properties/principalType"),
+            }),
+        }))
     }
 
     fn outputs(r: &Resolved, body: &Value, created: bool) -> Outputs {
@@ -405,7 +461,12 @@ impl StepKind for RoleAssignmentKind {
     async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
         let r = self.resolve(with).await?;
         let arm = self.ctx.arm();
-        if let Some(live) = arm.get_optional(&r.path(), API_VERSION).await? {
+        // A first attempt goes straight to the PUT: the name is deterministic, so the PUT is
+        // idempotent and its status says what happened (201 created, 200 it was there). A
+        // rerun of an unfinished attempt, or an update, looks first, so that what it finds is
+        // judged with the step's record (`created_flag`) and an existing one is not rewritten.
+        let first_attempt = !ctx.was_creating() && ctx.previous_outputs().is_none();
+        if !first_attempt && let Some(live) = arm.get_optional(&r.path(), API_VERSION).await? {
             ctx.progress(format!("role assignment {} exists", r.name));
             return Ok(Self::outputs(&r, &live.body, created_flag(ctx, true)));
         }
@@ -428,7 +489,13 @@ impl StepKind for RoleAssignmentKind {
         ));
         loop {
             match arm.put(&r.path(), API_VERSION, &body).await {
-                Ok(created) => return Ok(Self::outputs(&r, &created.body, true)),
+                Ok(answer) => {
+                    let found = answer.status == 200;
+                    if found {
+                        ctx.progress(format!("role assignment {} exists", r.name));
+                    }
+                    return Ok(Self::outputs(&r, &answer.body, created_flag(ctx, found)));
+                }
                 Err(AzureError::Arm(e)) if e.code == "RoleAssignmentExists" => {
                     ctx.progress("the role was already assigned under another name".to_string());
                     let existing = self.find_existing(&r).await?.unwrap_or(Value::Null);
@@ -472,7 +539,10 @@ impl StepKind for RoleAssignmentKind {
         self.apply(ctx, with).await
     }
 
-    async fn read(&self, _ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
+    async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
+        if let Some(live) = self.read_saved(ctx, with).await? {
+            return Ok(live);
+        }
         let r = self.resolve(with).await?;
         Ok(
             match self.ctx.arm().get_optional(&r.path(), API_VERSION).await? {
