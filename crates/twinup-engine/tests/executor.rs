@@ -80,7 +80,10 @@ async fn independent_steps_run_at_once_within_the_parallelism_bound() {
     let report = h.run_with(&[], &config).await;
     assert_eq!(report.status, RunStatus::Succeeded);
     let max = *h.script.max_in_flight.lock().unwrap();
-    assert!(max > 1, "independent steps should overlap, max in flight was {max}");
+    assert!(
+        max > 1,
+        "independent steps should overlap, max in flight was {max}"
+    );
     assert!(max <= 3, "parallelism 3 exceeded: {max}");
 }
 
@@ -93,7 +96,10 @@ async fn a_failure_stops_new_steps_and_a_rerun_retries_only_what_is_left() {
     assert_eq!(report.status, RunStatus::Failed);
     assert_eq!(report.failures.len(), 1);
     assert_eq!(report.failures[0].0, "s0");
-    assert!(!h.applies().contains(&"s2".to_string()), "s2 depends on the failed step");
+    assert!(
+        !h.applies().contains(&"s2".to_string()),
+        "s2 depends on the failed step"
+    );
 
     let cp = h.store();
     let saved = twinup_engine::checkpoint::CheckpointStore::load(cp.as_ref())
@@ -101,8 +107,15 @@ async fn a_failure_stops_new_steps_and_a_rerun_retries_only_what_is_left() {
         .unwrap()
         .unwrap();
     assert_eq!(saved.steps["s0"].state, StepState::Failed);
-    assert_eq!(saved.steps["s0"].error.as_ref().unwrap().code.as_deref(), Some("Boom"));
-    assert_eq!(saved.steps["s1"].state, StepState::Succeeded, "sibling finished and was recorded");
+    assert_eq!(
+        saved.steps["s0"].error.as_ref().unwrap().code.as_deref(),
+        Some("Boom")
+    );
+    assert_eq!(
+        saved.steps["s1"].state,
+        StepState::Succeeded,
+        "sibling finished and was recorded"
+    );
 
     h.script.fail.lock().unwrap().clear();
     h.script.calls.lock().unwrap().clear();
@@ -110,7 +123,11 @@ async fn a_failure_stops_new_steps_and_a_rerun_retries_only_what_is_left() {
     assert_eq!(report.status, RunStatus::Succeeded);
     let mut again = h.applies();
     again.sort();
-    assert_eq!(again, vec!["s0", "s2", "s3"], "s1 succeeded before and is not applied again");
+    assert_eq!(
+        again,
+        vec!["s0", "s2", "s3"],
+        "s1 succeeded before and is not applied again"
+    );
 }
 
 #[tokio::test]
@@ -160,7 +177,10 @@ async fn an_interrupted_step_resumes_from_its_token_instead_of_starting_again() 
         .unwrap()
         .unwrap();
     assert_eq!(saved.steps["s0"].state, StepState::Running);
-    assert_eq!(saved.steps["s0"].resume_token, Some(json!({"operation": "s0"})));
+    assert_eq!(
+        saved.steps["s0"].resume_token,
+        Some(json!({"operation": "s0"}))
+    );
 
     h.script.calls.lock().unwrap().clear();
     let report = h.run().await;
@@ -181,8 +201,14 @@ async fn a_second_session_on_the_same_checkpoint_is_refused() {
     let _first = Session::open(h.store(), &h.plan).await.expect("first");
     let second = Session::open(h.store(), &h.plan).await;
     let message = second.err().expect("second must fail").to_string();
-    assert!(message.contains("in use by another twinup run"), "{message}");
-    assert!(message.contains(&format!("process {}", std::process::id())), "{message}");
+    assert!(
+        message.contains("in use by another twinup run"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("process {}", std::process::id())),
+        "{message}"
+    );
 }
 
 /// Random DAGs: each step may depend on any earlier one.

@@ -69,6 +69,27 @@ fn a_fresh_run_over_tls_deploys_everything_and_a_rerun_writes_nothing() {
     assert!(again.stderr.contains("Nothing to do"), "{}", again.stderr);
     assert_eq!(emu.writes(), Vec::<String>::new(), "a rerun must not write");
     assert_eq!(outputs_of(&again.stdout), outputs);
+    // The drift refresh reads each step's target once (the manifest is a local file) and the
+    // subscription is checked once: at most one read per step for the plan's five steps.
+    let mut reads: Vec<String> = emu.requests()["requests"]
+        .as_array()
+        .expect("requests")
+        .iter()
+        .filter(|r| r["method"] == "GET")
+        .map(|r| r["route"].as_str().unwrap_or("").to_string())
+        .collect();
+    reads.sort();
+    assert_eq!(
+        reads,
+        [
+            "/subscriptions/{}",
+            "/subscriptions/{}/resourceGroups/{}",
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.DigitalTwins/digitalTwinsInstances/{}",
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.DigitalTwins/digitalTwinsInstances/{}/providers/Microsoft.Authorization/roleAssignments/{}",
+            "/v1.0/applications(uniqueName='{}')",
+        ],
+        "a no-op rerun reads each step once: no role definition or directory lookups"
+    );
 }
 
 #[test]
