@@ -100,3 +100,25 @@ impl From<twinup_plan::Diagnostics> for Failure {
         }
     }
 }
+
+/// Describes failed steps, one per line: ``{indent}step `id`{verb}: Code: message``, then its
+/// fix on the next line.
+pub fn describe_step_failures<'a>(
+    verb: &str,
+    failures: impl IntoIterator<Item = &'a (String, twinup_engine::StepError)>,
+    indent: &str,
+) -> String {
+    let mut message = String::new();
+    for (step, error) in failures {
+        message.push_str(&format!("{indent}step `{step}`{verb}: "));
+        if let Some(code) = &error.code {
+            message.push_str(&format!("{code}: "));
+        }
+        message.push_str(&error.message);
+        if let Some(help) = &error.help {
+            message.push_str(&format!("\n{indent}  help: {help}"));
+        }
+        message.push('\n');
+    }
+    message
+}

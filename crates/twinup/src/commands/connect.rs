@@ -1,14 +1,16 @@
-//! What `preview`, `verify` and `down` share: loading and validating the plan, finding the
-//! directory the checkpoint lives in, and building a step-kind registry connected to the cloud
-//! (signing in only when the plan has `azure.*` steps).
+//! What `up`, `preview`, `verify` and `down` share: loading and validating the plan, gathering
+//! input sources, finding the directory the checkpoint lives in, and building a step-kind
+//! registry connected to the cloud (signing in only when the plan has `azure.*` steps).
 
 use std::path::{Path, PathBuf};
 
-use twinup_engine::{KindRegistry, ResolvedInputs};
+use indexmap::IndexMap;
+use serde_json::Value;
+use twinup_engine::{InputSources, KindRegistry, ResolvedInputs};
 use twinup_plan::Plan;
 
 use crate::azure_session::{AzureSession, check_cloud_args, uses_azure};
-use crate::cli::{CloudArgs, OutputFormat, PlanArgs};
+use crate::cli::{CloudArgs, InputArgs, OutputFormat, PlanArgs};
 use crate::failure::Failure;
 use crate::plan_source::load_plan;
 use crate::registry::validation_registry;
@@ -19,6 +21,36 @@ pub fn load_valid_plan(args: &PlanArgs) -> Result<Plan, Failure> {
     let registry = validation_registry()?;
     plan.validate(&registry)?;
     Ok(plan)
+}
+
+/// Where a command's input values come from: `--subscription` (as the `subscription` input)
+/// and `--set` flags, the `TWINUP_*` environment, the answers file and the values saved in the
+/// checkpoint.
+pub fn input_sources(
+    plan: &Plan,
+    inputs: &InputArgs,
+    cloud: &CloudArgs,
+    answers: IndexMap<String, Value>,
+    saved: IndexMap<String, Value>,
+) -> InputSources {
+    let mut set = Vec::new();
+    if let (Some(sub), true) = (
+        &cloud.subscription,
+        plan.inputs.contains_key("subscription"),
+    ) {
+        set.push(format!("subscription={sub}"));
+    }
+    set.extend(inputs.set.iter().cloned());
+    InputSources {
+        set,
+        env: std::env::vars()
+            .filter(|(k, _)| k.starts_with("TWINUP_"))
+            .collect(),
+        answers,
+        saved,
+        discovered: Default::default(),
+        reconfigure: inputs.reconfigure,
+    }
 }
 
 /// The directory holding the checkpoint (where `--cloud local` keeps its emulator state);

@@ -12,7 +12,7 @@ use twinup_engine::{Disposal, RunConfig, Session, disposals};
 use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{DownArgs, OutputFormat};
 use crate::commands::connect::{connected_registry, deployed_inputs, load_valid_plan};
-use crate::failure::Failure;
+use crate::failure::{Failure, describe_step_failures};
 use crate::output::progress_sink;
 
 /// Runs `twinup down`.
@@ -102,18 +102,7 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
         )));
     }
     if !report.failures.is_empty() {
-        let mut message = String::new();
-        for (step, error) in &report.failures {
-            message.push_str(&format!("step `{step}` was not deleted: "));
-            if let Some(code) = &error.code {
-                message.push_str(&format!("{code}: "));
-            }
-            message.push_str(&error.message);
-            if let Some(help) = &error.help {
-                message.push_str(&format!("\n  help: {help}"));
-            }
-            message.push('\n');
-        }
+        let mut message = describe_step_failures(" was not deleted", &report.failures, "");
         message.push_str(&hint);
         return Err(Failure::step_failed(message));
     }

@@ -16,7 +16,7 @@ use crate::answers::read_answers;
 use crate::azure_session::{AzureSession, check_cloud_args, uses_azure};
 use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{OutputFormat, PreviewArgs};
-use crate::commands::connect::{load_valid_plan, state_dir};
+use crate::commands::connect::{input_sources, load_valid_plan, state_dir};
 use crate::failure::Failure;
 use crate::prompt::TerminalPrompter;
 use crate::registry::validation_registry;
@@ -34,24 +34,13 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
         .await?
         .unwrap_or_else(|| Checkpoint::new(&plan.name, &plan.hash()));
 
-    let mut set = Vec::new();
-    if let (Some(sub), true) = (
-        &args.cloud.subscription,
-        plan.inputs.contains_key("subscription"),
-    ) {
-        set.push(format!("subscription={sub}"));
-    }
-    set.extend(args.inputs.set.iter().cloned());
-    let mut sources = InputSources {
-        set,
-        env: std::env::vars()
-            .filter(|(k, _)| k.starts_with("TWINUP_"))
-            .collect(),
+    let mut sources = input_sources(
+        &plan,
+        &args.inputs,
+        &args.cloud,
         answers,
-        saved: checkpoint.inputs.clone(),
-        discovered: Default::default(),
-        reconfigure: args.inputs.reconfigure,
-    };
+        checkpoint.inputs.clone(),
+    );
     // Bad values stop here, before signing in.
     if let Err(e) = resolve_inputs(&plan, &sources, None)
         && !matches!(e, twinup_engine::InputError::Missing(_))

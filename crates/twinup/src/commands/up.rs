@@ -17,8 +17,8 @@ use crate::answers::read_answers;
 use crate::azure_session::{AzureSession, check_cloud_args, uses_azure};
 use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{OutputFormat, UpArgs};
-use crate::commands::connect::state_dir;
-use crate::failure::Failure;
+use crate::commands::connect::{input_sources, state_dir};
+use crate::failure::{Failure, describe_step_failures};
 use crate::output::{print_success, progress_sink};
 use crate::plan_source::load_plan;
 use crate::prompt::TerminalPrompter;
@@ -43,24 +43,13 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
     let mut session = Session::open(store, &plan).await?;
     crate::commands::drift::refuse_unfinished_down(&session, &args.plan.checkpoint)?;
 
-    let mut set = Vec::new();
-    if let (Some(sub), true) = (
-        &args.cloud.subscription,
-        plan.inputs.contains_key("subscription"),
-    ) {
-        set.push(format!("subscription={sub}"));
-    }
-    set.extend(args.inputs.set.iter().cloned());
-    let mut sources = InputSources {
-        set,
-        env: std::env::vars()
-            .filter(|(k, _)| k.starts_with("TWINUP_"))
-            .collect(),
+    let mut sources = input_sources(
+        &plan,
+        &args.inputs,
+        &args.cloud,
         answers,
-        saved: session.saved_inputs(),
-        discovered: Default::default(),
-        reconfigure: args.inputs.reconfigure,
-    };
+        session.saved_inputs(),
+    );
     let interactive = !args.inputs.non_interactive && std::io::stdin().is_terminal();
 
     // First pass without network or prompts: any bad value stops here, before any request.
@@ -192,18 +181,7 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
             "interrupted; the checkpoint is saved; {resume_hint}"
         ))),
         RunStatus::Failed | RunStatus::Running => {
-            let mut message = String::new();
-            for (step, error) in &report.failures {
-                message.push_str(&format!("step `{step}` failed: "));
-                if let Some(code) = &error.code {
-                    message.push_str(&format!("{code}: "));
-                }
-                message.push_str(&error.message);
-                if let Some(help) = &error.help {
-                    message.push_str(&format!("\n  help: {help}"));
-                }
-                message.push('\n');
-            }
+            let mut message = describe_step_failures(" failed", &report.failures, "");
             message.push_str(&resume_hint);
             Err(Failure::step_failed(message))
         }
@@ -270,18 +248,10 @@ async fn run_preflight(
     match preflight(plan, registry, inputs, session.checkpoint(), events).await {
         Ok(()) => Ok(()),
         Err(failures) => {
-            let mut message = String::from("preflight found problems; nothing was created:\n");
-            for (step, error) in failures {
-                message.push_str(&format!("  step `{step}`: "));
-                if let Some(code) = &error.code {
-                    message.push_str(&format!("{code}: "));
-                }
-                message.push_str(&error.message);
-                if let Some(help) = &error.help {
-                    message.push_str(&format!("\n    help: {help}"));
-                }
-                message.push('\n');
-            }
+            let message = format!(
+                "preflight found problems; nothing was created:\n{}",
+                describe_step_failures("", &failures, "  ")
+            );
             Err(Failure::bad_input(message.trim_end()))
         }
     }
