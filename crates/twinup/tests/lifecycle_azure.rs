@@ -242,8 +242,22 @@ fn changed_reply_url_and_deleted_app_are_drift_that_up_repairs() {
     assert_eq!(blind.code, Some(0), "{}", blind.stderr);
     assert!(blind.stderr.contains("Nothing to do"), "{}", blind.stderr);
     assert_eq!(verify_json(&emu, &s).0, Some(1));
-    let repaired = rerun(&emu, &s, &[]);
+    let repaired = rerun(&emu, &s, &["--output", "json"]);
     assert_eq!(repaired.code, Some(0), "{}", repaired.stderr);
+    // With --output json the drift `up` found is reported as an event line too.
+    let drift_events: Vec<Value> = repaired
+        .stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["event"] == "drift_found")
+        .collect();
+    assert!(
+        drift_events
+            .iter()
+            .any(|e| e["step"] == "app_registration" && e["drift"]["drift"] == "deleted"),
+        "{}",
+        repaired.stderr
+    );
     assert_eq!(verify_json(&emu, &s).0, Some(0));
 }
 

@@ -25,7 +25,20 @@ pub fn refuse_unfinished_down(session: &Session, checkpoint: &Path) -> Result<()
 
 /// Tells the user which finished steps run again because their resources drifted.
 pub fn report_refresh(format: OutputFormat, found: &[StepCheck]) {
-    if format != OutputFormat::Text || found.is_empty() {
+    if format == OutputFormat::Json {
+        // One event line per drifted step, on stderr beside the run's other events.
+        for check in found.iter().filter(|c| c.drift.is_some()) {
+            let event = serde_json::json!({
+                "event": "drift_found",
+                "step": check.step,
+                "kind": check.kind,
+                "drift": check.drift,
+            });
+            eprintln!("{event}");
+        }
+        return;
+    }
+    if found.is_empty() {
         return;
     }
     for check in found {
