@@ -227,17 +227,14 @@ pub async fn run(
                     });
                 }
                 let action = choose_action(record.as_ref(), &hash);
-                let Some(kind) = registry.get(&step.kind).cloned() else {
-                    // Validation guarantees this; treat a gap as a failure, not a panic.
-                    let error = StepError::rejected(format!("unknown step kind `{}`", step.kind));
-                    fail_step(&recorder, &events, id, error.clone(), Duration::ZERO).await?;
-                    phase.insert(id.clone(), Phase::Failed);
-                    report.failures.push((id.clone(), error));
-                    stop = true;
-                    break;
-                };
-                let with = match render_with(step, inputs, snapshot) {
-                    Ok(with) => with,
+                // Validation guarantees a known kind; treat a gap as a failure, not a panic.
+                let prepared = registry
+                    .get(&step.kind)
+                    .cloned()
+                    .ok_or_else(|| format!("unknown step kind `{}`", step.kind))
+                    .and_then(|kind| Ok((kind, render_with(step, inputs, snapshot)?)));
+                let (kind, with) = match prepared {
+                    Ok(prepared) => prepared,
                     Err(message) => {
                         let error = StepError::rejected(message);
                         fail_step(&recorder, &events, id, error.clone(), Duration::ZERO).await?;

@@ -5,7 +5,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use twinup_azure::cloud::Cloud;
+use twinup_azure::arm::ArmClient;
+use twinup_azure::cloud::{Cloud, Endpoints};
 use twinup_azure::credential::{ChainSettings, TokenProvider, provider_for};
 use twinup_azure::kinds::{AzureContext, KindSettings, register_kinds};
 use twinup_azure::secret::Secret;
@@ -50,7 +51,7 @@ pub fn validation_registry() -> Result<KindRegistry, Failure> {
 
 /// A signed-in connection to one cloud.
 pub struct AzureSession {
-    cloud: Cloud,
+    endpoints: Endpoints,
     http: HttpClient,
     tokens: Arc<dyn TokenProvider>,
     /// The signed-in principal's tenant.
@@ -158,7 +159,7 @@ impl AzureSession {
         };
         Ok(AzureSession {
             credential: tokens.name(),
-            cloud,
+            endpoints,
             http,
             tokens,
             tenant_id,
@@ -168,15 +169,14 @@ impl AzureSession {
         })
     }
 
+    /// An ARM client on this connection.
+    fn arm(&self) -> ArmClient {
+        ArmClient::new(self.http.clone(), &self.endpoints, self.tokens.clone())
+    }
+
     /// The only enabled subscription the credential sees, or all of them when there are several.
     pub async fn subscriptions(&self) -> Result<Vec<String>, Failure> {
-        let endpoints = self
-            .cloud
-            .endpoints()
-            .map_err(|e| config_error("--cloud", e))?;
-        let arm =
-            twinup_azure::arm::ArmClient::new(self.http.clone(), &endpoints, self.tokens.clone());
-        match default_subscription(&arm).await {
+        match default_subscription(&self.arm()).await {
             Ok(SubscriptionChoice::Only(s)) => Ok(vec![s.id]),
             Ok(SubscriptionChoice::Several(list)) => Ok(list.into_iter().map(|s| s.id).collect()),
             Err(e) => Err(Failure::bad_input(format!(
@@ -187,14 +187,9 @@ impl AzureSession {
 
     /// Checks that `subscription` exists and the signed-in principal can see it.
     pub async fn check_subscription(&self, subscription: &str) -> Result<(), Failure> {
-        let endpoints = self
-            .cloud
-            .endpoints()
-            .map_err(|e| config_error("--cloud", e))?;
-        let arm =
-            twinup_azure::arm::ArmClient::new(self.http.clone(), &endpoints, self.tokens.clone());
         let path = format!("/subscriptions/{subscription}");
-        match arm
+        match self
+            .arm()
             .get_optional(&path, twinup_azure::subscription::API_VERSION)
             .await
         {
@@ -210,19 +205,11 @@ impl AzureSession {
     }
 
     /// Registers the `azure.*` kinds, connected, deploying into `subscription`.
-    pub fn register(
-        &self,
-        registry: &mut KindRegistry,
-        subscription: Option<String>,
-    ) -> Result<(), Failure> {
-        let endpoints = self
-            .cloud
-            .endpoints()
-            .map_err(|e| config_error("--cloud", e))?;
+    pub fn register(&self, registry: &mut KindRegistry, subscription: Option<String>) {
         register_kinds(
             registry,
             AzureContext {
-                endpoints,
+                endpoints: self.endpoints.clone(),
                 http: self.http.clone(),
                 token_provider: self.tokens.clone(),
                 subscription_id: subscription,
@@ -230,7 +217,6 @@ impl AzureSession {
                 settings: KindSettings::default(),
             },
         );
-        Ok(())
     }
 }
 

@@ -120,6 +120,6 @@ pub async fn connected_registry(
             .and_then(|v| v.as_str())
             .map(str::to_string)
     });
-    connection.register(&mut registry, subscription)?;
+    connection.register(&mut registry, subscription);
     Ok((registry, Some(connection)))
 }

@@ -81,7 +81,7 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
             .get("subscription")
             .and_then(|v| v.as_str())
             .map(str::to_string);
-        connection.register(&mut registry, subscription)?;
+        connection.register(&mut registry, subscription);
     }
     let items = engine_preview(&plan, &registry, &inputs, &checkpoint).await;
     print_preview(format, &items);

@@ -128,7 +128,7 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
         if let Some(subscription) = &subscription {
             connection.check_subscription(subscription).await?;
         }
-        connection.register(&mut registry, subscription)?;
+        connection.register(&mut registry, subscription);
     }
     // Ctrl-C from here on (prompts are over): during the read-only checks it stops at once,
     // during the run it lets running steps reach a safe point.
