@@ -13,7 +13,7 @@ use twinup_engine::{
 
 use super::fields::{self, Checker};
 use super::resource_group::same_location;
-use super::{AzureContext, delete_arm, wait_for};
+use super::{AzureContext, delete_arm, tags, wait_for};
 use crate::lro::{self, LroKind, LroToken, Started};
 
 /// API version of Microsoft.DigitalTwins.
@@ -88,6 +88,58 @@ fn canonical(value: &str, allowed: &[&str]) -> String {
         .unwrap_or_else(|| value.to_string())
 }
 
+/// The PUT body that updates the live instance `live` to `with`: the live resource with its
+/// read-only fields removed and the plan's fields applied (read-modify-write, as the spec's
+/// PUT asks), so nothing the plan does not set (other tags, private endpoint connections,
+/// user-assigned identities) is dropped. Tags are merged: the plan's keys added or changed.
+fn update_body(live: &Value, desired: &Value) -> Value {
+    let mut body = live.clone();
+    if let Some(map) = body.as_object_mut() {
+        for read_only in ["id", "name", "type", "systemData", "etag"] {
+            map.remove(read_only);
+        }
+    }
+    if let Some(props) = body.get_mut("properties").and_then(Value::as_object_mut) {
+        for read_only in [
+            "provisioningState",
+            "createdTime",
+            "lastUpdatedTime",
+            "hostName",
+        ] {
+            props.remove(read_only);
+        }
+    }
+    if let Some(identity) = body.get_mut("identity").and_then(Value::as_object_mut) {
+        identity.remove("principalId");
+        identity.remove("tenantId");
+        if let Some(users) = identity
+            .get_mut("userAssignedIdentities")
+            .and_then(Value::as_object_mut)
+        {
+            for value in users.values_mut() {
+                *value = json!({});
+            }
+        }
+    }
+    let planned = tags::planned(desired);
+    if !planned.is_empty() {
+        body["tags"] = Value::Object(tags::merged(&planned, &tags::live(live)));
+    }
+    if let Some(kind) = desired.pointer("/identity/type") {
+        if body.get("identity").is_none_or(|i| !i.is_object()) {
+            body["identity"] = json!({});
+        }
+        body["identity"]["type"] = kind.clone();
+    }
+    if let Some(access) = desired.pointer("/properties/publicNetworkAccess") {
+        if body.get("properties").is_none_or(|p| !p.is_object()) {
+            body["properties"] = json!({});
+        }
+        body["properties"]["publicNetworkAccess"] = access.clone();
+    }
+    body
+}
+
 /// True if the live instance already has everything `desired` asks for.
 fn matches(live: &Value, desired: &Value) -> bool {
     let text = |v: &Value, p: &str| {
@@ -97,9 +149,7 @@ fn matches(live: &Value, desired: &Value) -> bool {
     };
     let state_ok =
         lro::provisioning_state(live).is_none_or(|s| s.eq_ignore_ascii_case("Succeeded"));
-    let tags_ok = desired
-        .get("tags")
-        .is_none_or(|t| Some(t) == live.get("tags"));
+    let tags_ok = tags::missing(&tags::planned(desired), &tags::live(live)).is_empty();
     let identity_ok = match text(desired, "/identity/type") {
         None => true,
         Some(want) => text(live, "/identity/type").unwrap_or_else(|| "none".into()) == want,
@@ -264,6 +314,7 @@ impl StepKind for DigitalTwinsInstanceKind {
             arm.get_optional(&t.path, API_VERSION).await?
         };
         let created = created_flag(ctx, live.is_some());
+        let mut update = None;
         if live.is_none() {
             ctx.note_creating().await?;
         }
@@ -300,13 +351,16 @@ impl StepKind for DigitalTwinsInstanceKind {
                 return Ok(outputs_of(&live.body, created));
             }
             ctx.progress(format!("updating digital twins instance {}", t.name));
+            update = Some(update_body(&live.body, &desired));
         } else {
             ctx.progress(format!(
                 "creating digital twins instance {} in {}",
                 t.name, t.group
             ));
         }
-        let initial = arm.put(&t.path, API_VERSION, &desired).await?;
+        let initial = arm
+            .put(&t.path, API_VERSION, update.as_ref().unwrap_or(&desired))
+            .await?;
         let what = format!("digital twins instance {}", t.name);
         match lro::start(&Method::PUT, &resource_url, initial, &what)? {
             Started::Done(response) => {
@@ -358,7 +412,7 @@ impl StepKind for DigitalTwinsInstanceKind {
                 Some(r) => LiveState::Present {
                     properties: json!({
                         "location": r.body.get("location"),
-                        "tags": r.body.get("tags").cloned().unwrap_or(json!({})),
+                        "tags": tags::as_planned(&tags::planned(with), &tags::live(&r.body)),
                         "identity": r.body.pointer("/identity/type"),
                         "public_network_access": r.body.pointer("/properties/publicNetworkAccess"),
                         "provisioning_state": lro::provisioning_state(&r.body),
@@ -415,7 +469,35 @@ mod tests {
         let mut other = live.clone();
         other["tags"] = json!({"a": "2"});
         assert!(!matches(&other, &desired));
-        // Unspecified fields are not compared.
+        // Unspecified fields are not compared; tags others set are not a difference.
         assert!(matches(&live, &desired_body(&json!({}), "westeurope")));
+        let mut shared = live.clone();
+        shared["tags"] = json!({"a": "1", "costcenter": "42"});
+        assert!(matches(&shared, &desired));
+    }
+
+    #[test]
+    fn an_update_keeps_what_the_plan_does_not_set() {
+        let live = json!({
+            "id": "/subscriptions/s/resourcegroups/rg/providers/Microsoft.DigitalTwins/digitalTwinsInstances/x",
+            "name": "x", "type": "Microsoft.DigitalTwins/digitalTwinsInstances", "location": "westus2",
+            "tags": {"costcenter": "42"},
+            "identity": {"type": "SystemAssigned", "principalId": "p", "tenantId": "t"},
+            "properties": {"provisioningState": "Succeeded", "hostName": "x.api", "createdTime": "c",
+                "publicNetworkAccess": "Enabled", "privateEndpointConnections": [{"id": "pe"}]}
+        });
+        let desired = desired_body(
+            &json!({"tags": {"env": "prod"}, "public_network_access": "Disabled"}),
+            "westus2",
+        );
+        let body = update_body(&live, &desired);
+        assert_eq!(body["tags"], json!({"costcenter": "42", "env": "prod"}));
+        assert_eq!(body["identity"], json!({"type": "SystemAssigned"}));
+        assert_eq!(body["properties"]["publicNetworkAccess"], "Disabled");
+        assert_eq!(
+            body["properties"]["privateEndpointConnections"][0]["id"],
+            "pe"
+        );
+        assert!(body.get("id").is_none() && body["properties"].get("hostName").is_none());
     }
 }

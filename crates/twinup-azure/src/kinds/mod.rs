@@ -8,6 +8,7 @@ pub mod digital_twins_instance;
 pub mod fields;
 pub mod resource_group;
 pub mod role_assignment;
+pub mod tags;
 
 use std::sync::Arc;
 use std::time::Duration;

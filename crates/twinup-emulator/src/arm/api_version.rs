@@ -81,6 +81,7 @@ fn supported(route: &ArmRoute) -> (Option<&'static [&'static str]>, &'static str
         ResourceGroups { .. } | ResourceGroup { .. } | ResourcesOperation { .. } => {
             (Some(RESOURCES), "Microsoft.Resources/resourceGroups")
         }
+        Tags { .. } => (Some(RESOURCES), "Microsoft.Resources/tags"),
         DtCheckName { .. }
         | DtOperationStatus { .. }
         | DtOperationResult { .. }

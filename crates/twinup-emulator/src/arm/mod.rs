@@ -12,6 +12,7 @@ mod role_definitions;
 pub(crate) mod routes;
 pub(crate) mod scope;
 mod subscriptions;
+mod tags;
 
 use axum::http::{Method, StatusCode};
 use serde_json::json;
@@ -183,6 +184,7 @@ fn dispatch(call: &Call, route: &ArmRoute) -> Result<Resp, ApiError> {
         RoleDefinitions { scope } if m == Method::GET => role_definitions::list(call, scope),
         RoleDefinition { scope, id } if m == Method::GET => role_definitions::get(call, scope, id),
         Permissions { scope } if m == Method::GET => role_definitions::permissions(call, scope),
+        Tags { scope } => tags::handle(call, scope),
         Generic {
             sub,
             rg,

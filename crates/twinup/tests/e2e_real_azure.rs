@@ -1,0 +1,196 @@
+//! Issue 13, "works on real Azure the first time": the built-in setup run by the real binary
+//! against the emulator in the situations a first run on a real subscription or tenant meets —
+//! a group that carries other people's tags, an unregistered resource provider, a
+//! least-privilege CI principal, an owner of one resource group only.
+
+mod common;
+
+use common::azure::EmulatorProcess;
+use common::{Outcome, Scratch, run};
+use serde_json::{Value, json};
+
+const RG: &str = "real-rg";
+const INSTANCE: &str = "real-twins";
+
+fn answers(s: &Scratch, extra: &str) {
+    s.write(
+        "answers.yaml",
+        &format!(
+            "location: westus2\nresource_group: {RG}\ninstance_name: {INSTANCE}\napp_display_name: real-client\n{extra}"
+        ),
+    );
+}
+
+fn sub(emu: &EmulatorProcess) -> String {
+    emu.info["subscription_id"].as_str().unwrap().to_string()
+}
+
+/// `twinup <args>` against the emulator as a custom cloud, signed in as `client` (id, secret),
+/// the emulator's admin principal when `None`.
+fn twinup_as(
+    emu: &EmulatorProcess,
+    s: &Scratch,
+    client: Option<(&str, &str)>,
+    args: &[&str],
+) -> Outcome {
+    let url = emu.url();
+    let (id, secret) = client.unwrap_or((
+        emu.info["client_id"].as_str().unwrap(),
+        emu.info["client_secret"].as_str().unwrap(),
+    ));
+    let mut cmd = s.twinup();
+    cmd.args(args)
+        .args(["--cloud", "custom"])
+        .args(["--authority-host", &url, "--arm-endpoint", &url])
+        .args(["--graph-endpoint", &url])
+        .env("AZURE_TENANT_ID", emu.info["tenant_id"].as_str().unwrap())
+        .env("AZURE_CLIENT_ID", id)
+        .env("AZURE_CLIENT_SECRET", secret);
+    run(&mut cmd)
+}
+
+fn up(emu: &EmulatorProcess, s: &Scratch, client: Option<(&str, &str)>) -> Outcome {
+    twinup_as(
+        emu,
+        s,
+        client,
+        &["up", "--answers", "answers.yaml", "--non-interactive"],
+    )
+}
+
+/// An ARM or Graph call as the emulator's admin principal; returns the JSON answer.
+fn admin_call(emu: &EmulatorProcess, method: reqwest::Method, path: &str, body: Value) -> Value {
+    let audience = if path.starts_with("/v1.0") {
+        "https://graph.microsoft.com"
+    } else {
+        "https://management.azure.com"
+    };
+    let token = emu.admin(
+        reqwest::Method::POST,
+        "/_emulator/tokens",
+        Some(json!({"principal": emu.info["client_id"], "audience": audience})),
+    )["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    let url = format!("{}{path}", emu.url());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let resp = reqwest::Client::new()
+            .request(method, url)
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        assert!(status.is_success(), "{path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    })
+}
+
+fn group_path(emu: &EmulatorProcess) -> String {
+    format!("/subscriptions/{}/resourceGroups/{RG}", sub(emu))
+}
+
+fn instance_path(emu: &EmulatorProcess) -> String {
+    format!(
+        "{}/providers/Microsoft.DigitalTwins/digitalTwinsInstances/{INSTANCE}",
+        group_path(emu)
+    )
+}
+
+fn tags_of(emu: &EmulatorProcess, path: &str, api_version: &str) -> Value {
+    admin_call(
+        emu,
+        reqwest::Method::GET,
+        &format!("{path}?api-version={api_version}"),
+        Value::Null,
+    )["tags"]
+        .clone()
+}
+
+#[test]
+fn tags_others_set_on_an_existing_group_and_instance_survive_up_and_down() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    let shared = json!({"costcenter": "4711", "owner": "platform-team"});
+    admin_call(
+        &emu,
+        reqwest::Method::PUT,
+        &format!("{}?api-version=2025-04-01", group_path(&emu)),
+        json!({"location": "westus2", "tags": shared}),
+    );
+    admin_call(
+        &emu,
+        reqwest::Method::PUT,
+        &format!("{}?api-version=2023-01-31", instance_path(&emu)),
+        json!({"location": "westus2", "tags": {"costcenter": "4711"}}),
+    );
+    // The plan's own tag is added; nothing else is replaced.
+    answers(&s, "tags: {env: test}\n");
+    let first = up(&emu, &s, None);
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    let group_tags = tags_of(&emu, &group_path(&emu), "2025-04-01");
+    assert_eq!(
+        group_tags,
+        json!({"costcenter": "4711", "owner": "platform-team", "env": "test"}),
+        "{}",
+        first.stderr
+    );
+    assert_eq!(
+        tags_of(&emu, &instance_path(&emu), "2023-01-31"),
+        json!({"costcenter": "4711", "env": "test"})
+    );
+    assert_eq!(
+        emu.count("PUT", "resourceGroups/{}"),
+        1,
+        "only the test's own PUT: {:?}",
+        emu.writes()
+    );
+
+    // Others' tags are not drift, and a rerun writes nothing to the group.
+    emu.clear_requests();
+    let verify = twinup_as(&emu, &s, None, &["verify"]);
+    assert_eq!(verify.code, Some(0), "{}{}", verify.stdout, verify.stderr);
+    let again = up(&emu, &s, None);
+    assert_eq!(again.code, Some(0), "{}", again.stderr);
+    assert!(emu.writes().is_empty(), "{:?}", emu.writes());
+
+    // down keeps what it found, with every tag.
+    let down = twinup_as(&emu, &s, None, &["down", "--yes"]);
+    assert_eq!(down.code, Some(0), "{}", down.stderr);
+    assert_eq!(
+        tags_of(&emu, &group_path(&emu), "2025-04-01"),
+        json!({"costcenter": "4711", "owner": "platform-team", "env": "test"})
+    );
+}
+
+#[test]
+fn a_rerun_with_no_plan_tags_into_a_tagged_group_keeps_its_tags() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    admin_call(
+        &emu,
+        reqwest::Method::PUT,
+        &format!("{}?api-version=2025-04-01", group_path(&emu)),
+        json!({"location": "westus2", "tags": {"costcenter": "4711", "owner": "platform-team"}}),
+    );
+    answers(&s, "");
+    let out = up(&emu, &s, None);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(
+        tags_of(&emu, &group_path(&emu), "2025-04-01"),
+        json!({"costcenter": "4711", "owner": "platform-team"})
+    );
+    let down = twinup_as(&emu, &s, None, &["down", "--yes"]);
+    assert_eq!(down.code, Some(0), "{}", down.stderr);
+    assert_eq!(
+        tags_of(&emu, &group_path(&emu), "2025-04-01"),
+        json!({"costcenter": "4711", "owner": "platform-team"})
+    );
+}
