@@ -243,6 +243,18 @@ impl AzureError {
         }
     }
 
+    /// True if ARM or Graph answered 403 (the caller may not make this call).
+    pub fn is_forbidden(&self) -> bool {
+        self.arm().map(|e| e.status == 403).unwrap_or(false)
+            || self.graph().map(|e| e.status == 403).unwrap_or(false)
+    }
+
+    /// True if ARM answered with this error code.
+    pub fn has_code(&self, code: &str) -> bool {
+        self.arm()
+            .is_some_and(|e| e.code.eq_ignore_ascii_case(code))
+    }
+
     /// True if ARM or Graph answered 404.
     pub fn is_not_found(&self) -> bool {
         self.arm().map(|e| e.status == 404).unwrap_or(false)

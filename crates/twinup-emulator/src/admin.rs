@@ -1,6 +1,6 @@
 //! The admin API under `/_emulator/` (no auth; loopback callers only): emulator info and state,
 //! fault rules, the request log, token minting, extra principals and role definitions,
-//! throttling, and direct deletion of resources for drift tests.
+//! throttling, resource provider registration, and direct deletion of resources for drift tests.
 
 // Error answers are whole responses built on cold paths; boxing them buys nothing here.
 #![allow(clippy::result_large_err)]
@@ -91,6 +91,7 @@ pub(crate) fn handle(ctx: &Ctx, req: &Req) -> Resp {
             _ => Err(not_allowed(req)),
         },
         "/_emulator/resource" if m == Method::DELETE => delete_resource(ctx, req),
+        "/_emulator/providers" if m == Method::POST => set_provider(ctx, req),
         _ => Err(error(
             StatusCode::NOT_FOUND,
             "UnknownAdminEndpoint",
@@ -315,6 +316,24 @@ fn add_principal(ctx: &Ctx, req: &Req) -> Result<Resp, Resp> {
     out["role_assignment_ids"] = json!(ids);
     st.touch();
     Ok(json_response(StatusCode::CREATED, &out))
+}
+
+#[derive(Deserialize)]
+struct ProviderRequest {
+    namespace: String,
+    registered: bool,
+}
+
+/// Sets a resource provider's registration with the subscription (`registered: false` models a
+/// subscription that never used the namespace).
+fn set_provider(ctx: &Ctx, req: &Req) -> Result<Resp, Resp> {
+    let r: ProviderRequest = parse(req)?;
+    let mut st = ctx.world();
+    crate::arm::providers::set(&mut st, &r.namespace, r.registered);
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"namespace": r.namespace, "registered": r.registered}),
+    ))
 }
 
 #[derive(Deserialize)]

@@ -9,6 +9,9 @@ pub(crate) const DT_CREATE_SECS: f64 = 46.0;
 pub(crate) const DT_DELETE_SECS: f64 = 30.0;
 /// Real-world seconds a resource group takes to delete.
 pub(crate) const RG_DELETE_SECS: f64 = 20.0;
+/// Seconds a resource provider stays `Registering` after `POST .../register` (Azure takes
+/// "a few minutes" at most; a minute is typical for Microsoft.DigitalTwins).
+pub(crate) const PROVIDER_REGISTER_SECS: f64 = 60.0;
 /// Poll interval Azure Digital Twins suggests (the examples send `retry-after: 10`).
 pub(crate) const DT_POLL_SECS: f64 = 10.0;
 /// Poll interval ARM suggests for resource group deletion.

@@ -43,6 +43,10 @@ pub(crate) struct State {
     /// Keyed by operation id.
     #[serde(default)]
     pub operations: BTreeMap<String, Operation>,
+    /// Resource provider registrations of the subscription that are not `Registered`, keyed
+    /// by lower-cased namespace (a namespace not listed is registered).
+    #[serde(default)]
+    pub providers: BTreeMap<String, ProviderRegistration>,
     /// Bumped on every change; not persisted. Used to decide when to write the file.
     #[serde(skip)]
     pub version: u64,
@@ -95,6 +99,17 @@ pub(crate) struct ResourceGroup {
     pub provisioning_state: String,
     #[serde(default)]
     pub operation: Option<String>,
+}
+
+/// A resource provider's registration with the subscription.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ProviderRegistration {
+    /// The namespace as first named (`Microsoft.DigitalTwins`).
+    pub namespace: String,
+    /// `NotRegistered`, or `Registering` until `registered_at`.
+    pub state: String,
+    #[serde(default)]
+    pub registered_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -194,3 +194,94 @@ fn a_rerun_with_no_plan_tags_into_a_tagged_group_keeps_its_tags() {
         json!({"costcenter": "4711", "owner": "platform-team"})
     );
 }
+
+fn unregister_digital_twins(emu: &EmulatorProcess) {
+    emu.admin(
+        reqwest::Method::POST,
+        "/_emulator/providers",
+        Some(json!({"namespace": "Microsoft.DigitalTwins", "registered": false})),
+    );
+}
+
+fn provider_state(emu: &EmulatorProcess) -> String {
+    admin_call(
+        emu,
+        reqwest::Method::GET,
+        &format!(
+            "/subscriptions/{}/providers/Microsoft.DigitalTwins?api-version=2025-04-01",
+            sub(emu)
+        ),
+        Value::Null,
+    )["registrationState"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn an_unregistered_provider_is_registered_before_the_name_check_and_up_completes() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    unregister_digital_twins(&emu);
+    assert_eq!(provider_state(&emu), "NotRegistered");
+    answers(&s, "");
+    emu.clear_requests();
+    let out = up(&emu, &s, None);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("registering resource provider Microsoft.DigitalTwins"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(provider_state(&emu), "Registered");
+    // Registration comes first; no Digital Twins call was refused.
+    let log = emu.entries();
+    let register = log
+        .iter()
+        .position(|e| e.method == "POST" && e.route.ends_with("/register"))
+        .expect("a register request");
+    let name_check = log
+        .iter()
+        .position(|e| e.route.ends_with("checkNameAvailability"))
+        .expect("a name check");
+    assert!(register < name_check, "{log:?}");
+    assert!(
+        !log.iter().any(|e| e.status == Some(409)),
+        "{:?}",
+        log.iter()
+            .filter(|e| e.status == Some(409))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(emu.inventory().instances, 1);
+}
+
+#[test]
+fn an_unregistered_provider_and_no_right_to_register_exits_2_before_any_write() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    unregister_digital_twins(&emu);
+    // Owner of the group only: may create the instance there, not register providers.
+    admin_call(
+        &emu,
+        reqwest::Method::PUT,
+        &format!("{}?api-version=2025-04-01", group_path(&emu)),
+        json!({"location": "westus2"}),
+    );
+    let (id, secret) = emu.add_service_principal(json!([
+        {"role": "Reader"},
+        {"role": "Owner", "scope": group_path(&emu)}
+    ]));
+    answers(&s, "create_app_registration: false\n");
+    emu.clear_requests();
+    let out = up(&emu, &s, Some((&id, &secret)));
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("az provider register --namespace Microsoft.DigitalTwins"),
+        "{}",
+        out.stderr
+    );
+    assert!(emu.writes().is_empty(), "{:?}", emu.writes());
+    assert_eq!(provider_state(&emu), "NotRegistered");
+}

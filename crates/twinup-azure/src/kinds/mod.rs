@@ -33,6 +33,10 @@ pub struct KindSettings {
     pub principal_wait: Duration,
     /// First wait between `PrincipalNotFound` retries (doubles, capped at 30 s).
     pub principal_retry_interval: Duration,
+    /// How long a resource provider registration is waited for.
+    pub registration_wait: Duration,
+    /// First wait between registration checks (doubles, capped at 15 s).
+    pub registration_interval: Duration,
 }
 
 impl Default for KindSettings {
@@ -41,6 +45,8 @@ impl Default for KindSettings {
             poll: PollOptions::default(),
             principal_wait: Duration::from_secs(300),
             principal_retry_interval: Duration::from_secs(5),
+            registration_wait: Duration::from_secs(600),
+            registration_interval: Duration::from_secs(2),
         }
     }
 }

@@ -76,58 +76,7 @@ pub fn scope_chain(scope: &str) -> Vec<String> {
     out
 }
 
-/// Case-insensitive match of an action against a permission pattern with `*` wildcards.
-pub fn action_matches(pattern: &str, action: &str) -> bool {
-    let pattern = pattern.to_ascii_lowercase();
-    let action = action.to_ascii_lowercase();
-    let pieces: Vec<&str> = pattern.split('*').collect();
-    if pieces.len() == 1 {
-        return pattern == action;
-    }
-    let mut rest = action.as_str();
-    for (i, piece) in pieces.iter().enumerate() {
-        if i == 0 {
-            match rest.strip_prefix(piece) {
-                Some(r) => rest = r,
-                None => return false,
-            }
-        } else if i == pieces.len() - 1 {
-            return rest.ends_with(piece);
-        } else {
-            match rest.find(piece) {
-                Some(at) => rest = &rest[at + piece.len()..],
-                None => return false,
-            }
-        }
-    }
-    true
-}
-
-/// True if a `permissions` list (`{"value":[{"actions":[],"notActions":[]}]}`) allows `action`.
-pub fn permits(permissions: &Value, action: &str) -> bool {
-    let list = |p: &Value, k: &str| -> Vec<String> {
-        p.get(k)
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    permissions
-        .get("value")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .any(|p| {
-            list(p, "actions").iter().any(|a| action_matches(a, action))
-                && !list(p, "notActions")
-                    .iter()
-                    .any(|a| action_matches(a, action))
-        })
-}
+pub use crate::permissions::{action_matches, permits};
 
 fn looks_like_guid(s: &str) -> bool {
     Uuid::parse_str(s).is_ok()

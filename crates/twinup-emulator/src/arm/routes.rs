@@ -122,6 +122,24 @@ impl ArmRoute {
     }
 }
 
+impl ArmRoute {
+    /// The resource provider namespace whose registration the route needs (not for
+    /// Microsoft.Resources, Microsoft.Authorization or the registration routes themselves).
+    pub fn namespace(&self) -> Option<String> {
+        use ArmRoute::*;
+        match self {
+            DtCheckName { .. }
+            | DtOperationStatus { .. }
+            | DtOperationResult { .. }
+            | DtListSubscription { .. }
+            | DtListResourceGroup { .. }
+            | DtInstance { .. } => Some("Microsoft.DigitalTwins".into()),
+            Generic { type_name, .. } => type_name.split('/').next().map(str::to_string),
+            _ => None,
+        }
+    }
+}
+
 fn scope_of(segs: &[String]) -> String {
     format!("/{}", segs.join("/"))
 }
