@@ -182,6 +182,10 @@ struct PrincipalRequest {
     roles: Vec<RoleRequest>,
     #[serde(default = "default_true")]
     replicated: bool,
+    /// Microsoft Graph application permissions of a service principal (e.g. `[]` for a
+    /// least-privilege CI deployer); without it directory reads are not checked.
+    #[serde(default)]
+    graph_permissions: Option<Vec<String>>,
 }
 
 fn add_principal(ctx: &Ctx, req: &Req) -> Result<Resp, Resp> {
@@ -256,6 +260,10 @@ fn add_principal(ctx: &Ctx, req: &Req) -> Result<Resp, Resp> {
                     owners: Vec::new(),
                 },
             );
+            if let Some(granted) = &r.graph_permissions {
+                st.graph_app_roles
+                    .insert(object_id.to_lowercase(), granted.clone());
+            }
             out["app_id"] = json!(app_id);
             out["application_object_id"] = json!(app_object_id);
             out["client_secret"] = json!(secret);

@@ -86,6 +86,7 @@ pub(crate) fn new_state(now: DateTime<Utc>) -> State {
         custom_roles: Vec::new(),
         operations: Default::default(),
         providers: Default::default(),
+        graph_app_roles: Default::default(),
         version: 0,
     };
 

@@ -47,6 +47,10 @@ pub(crate) struct State {
     /// by lower-cased namespace (a namespace not listed is registered).
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderRegistration>,
+    /// Microsoft Graph application permissions of service principals seeded with an explicit
+    /// list, keyed by lower-cased object id (one not listed is not checked).
+    #[serde(default)]
+    pub graph_app_roles: BTreeMap<String, Vec<String>>,
     /// Bumped on every change; not persisted. Used to decide when to write the file.
     #[serde(skip)]
     pub version: u64,

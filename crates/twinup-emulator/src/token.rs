@@ -139,11 +139,18 @@ pub(crate) fn claims_for(
         .get(&principal.to_lowercase())
         .or_else(|| state.service_principal_by_app_id(principal))?;
     let oid = str_field(&sp.body, "id");
-    Some(json!({
+    let mut claims = json!({
         "aud": audience, "iss": iss, "iat": iat, "nbf": iat, "exp": iat + lifetime_secs,
         "appid": str_field(&sp.body, "appId"), "appidacr": "1", "idp": iss, "idtyp": "app",
         "oid": oid, "rh": "0.twinup-emulator", "sub": oid, "tid": tid, "uti": uti, "ver": "1.0"
-    }))
+    });
+    // App-only tokens carry the granted application permissions as `roles` (Graph tokens).
+    if let Some(granted) = state.graph_app_roles.get(&oid.to_string().to_lowercase())
+        && audience.contains("graph")
+    {
+        claims["roles"] = json!(granted);
+    }
+    Some(claims)
 }
 
 /// An OAuth2 error answer in Entra ID's shape.

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use twinup_azure::arm::ArmClient;
 use twinup_azure::cloud::{Cloud, Endpoints};
 use twinup_azure::credential::{ChainSettings, TokenProvider, provider_for};
+use twinup_azure::graph::{DirectoryObject, PrincipalType};
 use twinup_azure::kinds::{AzureContext, KindSettings, register_kinds};
 use twinup_azure::secret::Secret;
 use twinup_azure::subscription::{SubscriptionChoice, default_subscription};
@@ -43,6 +44,7 @@ pub fn validation_registry() -> Result<KindRegistry, Failure> {
             token_provider: tokens,
             subscription_id: None,
             tenant_id: String::new(),
+            signed_in: None,
             settings: KindSettings::default(),
         },
     );
@@ -58,6 +60,8 @@ pub struct AzureSession {
     pub tenant_id: String,
     /// The signed-in principal's object id.
     pub principal_id: String,
+    /// Whether it is a user or a service principal, from its token (`idtyp`, `scp`).
+    principal_type: PrincipalType,
     /// Who signed in, for the user: `admin@x (User)` or `app <id> (ServicePrincipal)`.
     pub who: String,
     /// The credential that worked.
@@ -157,8 +161,14 @@ impl AzureSession {
             (None, Some(app)) => format!("application {app} (service principal)"),
             (None, None) => format!("object {principal_id}"),
         };
+        let principal_type = if claims.is_user() {
+            PrincipalType::User
+        } else {
+            PrincipalType::ServicePrincipal
+        };
         Ok(AzureSession {
             credential: tokens.name(),
+            principal_type,
             endpoints,
             http,
             tokens,
@@ -214,6 +224,10 @@ impl AzureSession {
                 token_provider: self.tokens.clone(),
                 subscription_id: subscription,
                 tenant_id: self.tenant_id.clone(),
+                signed_in: (!self.principal_id.is_empty()).then(|| DirectoryObject {
+                    id: self.principal_id.clone(),
+                    principal_type: self.principal_type,
+                }),
                 settings: KindSettings::default(),
             },
         );

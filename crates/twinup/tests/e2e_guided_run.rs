@@ -44,6 +44,7 @@ fn a_guided_run_prompts_for_each_input_and_deploys() {
     p.send_line("").expect("enter");
     // The rest have plan defaults: take them all.
     for label in [
+        "Type of the role assignee",
         "Data-plane role to assign",
         "Display name of the app registration",
         "Reply (redirect) URL",

@@ -285,3 +285,115 @@ fn an_unregistered_provider_and_no_right_to_register_exits_2_before_any_write() 
     assert!(emu.writes().is_empty(), "{:?}", emu.writes());
     assert_eq!(provider_state(&emu), "NotRegistered");
 }
+
+/// A service principal with `roles` on ARM and exactly `graph` Microsoft Graph application
+/// permissions: (client id, secret, object id).
+fn deployer(emu: &EmulatorProcess, roles: Value, graph: Value) -> (String, String, String) {
+    let out = emu.admin(
+        reqwest::Method::POST,
+        "/_emulator/principals",
+        Some(json!({"kind": "service_principal", "roles": roles, "graph_permissions": graph})),
+    );
+    (
+        out["app_id"].as_str().expect("app_id").to_string(),
+        out["client_secret"].as_str().expect("secret").to_string(),
+        out["object_id"].as_str().expect("object_id").to_string(),
+    )
+}
+
+fn graph_directory_reads(emu: &EmulatorProcess) -> Vec<String> {
+    emu.entries()
+        .into_iter()
+        .filter(|e| e.method == "GET" && e.route.starts_with("/v1.0/"))
+        .filter(|e| {
+            e.route.contains("users")
+                || e.route.contains("servicePrincipals")
+                || e.route.contains("directoryObjects")
+                || e.route.contains("groups")
+        })
+        .map(|e| e.kind())
+        .collect()
+}
+
+fn assignment_on_instance(emu: &EmulatorProcess) -> Value {
+    let state = emu.state();
+    state["role_assignments"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|a| {
+            a["scope"]
+                .as_str()
+                .unwrap_or("")
+                .to_ascii_lowercase()
+                .ends_with(&format!("digitaltwinsinstances/{INSTANCE}"))
+        })
+        .cloned()
+        .expect("a role assignment on the instance")
+}
+
+#[test]
+fn a_least_privilege_service_principal_is_assigned_the_role_as_itself_without_a_graph_read() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    // No Microsoft Graph permission at all: it may not read users or service principals.
+    let (id, secret, object_id) = deployer(&emu, json!([{"role": "Owner"}]), json!([]));
+    answers(&s, "create_app_registration: false\n");
+    emu.clear_requests();
+    let out = up(&emu, &s, Some((&id, &secret)));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let assignment = assignment_on_instance(&emu);
+    assert_eq!(assignment["principal_id"], object_id.as_str());
+    assert_eq!(assignment["principal_type"], "ServicePrincipal");
+    assert_eq!(graph_directory_reads(&emu), Vec::<String>::new());
+}
+
+#[test]
+fn an_object_id_with_its_type_needs_no_graph_read_and_without_it_the_missing_permission_is_named() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    let (id, secret, _) = deployer(&emu, json!([{"role": "Owner"}]), json!([]));
+    let user = emu.admin(
+        reqwest::Method::POST,
+        "/_emulator/principals",
+        Some(json!({"kind": "user"})),
+    )["object_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Without the type the directory must be read, which this principal may not: refused
+    // before anything is created, naming the permission and the way around it.
+    answers(
+        &s,
+        &format!("create_app_registration: false\nrole_assignee: {user}\n"),
+    );
+    emu.clear_requests();
+    let refused = up(&emu, &s, Some((&id, &secret)));
+    assert_eq!(refused.code, Some(2), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("User.Read.All"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("role_assignee_type"),
+        "{}",
+        refused.stderr
+    );
+    assert!(emu.writes().is_empty(), "{:?}", emu.writes());
+
+    answers(
+        &s,
+        &format!(
+            "create_app_registration: false\nrole_assignee: {user}\nrole_assignee_type: User\n"
+        ),
+    );
+    emu.clear_requests();
+    let out = up(&emu, &s, Some((&id, &secret)));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let assignment = assignment_on_instance(&emu);
+    assert_eq!(assignment["principal_id"], user.as_str());
+    assert_eq!(assignment["principal_type"], "User");
+    assert_eq!(graph_directory_reads(&emu), Vec::<String>::new());
+}

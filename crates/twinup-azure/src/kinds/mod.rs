@@ -64,6 +64,9 @@ pub struct AzureContext {
     pub subscription_id: Option<String>,
     /// Tenant id.
     pub tenant_id: String,
+    /// The signed-in principal (object id and type, from its token), when known: a role
+    /// assigned to it needs no directory lookup.
+    pub signed_in: Option<crate::graph::DirectoryObject>,
     /// Timing knobs.
     pub settings: KindSettings,
 }

@@ -78,6 +78,36 @@ pub fn scope_chain(scope: &str) -> Vec<String> {
 
 pub use crate::permissions::{action_matches, permits};
 
+/// A Graph 403 while typing a principal says which permission is missing and how to do
+/// without it; other errors pass through.
+fn directory_error(error: AzureError, principal: &str) -> StepError {
+    if !error.is_forbidden() {
+        return error.into();
+    }
+    let (permission, kind) = if principal.contains('@') {
+        ("User.Read.All", "user")
+    } else {
+        (
+            "User.Read.All (Directory.Read.All for groups)",
+            "user, group or service principal",
+        )
+    };
+    let answer = match error.graph() {
+        Some(e) => format!(
+            "Microsoft Graph {} {} answered {} {}: {}",
+            e.method, e.path, e.status, e.code, e.message
+        ),
+        None => error.to_string(),
+    };
+    StepError::rejected(format!(
+        "the signed-in principal may not read the directory to find out whether '{principal}' is a {kind} ({answer})"
+    ))
+    .with_code("Authorization_RequestDenied")
+    .with_help(format!(
+        "give the principal's object id with its type (`role_assignee_type: User`, `Group` or `ServicePrincipal`; `principal_type` in a plan) so no directory read is needed, or grant the signed-in principal the Microsoft Graph application permission {permission}"
+    ))
+}
+
 fn looks_like_guid(s: &str) -> bool {
     Uuid::parse_str(s).is_ok()
 }
@@ -187,6 +217,16 @@ impl RoleAssignmentKind {
                 principal_type,
             });
         }
+        // The signed-in principal's type is in its token: no directory read, which a
+        // least-privilege CI principal (no Graph User.Read.All) could not make.
+        if let Some(me) = &self.ctx.signed_in
+            && me.id.eq_ignore_ascii_case(&principal)
+        {
+            return Ok(DirectoryObject {
+                id: me.id.to_ascii_lowercase(),
+                principal_type: me.principal_type,
+            });
+        }
         let key = principal.to_ascii_lowercase();
         if let Some(known) = self
             .principals
@@ -198,10 +238,11 @@ impl RoleAssignmentKind {
         }
         let graph = self.ctx.graph()?;
         let found = if principal.contains('@') {
-            graph.get_user(&principal).await?
+            graph.get_user(&principal).await
         } else {
-            graph.principal_type_of(&principal).await?
+            graph.principal_type_of(&principal).await
         };
+        let found = found.map_err(|e| directory_error(e, &principal))?;
         let found = found.ok_or_else(|| {
             StepError::rejected(format!("principal '{principal}' was not found in the directory"))
                 .with_help("give a user principal name or an object id; for a just-created service principal also set `principal_type: ServicePrincipal`")
@@ -305,6 +346,27 @@ impl RoleAssignmentKind {
         }))
     }
 
+    /// The live assignment as `read` reports it, before the plan's choices are applied.
+    async fn read_live(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
+        if let Some(live) = self.read_saved(ctx, with).await? {
+            return Ok(live);
+        }
+        let r = self.resolve(with).await?;
+        Ok(
+            match self.ctx.arm().get_optional(&r.path(), API_VERSION).await? {
+                None => LiveState::Absent,
+                Some(live) => LiveState::Present {
+                    properties: json!({
+                        "scope": r.scope,
+                        "role_definition_id": live.body.pointer("/properties/roleDefinitionId"),
+                        "principal_id": r.principal.id,
+                        "principal_type": r.principal.principal_type.as_str(),
+                    }),
+                },
+            },
+        )
+    }
+
     fn outputs(r: &Resolved, body: &Value, created: bool) -> Outputs {
         let id = body
             .get("id")
@@ -362,12 +424,20 @@ impl StepKind for RoleAssignmentKind {
             "principal",
             "a user principal name (ann@contoso.com) or an object id",
         );
-        c.optional_enum("principal_type", &["User", "ServicePrincipal", "Group"]);
+        // An empty `principal_type` (an unset optional input) means "find out".
+        if with.get("principal_type").and_then(Value::as_str) != Some("") {
+            c.optional_enum("principal_type", &["User", "ServicePrincipal", "Group"]);
+        }
         c.optional_str("description", "free text");
         c.errors
     }
 
     async fn preflight(&self, _ctx: &StepContext, with: &Value) -> Result<(), StepError> {
+        // A principal known now is typed now (a read), so a directory the caller may not
+        // read stops the run before anything is created.
+        if fields::opt_string(with, "principal").is_some_and(|p| !p.contains("${")) {
+            self.resolve_principal(with).await?;
+        }
         let scope = match fields::opt_string(with, "scope") {
             Some(s) if !s.contains("${") => normalize_scope(&s),
             _ => match &self.ctx.subscription_id {
@@ -489,23 +559,19 @@ impl StepKind for RoleAssignmentKind {
     }
 
     async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
-        if let Some(live) = self.read_saved(ctx, with).await? {
-            return Ok(live);
-        }
-        let r = self.resolve(with).await?;
-        Ok(
-            match self.ctx.arm().get_optional(&r.path(), API_VERSION).await? {
-                None => LiveState::Absent,
-                Some(live) => LiveState::Present {
-                    properties: json!({
-                        "scope": r.scope,
-                        "role_definition_id": live.body.pointer("/properties/roleDefinitionId"),
-                        "principal_id": r.principal.id,
-                        "principal_type": r.principal.principal_type.as_str(),
-                    }),
-                },
-            },
-        )
+        let live = self.read_live(ctx, with).await?;
+        // An empty `principal_type` asks twinup to find the type out: it is not compared.
+        Ok(match live {
+            LiveState::Present { mut properties }
+                if with.get("principal_type").and_then(Value::as_str) == Some("") =>
+            {
+                if let Some(p) = properties.as_object_mut() {
+                    p.remove("principal_type");
+                }
+                LiveState::Present { properties }
+            }
+            other => other,
+        })
     }
 
     async fn delete(

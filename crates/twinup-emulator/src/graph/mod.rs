@@ -6,6 +6,7 @@ mod applications;
 mod directory;
 mod grants;
 pub(crate) mod objects;
+mod permissions;
 mod query;
 pub(crate) mod routes;
 mod service_principals;
@@ -100,6 +101,7 @@ pub(crate) fn handle(ctx: &Ctx, req: &Req, route: &GraphRoute) -> Resp {
             req,
             caller: &caller,
         };
+        permissions::authorize(&call, route)?;
         dispatch(&call, route)
     })();
     let mut resp = result.unwrap_or_else(|e| error_response(&e));
