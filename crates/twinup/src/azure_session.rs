@@ -44,6 +44,7 @@ pub fn validation_registry() -> Result<KindRegistry, Failure> {
             token_provider: tokens,
             subscription_id: None,
             tenant_id: String::new(),
+            targets: Default::default(),
             signed_in: None,
             settings: KindSettings::default(),
         },
@@ -224,6 +225,7 @@ impl AzureSession {
                 token_provider: self.tokens.clone(),
                 subscription_id: subscription,
                 tenant_id: self.tenant_id.clone(),
+                targets: Default::default(),
                 signed_in: (!self.principal_id.is_empty()).then(|| DirectoryObject {
                     id: self.principal_id.clone(),
                     principal_type: self.principal_type,

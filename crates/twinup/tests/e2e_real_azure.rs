@@ -397,3 +397,50 @@ fn an_object_id_with_its_type_needs_no_graph_read_and_without_it_the_missing_per
     assert_eq!(assignment["principal_type"], "User");
     assert_eq!(graph_directory_reads(&emu), Vec::<String>::new());
 }
+
+#[test]
+fn an_owner_of_one_existing_resource_group_deploys_into_it() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    admin_call(
+        &emu,
+        reqwest::Method::PUT,
+        &format!("{}?api-version=2025-04-01", group_path(&emu)),
+        json!({"location": "westus2"}),
+    );
+    // Reader on the subscription, Owner of the group: common in companies.
+    let (id, secret, object_id) = deployer(
+        &emu,
+        json!([{"role": "Reader"}, {"role": "Owner", "scope": group_path(&emu)}]),
+        json!(["User.Read.All"]),
+    );
+    answers(&s, "create_app_registration: false\n");
+    emu.clear_requests();
+    let out = up(&emu, &s, Some((&id, &secret)));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(emu.inventory().instances, 1);
+    assert_eq!(
+        assignment_on_instance(&emu)["principal_id"],
+        object_id.as_str()
+    );
+    // The role check was made on the group, not refused at the subscription; the name check
+    // it may not make is a warning.
+    let permission_checks: Vec<String> = emu
+        .entries()
+        .into_iter()
+        .filter(|e| e.route.ends_with("Microsoft.Authorization/permissions"))
+        .map(|e| format!("{} {:?}", e.route, e.status))
+        .collect();
+    assert!(
+        permission_checks.iter().any(|c| c
+            .starts_with("/subscriptions/{}/resourceGroups/{}/providers")
+            && c.ends_with("Some(200)")),
+        "{permission_checks:?}"
+    );
+    assert!(
+        out.stderr
+            .contains("the instance name could not be checked"),
+        "{}",
+        out.stderr
+    );
+}

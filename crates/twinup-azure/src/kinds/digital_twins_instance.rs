@@ -404,6 +404,7 @@ impl StepKind for DigitalTwinsInstanceKind {
             return Ok(()); // names come from earlier steps; checked at apply time
         }
         let t = self.target(with)?;
+        self.ctx.targets.insert(ctx.step_id(), &t.path);
         let location = fields::string(with, "location")?;
         if !self.registration_preflight(ctx, &t.sub).await? {
             return Ok(()); // the name is checked once the provider is registered

@@ -9,6 +9,7 @@ pub mod fields;
 pub mod resource_group;
 pub mod role_assignment;
 pub mod tags;
+pub mod targets;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,6 +68,8 @@ pub struct AzureContext {
     /// The signed-in principal (object id and type, from its token), when known: a role
     /// assigned to it needs no directory lookup.
     pub signed_in: Option<crate::graph::DirectoryObject>,
+    /// What the run's steps target, as their preflights learn it.
+    pub targets: Arc<targets::PlannedTargets>,
     /// Timing knobs.
     pub settings: KindSettings,
 }

@@ -96,6 +96,15 @@ impl StepKind for ResourceGroupKind {
         c.errors
     }
 
+    async fn preflight(&self, ctx: &StepContext, with: &Value) -> Result<(), StepError> {
+        // Reads nothing: says what the step targets, for steps whose scope is this group.
+        if !fields::unresolved(with) {
+            let (path, _) = self.path(with)?;
+            self.ctx.targets.insert(ctx.step_id(), &path);
+        }
+        Ok(())
+    }
+
     async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
         let (path, name) = self.path(with)?;
         let location = fields::string(with, "location")?;

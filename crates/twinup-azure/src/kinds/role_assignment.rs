@@ -14,9 +14,10 @@ use twinup_engine::{
 use uuid::Uuid;
 
 use super::fields::{self, Checker};
-use super::{AzureContext, interruptible, normalize_scope};
+use super::{AzureContext, interruptible, normalize_scope, targets};
 use crate::errors::AzureError;
 use crate::graph::{DirectoryObject, PrincipalType};
+use crate::permissions;
 
 /// API version of Microsoft.Authorization.
 pub const API_VERSION: &str = "2022-04-01";
@@ -25,7 +26,7 @@ const ACTION: &str = "Microsoft.Authorization/roleAssignments/write";
 /// The `azure.role_assignment` kind.
 pub struct RoleAssignmentKind {
     ctx: Arc<AzureContext>,
-    /// Permission lists already read in this run, by path: a fleet of role assignments on one
+    /// Permission lists already read in this run, by scope: a fleet of role assignments on one
     /// subscription asks ARM once, not once per step.
     permissions: tokio::sync::Mutex<std::collections::HashMap<String, Value>>,
     /// Role definition GUIDs found by name in this run, by (subscription, lower-case name):
@@ -367,6 +368,61 @@ impl RoleAssignmentKind {
         )
     }
 
+    /// May the signed-in principal create role assignments where `with` makes one?
+    async fn check_permission(&self, ctx: &StepContext, with: &Value) -> Result<(), StepError> {
+        let given = fields::opt_string(with, "scope").unwrap_or_default();
+        let scope = if !given.contains("${") && !given.is_empty() {
+            normalize_scope(&given)
+        } else if let Some(planned) = match targets::referenced_id_step(&given) {
+            // An earlier step's resource (the instance): check at the nearest scope of it that
+            // exists, its resource group when that exists.
+            Some(step) => self.ctx.targets.wait_for(step).await,
+            None => None,
+        } {
+            normalize_scope(&planned)
+        } else {
+            match &self.ctx.subscription_id {
+                Some(sub) => format!("/subscriptions/{sub}"),
+                None => return Ok(()),
+            }
+        };
+        let arm = self.ctx.arm();
+        // Held across the read, so steps checking the same scope at once wait for one answer.
+        let mut known = self.permissions.lock().await;
+        for candidate in scope_chain(&scope) {
+            let answer = match known.get(&candidate) {
+                Some(body) => Ok(body.clone()),
+                None => permissions::list(&arm, &candidate).await.inspect(|body| {
+                    known.insert(candidate.clone(), body.clone());
+                }),
+            };
+            match answer {
+                Ok(body) => {
+                    if permits(&body, ACTION) {
+                        return Ok(());
+                    }
+                    return Err(StepError::rejected(format!(
+                        "the signed-in principal ({}) cannot create role assignments on {candidate}",
+                        self.ctx.token_provider.name()
+                    ))
+                    .with_code("AuthorizationFailed")
+                    .with_help("it needs Owner or User Access Administrator on that scope (or a parent); ask an administrator to grant it"));
+                }
+                // The scope does not exist yet (created by an earlier step): check its parent.
+                Err(e) if e.is_not_found() => continue,
+                // The check itself is not allowed: the assignment's PUT is the real test.
+                Err(e) if e.is_forbidden() => {
+                    ctx.progress(format!(
+                        "warning: cannot read your permissions on {candidate} ({e}); the role assignment itself will tell"
+                    ));
+                    return Ok(());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
     fn outputs(r: &Resolved, body: &Value, created: bool) -> Outputs {
         let id = body
             .get("id")
@@ -432,47 +488,12 @@ impl StepKind for RoleAssignmentKind {
         c.errors
     }
 
-    async fn preflight(&self, _ctx: &StepContext, with: &Value) -> Result<(), StepError> {
+    async fn preflight(&self, ctx: &StepContext, with: &Value) -> Result<(), StepError> {
+        self.check_permission(ctx, with).await?;
         // A principal known now is typed now (a read), so a directory the caller may not
         // read stops the run before anything is created.
         if fields::opt_string(with, "principal").is_some_and(|p| !p.contains("${")) {
             self.resolve_principal(with).await?;
-        }
-        let scope = match fields::opt_string(with, "scope") {
-            Some(s) if !s.contains("${") => normalize_scope(&s),
-            _ => match &self.ctx.subscription_id {
-                Some(sub) => format!("/subscriptions/{sub}"),
-                None => return Ok(()),
-            },
-        };
-        let arm = self.ctx.arm();
-        // Held across the read, so steps checking the same scope at once wait for one answer.
-        let mut known = self.permissions.lock().await;
-        for candidate in scope_chain(&scope) {
-            let path = format!("{candidate}/providers/Microsoft.Authorization/permissions");
-            let answer = match known.get(&path) {
-                Some(body) => Ok(body.clone()),
-                None => arm.get(&path, API_VERSION).await.map(|a| {
-                    known.insert(path.clone(), a.body.clone());
-                    a.body
-                }),
-            };
-            match answer {
-                Ok(body) => {
-                    if permits(&body, ACTION) {
-                        return Ok(());
-                    }
-                    return Err(StepError::rejected(format!(
-                        "the signed-in principal ({}) cannot create role assignments on {candidate}",
-                        self.ctx.token_provider.name()
-                    ))
-                    .with_code("AuthorizationFailed")
-                    .with_help("it needs Owner or User Access Administrator on that scope (or a parent); ask an administrator to grant it"));
-                }
-                // The scope does not exist yet (created by an earlier step): check its parent.
-                Err(e) if e.is_not_found() => continue,
-                Err(e) => return Err(e.into()),
-            }
         }
         Ok(())
     }

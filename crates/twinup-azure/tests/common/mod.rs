@@ -65,6 +65,7 @@ pub fn context(url: &str) -> AzureContext {
         token_provider: cached(Arc::new(provider)),
         subscription_id: Some(SUB.into()),
         tenant_id: TENANT.into(),
+        targets: Default::default(),
         signed_in: None,
         settings: KindSettings {
             poll: PollOptions {
