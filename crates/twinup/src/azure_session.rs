@@ -237,15 +237,24 @@ impl AzureSession {
 }
 
 /// The HTTP client's settings: the defaults, with the read timeout taken from
-/// `TWINUP_HTTP_TIMEOUT_SECS` when set (tests use it to make a hung request time out quickly).
+/// `TWINUP_HTTP_TIMEOUT_SECS` when set (tests use it to make a hung request time out quickly)
+/// and the longest single wait a `Retry-After` can impose (default 60 s) from
+/// `TWINUP_MAX_RETRY_WAIT_SECS`.
 fn http_config() -> HttpConfig {
     let mut config = HttpConfig::default();
-    if let Some(secs) = std::env::var("TWINUP_HTTP_TIMEOUT_SECS")
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .filter(|v| *v > 0)
-    {
-        config.read_timeout = std::time::Duration::from_secs(secs);
+    let secs_of = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|v| *v > 0)
+            .map(std::time::Duration::from_secs)
+    };
+    if let Some(timeout) = secs_of("TWINUP_HTTP_TIMEOUT_SECS") {
+        config.read_timeout = timeout;
+    }
+    if let Some(cap) = secs_of("TWINUP_MAX_RETRY_WAIT_SECS") {
+        config.retry.max_server_delay = cap;
+        config.rate_limit.max_pause = cap;
     }
     config
 }

@@ -444,3 +444,64 @@ fn an_owner_of_one_existing_resource_group_deploys_into_it() {
         out.stderr
     );
 }
+
+#[test]
+fn a_huge_retry_after_is_capped_and_shown_and_endless_throttling_fails_clearly() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    answers(&s, "create_app_registration: false\n");
+    // Azure asks for 100000 s once: the run waits the cap (1 s here), says so, and completes.
+    emu.fault(
+        json!({"method": "PUT", "path_contains": "resourceGroups", "count": 1,
+        "kind": {"status": 429, "retry_after": 100000}}),
+    );
+    let started = std::time::Instant::now();
+    let mut cmd = s.twinup();
+    let url = emu.url();
+    cmd.args(["up", "--answers", "answers.yaml", "--non-interactive"])
+        .args(["--cloud", "custom", "--authority-host", &url])
+        .args(["--arm-endpoint", &url, "--graph-endpoint", &url])
+        .env("AZURE_TENANT_ID", emu.info["tenant_id"].as_str().unwrap())
+        .env("AZURE_CLIENT_ID", emu.info["client_id"].as_str().unwrap())
+        .env(
+            "AZURE_CLIENT_SECRET",
+            emu.info["client_secret"].as_str().unwrap(),
+        )
+        .env("TWINUP_MAX_RETRY_WAIT_SECS", "1")
+        .timeout(std::time::Duration::from_secs(60));
+    let out = run(&mut cmd);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert!(
+        out.stderr
+            .contains("Azure asked to wait 100000s; waiting 1s"),
+        "{}",
+        out.stderr
+    );
+
+    // Throttled on every attempt: a bounded number of capped waits, then exit 1 naming it.
+    let s2 = Scratch::new();
+    s2.write(
+        "answers.yaml",
+        "location: westus2\nresource_group: other-rg\ninstance_name: other-twins\ncreate_app_registration: false\n",
+    );
+    emu.fault(
+        json!({"method": "PUT", "path_contains": "other-rg", "count": 0,
+        "kind": {"status": 429, "retry_after": 100000}}),
+    );
+    let mut cmd = s2.twinup();
+    cmd.args(["up", "--answers", "answers.yaml", "--non-interactive"])
+        .args(["--cloud", "custom", "--authority-host", &url])
+        .args(["--arm-endpoint", &url, "--graph-endpoint", &url])
+        .env("AZURE_TENANT_ID", emu.info["tenant_id"].as_str().unwrap())
+        .env("AZURE_CLIENT_ID", emu.info["client_id"].as_str().unwrap())
+        .env(
+            "AZURE_CLIENT_SECRET",
+            emu.info["client_secret"].as_str().unwrap(),
+        )
+        .env("TWINUP_MAX_RETRY_WAIT_SECS", "1")
+        .timeout(std::time::Duration::from_secs(60));
+    let failed = run(&mut cmd);
+    assert_eq!(failed.code, Some(1), "{}", failed.stderr);
+    assert!(failed.stderr.contains("429"), "{}", failed.stderr);
+}

@@ -226,6 +226,16 @@ impl HttpClient {
                         Decision::Stop => return Ok(response),
                         Decision::RetryAfter(wait) => {
                             tracing::debug!(wait_ms = wait.as_millis() as u64, "http: retrying");
+                            if let Some(line) = wait_notice(
+                                request,
+                                response.status,
+                                server_delay(&response.headers),
+                                wait,
+                                attempt,
+                                self.retry.max_attempts,
+                            ) {
+                                tracing::warn!("{line}");
+                            }
                             tokio::time::sleep(wait).await;
                         }
                     }
@@ -287,6 +297,38 @@ impl HttpClient {
             body,
         })
     }
+}
+
+/// Waits at least this long are shown to the user (shorter ones are routine).
+const NOTICEABLE_WAIT: Duration = Duration::from_secs(10);
+
+/// The line shown for a retry wait the user would notice: a long one, or one cut short of what
+/// the server asked for (a `Retry-After` beyond the cap).
+fn wait_notice(
+    request: &Request,
+    status: u16,
+    asked: Option<Duration>,
+    wait: Duration,
+    attempt: u32,
+    max_attempts: u32,
+) -> Option<String> {
+    let capped = asked.is_some_and(|a| a > wait);
+    if !capped && wait < NOTICEABLE_WAIT {
+        return None;
+    }
+    let why = match asked {
+        Some(a) if capped => format!(
+            "Azure asked to wait {}s; waiting {}s, the most twinup waits at once",
+            a.as_secs(),
+            wait.as_secs_f64().ceil()
+        ),
+        _ => format!("waiting {}s", wait.as_secs_f64().ceil()),
+    };
+    Some(format!(
+        "{} {} answered HTTP {status}; {why} (attempt {attempt} of {max_attempts})",
+        request.method,
+        loggable_url(&request.url)
+    ))
 }
 
 /// The server's retry hint from a response's headers.
