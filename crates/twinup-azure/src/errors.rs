@@ -156,6 +156,30 @@ pub enum AzureError {
         /// Description of the last failure.
         message: String,
     },
+    /// The server's TLS certificate is not trusted: retrying cannot help.
+    #[error(
+        "{method} {url}: the server's TLS certificate is not trusted ({message}); if a proxy or a private CA signs it, point SSL_CERT_FILE (or --ca-file) at a PEM file with that CA; otherwise check the endpoint"
+    )]
+    UntrustedCertificate {
+        /// HTTP method.
+        method: String,
+        /// URL without query string.
+        url: String,
+        /// The TLS library's reason.
+        message: String,
+    },
+    /// Nothing listens at the endpoint: retrying cannot help.
+    #[error(
+        "{method} {url}: connection refused ({message}); nothing listens there: check the endpoint (--authority-host, --arm-endpoint, --graph-endpoint) and that the service is running"
+    )]
+    ConnectionRefused {
+        /// HTTP method.
+        method: String,
+        /// URL without query string.
+        url: String,
+        /// The system's reason.
+        message: String,
+    },
     /// ARM answered with an error.
     #[error("{0}")]
     Arm(Box<ArmError>),
@@ -170,6 +194,21 @@ pub enum AzureError {
         /// Requested scope.
         scope: String,
         /// Reason, without secrets.
+        message: String,
+    },
+    /// The token endpoint kept failing (5xx after every retry): a transient outage, not bad
+    /// credentials.
+    #[error(
+        "{credential} could not get a token for {scope}: the token endpoint kept answering HTTP {status} ({message}); this is usually temporary, run twinup again"
+    )]
+    TokenEndpointUnavailable {
+        /// Credential name.
+        credential: String,
+        /// Requested scope.
+        scope: String,
+        /// The last HTTP status.
+        status: u16,
+        /// The endpoint's error text, without secrets.
         message: String,
     },
     /// No credential of the chain produced a token.
@@ -241,6 +280,15 @@ impl AzureError {
             AzureError::Graph(e) => Some(e),
             _ => None,
         }
+    }
+
+    /// True for failures that a later run may not meet: no response at all, or a token
+    /// endpoint that kept answering 5xx.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            AzureError::Transport { .. } | AzureError::TokenEndpointUnavailable { .. }
+        )
     }
 
     /// True if ARM or Graph answered 403 (the caller may not make this call).

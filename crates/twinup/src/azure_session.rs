@@ -144,10 +144,15 @@ impl AzureSession {
         let tokens =
             provider_for(&cloud, &http, &settings).map_err(|e| config_error("--cloud", e))?;
         let endpoints = cloud.endpoints().map_err(|e| config_error("--cloud", e))?;
-        let token = tokens
-            .token(&endpoints.arm_scope)
-            .await
-            .map_err(|e| Failure::bad_input(format!("cannot sign in to Azure: {e}")))?;
+        let token = tokens.token(&endpoints.arm_scope).await.map_err(|e| {
+            // An outage (no answer, a token endpoint answering 5xx) is not bad input: exit 1,
+            // and a rerun may succeed.
+            if e.is_transient() {
+                Failure::step_failed(format!("cannot sign in to Azure: {e}"))
+            } else {
+                Failure::bad_input(format!("cannot sign in to Azure: {e}"))
+            }
+        })?;
         let claims = token
             .claims()
             .map_err(|e| Failure::bad_input(format!("the sign-in token is unreadable: {e}")))?;

@@ -505,3 +505,44 @@ fn a_huge_retry_after_is_capped_and_shown_and_endless_throttling_fails_clearly()
     assert_eq!(failed.code, Some(1), "{}", failed.stderr);
     assert!(failed.stderr.contains("429"), "{}", failed.stderr);
 }
+
+#[test]
+fn a_token_endpoint_that_keeps_failing_exits_1_as_a_transient_failure() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    answers(&s, "");
+    emu.fault(
+        json!({"method": "POST", "path_contains": "oauth2", "count": 0,
+        "kind": {"status": 503, "retry_after": 0}}),
+    );
+    let out = up(&emu, &s, None);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(out.stderr.contains("HTTP 503"), "{}", out.stderr);
+    assert!(out.stderr.contains("run twinup again"), "{}", out.stderr);
+    assert!(s.checkpoint_bytes().is_none(), "nothing was recorded");
+}
+
+#[test]
+fn an_untrusted_certificate_fails_within_seconds_naming_it_and_tries_no_other_credential() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), true);
+    answers(&s, "");
+    let mut cmd = emu.up(&s);
+    // The emulator's CA is not trusted: no SSL_CERT_FILE.
+    cmd.env_remove("SSL_CERT_FILE")
+        .args(["--answers", "answers.yaml"])
+        .timeout(std::time::Duration::from_secs(60));
+    let started = std::time::Instant::now();
+    let out = run(&mut cmd);
+    let took = started.elapsed();
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(took < std::time::Duration::from_secs(5), "took {took:?}");
+    assert!(out.stderr.contains("certificate"), "{}", out.stderr);
+    assert!(out.stderr.contains("SSL_CERT_FILE"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("AzureCliCredential"),
+        "an explicitly configured secret must not fall through: {}",
+        out.stderr
+    );
+    assert_eq!(emu.total(), 0, "the emulator's logic saw no request");
+}
