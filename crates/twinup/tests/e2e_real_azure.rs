@@ -546,3 +546,37 @@ fn an_untrusted_certificate_fails_within_seconds_naming_it_and_tries_no_other_cr
     );
     assert_eq!(emu.total(), 0, "the emulator's logic saw no request");
 }
+
+#[test]
+fn an_expired_token_is_refreshed_once_and_a_busy_instance_is_retried() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    answers(&s, "create_app_registration: false\n");
+    emu.fault(
+        json!({"method": "GET", "path_contains": "resourceGroups", "count": 1,
+        "kind": {"status": 401, "code": "ExpiredAuthenticationToken",
+                 "message": "The access token expiry UTC time is earlier than current UTC time."}}),
+    );
+    emu.fault(
+        json!({"method": "PUT", "path_contains": "digitalTwinsInstances", "count": 1,
+        "kind": {"status": 409, "code": "AnotherOperationInProgress",
+                 "message": "Another operation is in progress on the resource."}}),
+    );
+    emu.clear_requests();
+    let out = up(&emu, &s, None);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("another operation is in progress"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(emu.count("PUT", "digitalTwinsInstances/{}"), 2);
+    assert_eq!(emu.inventory().instances, 1);
+    // One token at sign-in, one fresh token after the 401.
+    let arm_tokens = emu
+        .entries()
+        .into_iter()
+        .filter(|e| e.method == "POST" && e.route.contains("oauth2"))
+        .count();
+    assert!(arm_tokens >= 2, "{arm_tokens}");
+}
