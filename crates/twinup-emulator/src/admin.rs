@@ -92,6 +92,7 @@ pub(crate) fn handle(ctx: &Ctx, req: &Req) -> Resp {
         },
         "/_emulator/resource" if m == Method::DELETE => delete_resource(ctx, req),
         "/_emulator/providers" if m == Method::POST => set_provider(ctx, req),
+        "/_emulator/replication" if m == Method::POST => set_replication(ctx, req),
         _ => Err(error(
             StatusCode::NOT_FOUND,
             "UnknownAdminEndpoint",
@@ -324,6 +325,23 @@ fn add_principal(ctx: &Ctx, req: &Req) -> Result<Resp, Resp> {
     out["role_assignment_ids"] = json!(ids);
     st.touch();
     Ok(json_response(StatusCode::CREATED, &out))
+}
+
+#[derive(Deserialize)]
+struct ReplicationRequest {
+    /// Real-world seconds (scaled by the time scale) a new application stays invisible to
+    /// `POST /servicePrincipals`.
+    graph_write_lag_secs: f64,
+}
+
+fn set_replication(ctx: &Ctx, req: &Req) -> Result<Resp, Resp> {
+    let r: ReplicationRequest = parse(req)?;
+    let lag = ctx.clock.scaled(r.graph_write_lag_secs.max(0.0));
+    *lock(&ctx.graph_write_lag) = lag;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"graph_write_lag_ms": lag.num_milliseconds()}),
+    ))
 }
 
 #[derive(Deserialize)]

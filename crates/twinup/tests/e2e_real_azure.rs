@@ -580,3 +580,32 @@ fn an_expired_token_is_refreshed_once_and_a_busy_instance_is_retried() {
         .count();
     assert!(arm_tokens >= 2, "{arm_tokens}");
 }
+
+#[test]
+fn a_service_principal_refused_while_its_new_app_replicates_is_retried_and_made_once() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    // For 30 s (0.3 s at the emulator's time scale) after an app is created, Graph refuses a
+    // service principal for it.
+    emu.admin(
+        reqwest::Method::POST,
+        "/_emulator/replication",
+        Some(json!({"graph_write_lag_secs": 30})),
+    );
+    answers(&s, "grant_admin_consent: true\n");
+    emu.clear_requests();
+    let out = up(&emu, &s, None);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let posts: Vec<Option<u64>> = emu
+        .entries()
+        .into_iter()
+        .filter(|e| e.method == "POST" && e.route == "/v1.0/servicePrincipals")
+        .map(|e| e.status)
+        .collect();
+    assert_eq!(posts.first(), Some(&Some(400)), "{posts:?}");
+    assert_eq!(posts.last(), Some(&Some(201)), "{posts:?}");
+    let inventory = emu.inventory();
+    assert_eq!(inventory.apps, 1);
+    assert_eq!(inventory.service_principals, 1, "{inventory:?}");
+    assert_eq!(inventory.grants, 1);
+}
