@@ -130,6 +130,7 @@ mod errors;
 mod foreach;
 mod graph;
 mod input;
+mod limits;
 mod parse;
 mod path;
 mod plan;
@@ -146,6 +147,9 @@ pub use errors::{CycleError, Diagnostic, Diagnostics, Location, PlanError, Rende
 pub use foreach::{ForEach, items as for_each_items};
 pub use graph::StepGraph;
 pub use input::{InputSpec, InputType};
+pub use limits::{
+    MAX_ALIASES, MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_EXPANDED_BYTES, ReadError, read_bounded,
+};
 pub use parse::{SUPPORTED_VERSIONS, is_valid_name};
 pub use path::{PathSeg, display_path};
 pub use plan::Plan;
