@@ -21,6 +21,8 @@ struct Run {
 
 /// Runs twinup with `args` in `dir` and waits for it with `wait4`, which reports that child's
 /// own peak resident size (Linux: kibibytes).
+// The child is reaped by `wait4` below, which std does not know of.
+#[allow(clippy::zombie_processes)]
 fn run(dir: &Path, args: &[&str]) -> Run {
     let stderr_path = dir.join("stderr.txt");
     let stderr = std::fs::File::create(&stderr_path).unwrap();
