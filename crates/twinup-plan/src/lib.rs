@@ -138,6 +138,7 @@ mod reference;
 mod step;
 mod suggest;
 mod template;
+mod text;
 mod validate;
 mod yaml;
 
@@ -157,3 +158,4 @@ pub use reference::{EachRef, Reference, StepIndex, is_valid_key, item_address, s
 pub use step::{Step, parse_duration};
 pub use suggest::did_you_mean;
 pub use template::Template;
+pub use text::{ControlFound, escape_controls, first_control_in, is_forbidden_control};

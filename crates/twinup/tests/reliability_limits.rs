@@ -2,6 +2,9 @@
 //! over the size limit, exit 2 quickly naming the file, the line and the limit, and the child's
 //! peak memory (read from its own rusage with `wait4`) stays under 100 MB.
 
+#[path = "common/emulator.rs"]
+mod emulator;
+
 use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
@@ -156,4 +159,130 @@ fn files_over_the_size_limit_are_refused_before_they_are_read_whole() {
         "big.yaml:1:1",
         "larger than the limit of 4194304 bytes",
     );
+}
+
+/// One value that Azure would refuse for its size or shape, given through the answers file
+/// (`answers`, replacing the base answers' line for the same input) or `--set`.
+struct Refused {
+    name: &'static str,
+    answers: String,
+    args: Vec<String>,
+    /// Each must appear in stderr.
+    expect: &'static [&'static str],
+}
+
+fn refused_cases() -> Vec<Refused> {
+    let tags: Vec<String> = (0..51).map(|i| format!("t{i}: v")).collect();
+    let case = |name, answers: String, expect| Refused {
+        name,
+        answers,
+        args: Vec::new(),
+        expect,
+    };
+    vec![
+        case(
+            "3 MB display name",
+            format!("app_display_name: {}\n", "n".repeat(3 << 20)),
+            &["display_name", "has 3145728 characters", "at most 256"],
+        ),
+        case(
+            "257-character display name",
+            format!("app_display_name: {}\n", "n".repeat(257)),
+            &["display_name", "at most 256"],
+        ),
+        case(
+            "51 tags",
+            format!("tags: {{{}}}\n", tags.join(", ")),
+            &["tags", "51 tags given", "at most 50"],
+        ),
+        case(
+            "257-character tag value",
+            format!("tags: {{suite: {}}}\n", "v".repeat(257)),
+            &["tags.suite", "at most 256"],
+        ),
+        case(
+            "terminal escape in a display name",
+            "app_display_name: \"rel\\e]0;pwned\\a\"\n".to_string(),
+            &["app_display_name", "U+001B at character 4"],
+        ),
+        case(
+            "right-to-left override in a tag",
+            "tags: {suite: \"abc\\u202Etxt.exe\"}\n".to_string(),
+            &["tags", "U+202E"],
+        ),
+        case(
+            "NUL in a group name",
+            "resource_group: \"rel\\0rg\"\n".to_string(),
+            &["resource_group", "U+0000"],
+        ),
+        Refused {
+            args: vec!["--set".into(), "instance_name=rel\u{1b}[2Jtwins".into()],
+            ..case(
+                "escape sequence through --set",
+                String::new(),
+                &["instance_name", "U+001B"],
+            )
+        },
+    ]
+}
+
+/// The base answers with the lines of `extra` in place of the ones for the same inputs.
+fn answers_with(extra: &str) -> String {
+    let replaced: Vec<&str> = extra
+        .lines()
+        .filter_map(|l| l.split_once(':').map(|(k, _)| k))
+        .collect();
+    let mut text: String = emulator::ANSWERS
+        .lines()
+        .filter(|l| !replaced.iter().any(|k| l.starts_with(&format!("{k}:"))))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    text.push_str(extra);
+    text
+}
+
+#[test]
+fn values_azure_would_refuse_exit_2_before_any_request() {
+    let home = emulator::scratch();
+    let emu = emulator::Emu::start(home.path());
+    let mut problems = Vec::new();
+    for c in refused_cases() {
+        let dir = emulator::scratch();
+        std::fs::write(dir.path().join("answers.yaml"), answers_with(&c.answers)).unwrap();
+        emu.clear_requests();
+        let mut cmd = emu.up(dir.path());
+        cmd.args(["--answers", "answers.yaml"]).args(&c.args);
+        let out = emulator::finish(cmd, dir.path(), "refused");
+        let mut wrong = Vec::new();
+        if out.code != Some(2) {
+            wrong.push(format!("exit {:?}", out.code));
+        }
+        for needle in c.expect {
+            if !out.stderr.contains(needle) {
+                wrong.push(format!("no {needle:?} in the message"));
+            }
+        }
+        if out.stderr.contains('\u{1b}') || out.stderr.contains('\u{202e}') {
+            wrong.push("a control character reached the terminal".to_string());
+        }
+        if out.stderr.len() > 4096 {
+            wrong.push(format!("a {}-byte message", out.stderr.len()));
+        }
+        let sent = emu.total();
+        if sent != 0 {
+            wrong.push(format!("{sent} request(s) sent to Azure"));
+        }
+        if dir.path().join(".twinup/checkpoint.json").exists() {
+            wrong.push("a checkpoint was written".to_string());
+        }
+        if !wrong.is_empty() {
+            problems.push(format!(
+                "{}: {}\n    stderr: {}",
+                c.name,
+                wrong.join("; "),
+                out.stderr.chars().take(600).collect::<String>()
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
