@@ -27,6 +27,9 @@ async fn raw(
     req.send().await.unwrap().status()
 }
 
+/// A refused admin request: what it is, its headers, method and path.
+type Attempt<'a> = (&'a str, Vec<(&'a str, &'a str)>, Method, &'a str);
+
 #[tokio::test]
 async fn admin_requests_from_anyone_but_the_emulators_own_clients_get_403() {
     let env = common::start().await;
@@ -36,7 +39,7 @@ async fn admin_requests_from_anyone_but_the_emulators_own_clients_get_403() {
     let json_type = ("content-type", "application/json");
     let with_token = (ADMIN_TOKEN_HEADER, token.as_str());
 
-    let refused: Vec<(&str, Vec<(&str, &str)>, Method, &str)> = vec![
+    let refused: Vec<Attempt> = vec![
         (
             "no token",
             vec![json_type],
