@@ -63,6 +63,7 @@ mod errors;
 mod faults;
 mod graph;
 mod http;
+mod metadata;
 mod regions;
 mod reqlog;
 mod roles;

@@ -10,9 +10,13 @@ use crate::graph::routes::GraphRoute;
 use crate::http::{Req, Resp, json_response};
 
 pub(crate) enum Route {
-    Token { tenant: String },
+    Token {
+        tenant: String,
+    },
     Arm(ArmRoute),
     Graph(GraphRoute),
+    /// `GET /metadata/endpoints`.
+    Metadata,
     Unknown,
 }
 
@@ -49,6 +53,16 @@ pub(crate) fn classify(method: &Method, path: &str) -> Classified {
             template: "/{}/oauth2/v2.0/token".into(),
         };
     }
+    if segs.len() == 2
+        && segs[0].eq_ignore_ascii_case("metadata")
+        && segs[1].eq_ignore_ascii_case("endpoints")
+        && method == Method::GET
+    {
+        return Classified {
+            route: Route::Metadata,
+            template: "/metadata/endpoints".into(),
+        };
+    }
     if segs.first().is_some_and(|s| s.eq_ignore_ascii_case("v1.0")) {
         return match crate::graph::routes::classify(&segs[1..]) {
             Some((r, t)) => Classified {
@@ -78,6 +92,7 @@ pub(crate) fn dispatch(ctx: &Ctx, req: &Req, route: &Route) -> Resp {
         Route::Token { tenant } => crate::token::token_endpoint(ctx, req, tenant),
         Route::Arm(r) => crate::arm::handle(ctx, req, r),
         Route::Graph(r) => crate::graph::handle(ctx, req, r),
+        Route::Metadata => crate::metadata::endpoints(ctx, req),
         Route::Unknown => json_response(
             StatusCode::NOT_FOUND,
             &json!({"error": {"code": "InvalidResourceType", "message": format!("The emulator does not serve '{} {}'. It serves the Entra ID token endpoint, ARM (resource groups, Microsoft.DigitalTwins, Microsoft.Authorization) and Microsoft Graph v1.0.", req.method, req.path)}}),

@@ -26,8 +26,13 @@ pub(crate) const ARM_AUDIENCES: &[&str] = &[
     "https://management.azure.com",
     "https://management.core.windows.net",
     seed::ARM_APP_ID,
+    crate::metadata::ARM_AUDIENCE,
 ];
-pub(crate) const GRAPH_AUDIENCES: &[&str] = &["https://graph.microsoft.com", seed::GRAPH_APP_ID];
+pub(crate) const GRAPH_AUDIENCES: &[&str] = &[
+    "https://graph.microsoft.com",
+    seed::GRAPH_APP_ID,
+    crate::metadata::GRAPH_AUDIENCE,
+];
 pub(crate) const ADT_AUDIENCES: &[&str] = &["https://digitaltwins.azure.net", seed::ADT_APP_ID];
 
 /// Whether `aud` names one of `allowed` (a trailing slash does not matter).

@@ -296,6 +296,15 @@ pub struct CloudArgs {
     /// Microsoft Graph endpoint for --cloud custom.
     #[arg(long, value_name = "URL")]
     pub graph_endpoint: Option<String>,
+
+    /// ARM token audience for --cloud custom (default: from {arm}/metadata/endpoints when
+    /// --authority-host or --graph-endpoint is not given, else the public one).
+    #[arg(long, value_name = "URL")]
+    pub arm_audience: Option<String>,
+
+    /// Microsoft Graph token audience for --cloud custom (default: as --arm-audience).
+    #[arg(long, value_name = "URL")]
+    pub graph_audience: Option<String>,
 }
 
 /// Known clouds.

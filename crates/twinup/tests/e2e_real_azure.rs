@@ -609,3 +609,49 @@ fn a_service_principal_refused_while_its_new_app_replicates_is_retried_and_made_
     assert_eq!(inventory.service_principals, 1, "{inventory:?}");
     assert_eq!(inventory.grants, 1);
 }
+
+#[test]
+fn a_custom_cloud_given_only_its_arm_endpoint_uses_the_metadata_endpoints_and_audiences() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    answers(&s, "");
+    let url = emu.url();
+    let mut cmd = s.twinup();
+    cmd.args([
+        "up",
+        "--answers",
+        "answers.yaml",
+        "--non-interactive",
+        "-vv",
+    ])
+    .args(["--cloud", "custom", "--arm-endpoint", &url])
+    .env("AZURE_TENANT_ID", emu.info["tenant_id"].as_str().unwrap())
+    .env("AZURE_CLIENT_ID", emu.info["client_id"].as_str().unwrap())
+    .env(
+        "AZURE_CLIENT_SECRET",
+        emu.info["client_secret"].as_str().unwrap(),
+    );
+    emu.clear_requests();
+    let out = run(&mut cmd);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.contains("Deployment completed successfully"));
+    // The audiences the metadata names, not the public ones.
+    assert!(
+        out.stderr
+            .contains("https://management.twinup.local/.default"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("https://graph.twinup.local/.default"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("https://management.azure.com/.default"),
+        "{}",
+        out.stderr
+    );
+    let first = emu.entries().into_iter().next().expect("requests");
+    assert_eq!(first.route, "/metadata/endpoints");
+}
