@@ -170,7 +170,7 @@ pub enum AzureError {
     },
     /// Nothing listens at the endpoint: retrying cannot help.
     #[error(
-        "{method} {url}: connection refused ({message}); nothing listens there: check the endpoint (--authority-host, --arm-endpoint, --graph-endpoint) and that the service is running"
+        "{method} {url}: connection refused ({message}); nothing listens there: check the URL (for Azure: --authority-host, --arm-endpoint, --graph-endpoint) and that the service is running"
     )]
     ConnectionRefused {
         /// HTTP method.
