@@ -20,6 +20,36 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Parses the command line, noting whether `--cloud` was given on it.
+    pub fn parse_args() -> Cli {
+        use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
+        let matches = Cli::command().get_matches();
+        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        let explicit = matches.subcommand().is_some_and(|(_, sub)| {
+            sub.ids().any(|id| id == "cloud")
+                && sub.value_source("cloud") == Some(ValueSource::CommandLine)
+        });
+        if let Some(cloud) = cli.command.cloud_args_mut() {
+            cloud.explicit = explicit;
+        }
+        cli
+    }
+}
+
+impl Command {
+    /// The cloud flags of the commands that have them.
+    fn cloud_args_mut(&mut self) -> Option<&mut CloudArgs> {
+        match self {
+            Command::Up(a) => Some(&mut a.cloud),
+            Command::Preview(a) => Some(&mut a.cloud),
+            Command::Verify(a) => Some(&mut a.cloud),
+            Command::Down(a) => Some(&mut a.target.cloud),
+            _ => None,
+        }
+    }
+}
+
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -74,11 +104,16 @@ pub struct PreviewArgs {
     pub cloud: CloudArgs,
 }
 
-/// A deployment (plan and checkpoint) and the cloud it lives in.
+/// A deployment (plan and checkpoint) and the cloud it lives in. The input flags are accepted
+/// so one set of flags serves a script's `up`, `verify` and `down`; these commands take the
+/// inputs the checkpoint recorded, and use only `--reconfigure` (to move to another `--cloud`).
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
     #[command(flatten)]
     pub plan: PlanArgs,
+
+    #[command(flatten)]
+    pub inputs: InputArgs,
 
     #[command(flatten)]
     pub cloud: CloudArgs,
@@ -296,6 +331,11 @@ pub struct CloudArgs {
     /// Microsoft Graph endpoint for --cloud custom.
     #[arg(long, value_name = "URL")]
     pub graph_endpoint: Option<String>,
+
+    /// Whether `--cloud` was on the command line (set after parsing, from clap's matches); a
+    /// checkpoint's recorded cloud is used only when it was not.
+    #[arg(skip)]
+    pub explicit: bool,
 }
 
 /// Known clouds.

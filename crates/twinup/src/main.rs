@@ -10,6 +10,7 @@ mod answers;
 mod azure_session;
 mod checkpoint_store;
 mod cli;
+mod cloud_memory;
 mod commands;
 mod failure;
 mod output;
@@ -19,7 +20,6 @@ mod registry;
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use cli::{Cli, Command};
@@ -62,7 +62,7 @@ async fn dispatch(cli: Cli) -> Result<u8, Failure> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     init_logging(cli.verbose);
     let format = cli.output;
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -53,6 +53,37 @@ pub fn input_sources(
     }
 }
 
+/// The command that continues `verb` (`up` or `down`) on the deployment `plan` names, as a
+/// user can type it: the cloud and inputs come from the checkpoint, so only a plan and a
+/// checkpoint other than the defaults are spelled out.
+pub fn resume_command(verb: &str, plan: &PlanArgs) -> String {
+    let mut command = format!("twinup {verb}");
+    if let Some(path) = &plan.plan {
+        command.push_str(&format!(
+            " --plan {}",
+            shell_word(&path.display().to_string())
+        ));
+    }
+    if plan.checkpoint != Path::new(DEFAULT_CHECKPOINT) {
+        let checkpoint = plan.checkpoint.display().to_string();
+        command.push_str(&format!(" --checkpoint {}", shell_word(&checkpoint)));
+    }
+    command
+}
+
+/// `--checkpoint`'s default.
+pub const DEFAULT_CHECKPOINT: &str = ".twinup/checkpoint.json";
+
+/// `text` quoted for a POSIX shell when it holds anything but safe characters.
+fn shell_word(text: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
 /// The directory holding the checkpoint (where `--cloud local` keeps its emulator state);
 /// `.twinup` (created if missing) when the checkpoint is a blob URL.
 pub fn state_dir(checkpoint: &Path) -> PathBuf {
@@ -61,11 +92,22 @@ pub fn state_dir(checkpoint: &Path) -> PathBuf {
         let _ = std::fs::create_dir_all(&dir);
         return dir;
     }
-    checkpoint
+    let dir = checkpoint
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
-        .to_path_buf()
+        .to_path_buf();
+    // `--cloud local` keeps its emulator state here, even for commands that write no
+    // checkpoint (`preview` in a fresh directory); errors surface when the state is written.
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    let _ = builder.create(&dir);
+    dir
 }
 
 /// The inputs a deployment was made with: the checkpoint's saved values and plan defaults,

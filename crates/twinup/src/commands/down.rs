@@ -11,7 +11,10 @@ use twinup_engine::{Disposal, RunConfig, Session, disposals};
 
 use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{DownArgs, OutputFormat};
-use crate::commands::connect::{connected_registry, deployed_inputs, load_valid_plan};
+use crate::cloud_memory;
+use crate::commands::connect::{
+    connected_registry, deployed_inputs, load_valid_plan, resume_command,
+};
 use crate::failure::{Failure, describe_step_failures};
 use crate::output::progress_sink;
 
@@ -28,6 +31,10 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
         )));
     }
     let checkpoint = session.checkpoint().clone();
+    // Before anything is listed or asked: the cloud the deployment lives in.
+    let cloud =
+        cloud_memory::effective(&target.cloud, Some(&checkpoint), target.inputs.reconfigure)?;
+    crate::azure_session::check_cloud_args(&cloud)?;
     let inputs = deployed_inputs(&plan, &checkpoint)?;
     // `for_each` steps become one step per item, as `up` ran them.
     let plan = twinup_engine::expand_plan(&plan, &inputs)?.into_owned();
@@ -62,14 +69,8 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
         confirm(format)?;
     }
 
-    let (registry, _connection) = connected_registry(
-        &plan,
-        &target.cloud,
-        &target.plan.checkpoint,
-        &inputs,
-        format,
-    )
-    .await?;
+    let (registry, _connection) =
+        connected_registry(&plan, &cloud, &target.plan.checkpoint, &inputs, format).await?;
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
     tokio::spawn(async move {
@@ -93,8 +94,8 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
     )
     .await?;
     let hint = format!(
-        "run `twinup down --checkpoint {}` again to finish",
-        target.plan.checkpoint.display()
+        "run `{}` again to finish",
+        resume_command("down", &target.plan)
     );
     if report.interrupted {
         return Err(Failure::interrupted(format!(

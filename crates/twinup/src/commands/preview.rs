@@ -16,6 +16,7 @@ use crate::answers::read_answers;
 use crate::azure_session::{AzureSession, check_cloud_args, uses_azure};
 use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{OutputFormat, PreviewArgs};
+use crate::cloud_memory;
 use crate::commands::connect::{input_sources, load_valid_plan, state_dir};
 use crate::failure::Failure;
 use crate::prompt::TerminalPrompter;
@@ -33,11 +34,13 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
     let checkpoint = load_for_plan(store.as_ref(), &plan)
         .await?
         .unwrap_or_else(|| Checkpoint::new(&plan.name, &plan.hash()));
+    let cloud = cloud_memory::effective(&args.cloud, Some(&checkpoint), args.inputs.reconfigure)?;
+    check_cloud_args(&cloud)?;
 
     let mut sources = input_sources(
         &plan,
         &args.inputs,
-        &args.cloud,
+        &cloud,
         answers,
         checkpoint.inputs.clone(),
     );
@@ -49,8 +52,7 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
     }
 
     let connection = if uses_azure(&plan) {
-        let connection =
-            AzureSession::connect(&args.cloud, &state_dir(&args.plan.checkpoint)).await?;
+        let connection = AzureSession::connect(&cloud, &state_dir(&args.plan.checkpoint)).await?;
         if format == OutputFormat::Text {
             eprintln!(
                 "Signed in as {} with {} (tenant {})",

@@ -17,7 +17,8 @@ use crate::answers::read_answers;
 use crate::azure_session::{AzureSession, check_cloud_args, uses_azure};
 use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{OutputFormat, UpArgs};
-use crate::commands::connect::{input_sources, state_dir};
+use crate::cloud_memory;
+use crate::commands::connect::{input_sources, resume_command, state_dir};
 use crate::failure::{Failure, describe_step_failures};
 use crate::output::{print_success, progress_sink};
 use crate::plan_source::load_plan;
@@ -42,14 +43,14 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
     let store = checkpoint_store_for(&args.plan.checkpoint)?;
     let mut session = Session::open(store, &plan).await?;
     crate::commands::drift::refuse_unfinished_down(&session, &args.plan.checkpoint)?;
-
-    let mut sources = input_sources(
-        &plan,
-        &args.inputs,
+    let cloud = cloud_memory::effective(
         &args.cloud,
-        answers,
-        session.saved_inputs(),
-    );
+        Some(session.checkpoint()),
+        args.inputs.reconfigure,
+    )?;
+    check_cloud_args(&cloud)?;
+
+    let mut sources = input_sources(&plan, &args.inputs, &cloud, answers, session.saved_inputs());
     let interactive = !args.inputs.non_interactive && std::io::stdin().is_terminal();
 
     // First pass without network or prompts: any bad value stops here, before any request.
@@ -90,7 +91,7 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
 
     let state_dir = state_dir(&args.plan.checkpoint);
     let connection = if azure {
-        let connection = AzureSession::connect(&args.cloud, &state_dir).await?;
+        let connection = AzureSession::connect(&cloud, &state_dir).await?;
         if format == OutputFormat::Text {
             eprintln!(
                 "Signed in as {} with {} (tenant {})",
@@ -168,6 +169,7 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
             ));
         }
     }
+    cloud_memory::remember(&mut session, &cloud);
     let config = RunConfig {
         parallelism: usize::from(args.parallelism),
         cancel,
@@ -176,8 +178,8 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
     let report =
         twinup_engine::run(&mut session, &plan, &registry, &inputs, events, &config).await?;
     let resume_hint = format!(
-        "rerun `twinup up` with the same --checkpoint ({}) to resume",
-        session.location()
+        "resume with `{}` (the cloud and the inputs are remembered in the checkpoint)",
+        resume_command("up", &args.plan)
     );
     match report.status {
         RunStatus::Succeeded => {

@@ -7,6 +7,7 @@ use twinup_engine::{Drift, StepCheck, display_value, load_for_plan};
 
 use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{ConnectArgs, OutputFormat};
+use crate::cloud_memory;
 use crate::commands::connect::{connected_registry, deployed_inputs, load_valid_plan};
 use crate::failure::{EXIT_STEP_FAILED, Failure};
 
@@ -22,8 +23,9 @@ pub async fn verify(args: ConnectArgs, format: OutputFormat) -> Result<u8, Failu
     };
     let inputs = deployed_inputs(&plan, &checkpoint)?;
     let plan = twinup_engine::expand_plan(&plan, &inputs)?.into_owned();
+    let cloud = cloud_memory::effective(&args.cloud, Some(&checkpoint), args.inputs.reconfigure)?;
     let (registry, _connection) =
-        connected_registry(&plan, &args.cloud, &args.plan.checkpoint, &inputs, format).await?;
+        connected_registry(&plan, &cloud, &args.plan.checkpoint, &inputs, format).await?;
     let checks = twinup_engine::verify(&plan, &registry, &inputs, &checkpoint).await;
     let drifted = checks.iter().filter(|c| c.drift.is_some()).count();
     print_checks(format, &checks, drifted);
