@@ -9,8 +9,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(name = "twinup", version, about, long_about = None)]
 pub struct Cli {
     /// How to print results: human-readable text, or JSON for scripts.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text, global = true)]
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text, global = true)]
     pub output: OutputFormat,
+
+    /// Print only results and errors: no progress lines, no sign-in line.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
 
     /// More log detail on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -141,8 +145,8 @@ pub struct InitArgs {
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
 
-    /// Where to write the answers file (`-` for standard output).
-    #[arg(long, short = 'o', value_name = "FILE", default_value = "answers.yaml")]
+    /// Where to write the answers file (`-` for standard output). (`-o` is `--output`.)
+    #[arg(long, value_name = "FILE", default_value = "answers.yaml")]
     pub out: PathBuf,
 
     /// Overwrite the file if it exists.
@@ -157,8 +161,8 @@ pub struct ImportArgs {
     #[arg(value_name = "CONFIG_JSON")]
     pub config: PathBuf,
 
-    /// Where to write the answers file (`-` for standard output).
-    #[arg(long, short = 'o', value_name = "FILE", default_value = "answers.yaml")]
+    /// Where to write the answers file (`-` for standard output). (`-o` is `--output`.)
+    #[arg(long, value_name = "FILE", default_value = "answers.yaml")]
     pub out: PathBuf,
 
     /// Overwrite the file if it exists.

@@ -25,6 +25,7 @@ use tracing_subscriber::EnvFilter;
 use cli::{Cli, Command};
 use failure::Failure;
 
+/// Logs go to stderr, coloured only on a terminal (and never with `NO_COLOR`).
 fn init_logging(verbose: u8) {
     let default = match verbose {
         0 => "warn",
@@ -36,6 +37,7 @@ fn init_logging(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(output::colour_allowed())
         .with_target(false)
         .try_init();
 }
@@ -64,6 +66,7 @@ async fn dispatch(cli: Cli) -> Result<u8, Failure> {
 fn main() -> ExitCode {
     let cli = Cli::parse_args();
     init_logging(cli.verbose);
+    output::set_quiet(cli.quiet);
     let format = cli.output;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -149,12 +149,12 @@ pub async fn connected_registry(
         return Ok((registry, None));
     }
     let connection = AzureSession::connect(cloud, &state_dir(checkpoint)).await?;
-    if format == OutputFormat::Text {
-        eprintln!(
-            "Signed in as {} with {} (tenant {})",
-            connection.who, connection.credential, connection.tenant_id
-        );
-    }
+    crate::output::signed_in(
+        format,
+        &connection.who,
+        &connection.credential,
+        &connection.tenant_id,
+    );
     let subscription = cloud.subscription.clone().or_else(|| {
         inputs
             .values

@@ -52,7 +52,8 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
         })
         .collect();
 
-    if format == OutputFormat::Text {
+    // The list is shown whenever the user is asked to confirm it, even with --quiet.
+    if crate::output::chatty(format) || (format == OutputFormat::Text && !args.yes) {
         if to_delete.is_empty() {
             eprintln!("Nothing to delete: the checkpoint records nothing twinup created.");
         } else {

@@ -38,7 +38,7 @@ pub fn report_refresh(format: OutputFormat, found: &[StepCheck]) {
         }
         return;
     }
-    if found.is_empty() {
+    if found.is_empty() || !crate::output::chatty(format) {
         return;
     }
     for check in found {

@@ -53,12 +53,12 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
 
     let connection = if uses_azure(&plan) {
         let connection = AzureSession::connect(&cloud, &state_dir(&args.plan.checkpoint)).await?;
-        if format == OutputFormat::Text {
-            eprintln!(
-                "Signed in as {} with {} (tenant {})",
-                connection.who, connection.credential, connection.tenant_id
-            );
-        }
+        crate::output::signed_in(
+            format,
+            &connection.who,
+            &connection.credential,
+            &connection.tenant_id,
+        );
         discover(&mut plan, &mut sources, &connection).await?;
         Some(connection)
     } else {

@@ -92,12 +92,12 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
     let state_dir = state_dir(&args.plan.checkpoint);
     let connection = if azure {
         let connection = AzureSession::connect(&cloud, &state_dir).await?;
-        if format == OutputFormat::Text {
-            eprintln!(
-                "Signed in as {} with {} (tenant {})",
-                connection.who, connection.credential, connection.tenant_id
-            );
-        }
+        crate::output::signed_in(
+            format,
+            &connection.who,
+            &connection.credential,
+            &connection.tenant_id,
+        );
         Some(connection)
     } else {
         None

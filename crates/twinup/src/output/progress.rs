@@ -92,6 +92,13 @@ impl EventSink for TextProgress {
     }
 }
 
+/// Prints nothing (`--quiet`): failures reach the user in the final report.
+pub struct NoProgress;
+
+impl EventSink for NoProgress {
+    fn emit(&self, _event: Event) {}
+}
+
 /// Prints every event as one JSON line.
 pub struct JsonEvents;
 

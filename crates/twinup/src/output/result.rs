@@ -21,7 +21,7 @@ pub fn print_success(
             println!("{doc}");
         }
         OutputFormat::Text => {
-            if nothing_to_do {
+            if nothing_to_do && super::chatty(format) {
                 eprintln!("Nothing to do: every step is done and its inputs are unchanged.");
             }
             println!("Deployment completed successfully");
