@@ -55,7 +55,10 @@ fn quiet_leaves_only_the_result() {
     assert!(out.stdout.contains("Deployment completed successfully"));
     assert_eq!(out.stderr.trim(), "", "quiet printed progress");
     // The same run without -q prints its progress.
-    let loud = files(&s, &["up", "--plan", "files-plan.yaml", "--set", "audience=world"]);
+    let loud = files(
+        &s,
+        &["up", "--plan", "files-plan.yaml", "--set", "audience=world"],
+    );
     assert!(!loud.stderr.trim().is_empty());
 }
 
@@ -83,6 +86,84 @@ fn verbose_logs_written_to_a_file_have_no_colour_codes() {
     args.extend_from_slice(COMMON);
     let out = files(&s, &args);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
-    assert!(out.stderr.contains("DEBUG") || out.stderr.contains("INFO"), "{}", out.stderr);
-    assert!(!out.stderr.contains('\u{1b}'), "ANSI codes in a log file: {:?}", out.stderr);
+    assert!(
+        out.stderr.contains("DEBUG") || out.stderr.contains("INFO"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains('\u{1b}'),
+        "ANSI codes in a log file: {:?}",
+        out.stderr
+    );
+}
+
+/// Runs `args` with `-o json` and checks the JSON contract: stdout is one JSON object with the
+/// schema version, and every stderr line is a JSON event with a timestamp. Returns stdout's object.
+fn json_contract(s: &Scratch, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["-o", "json"];
+    all.extend_from_slice(args);
+    let out = files(s, &all);
+    let doc: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: stdout is not one JSON object ({e}): {}",
+            out.stdout
+        )
+    });
+    assert_eq!(doc["schema_version"], 1, "{args:?}: {doc}");
+    for line in out.stderr.lines().filter(|l| !l.trim().is_empty()) {
+        let event: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("{args:?}: stderr line is not JSON ({e}): {line}"));
+        assert_eq!(event["schema_version"], 1, "{line}");
+        assert!(event["timestamp"].is_string(), "{line}");
+    }
+    doc
+}
+
+#[test]
+fn every_command_keeps_the_json_contract() {
+    let s = Scratch::new();
+    s.write("answers.yaml", "greeting: hi\n");
+    s.write(
+        "config.json",
+        r#"{"subscription": "00000000-0000-0000-0000-000000000000", "location": "westus2"}"#,
+    );
+    let plan = ["--plan", "files-plan.yaml"];
+    let up = json_contract(&s, &[&["up"], COMMON].concat());
+    assert_eq!(up["status"], "succeeded");
+    json_contract(&s, &[&["plan"][..], &plan].concat());
+    json_contract(&s, &[&["status"][..], &plan].concat());
+    json_contract(&s, &[&["preview"], COMMON].concat());
+    json_contract(&s, &[&["verify"], COMMON].concat());
+    json_contract(&s, &[&["down", "--yes"], COMMON].concat());
+    let init = json_contract(
+        &s,
+        &["init", "--plan", "files-plan.yaml", "--out", "a.yaml"],
+    );
+    assert_eq!(init["status"], "written");
+    assert!(s.path("a.yaml").exists());
+    let import = json_contract(
+        &s,
+        &["import-deploy-config", "config.json", "--out", "b.yaml"],
+    );
+    assert_eq!(import["path"], "b.yaml");
+    // A failure is an object too, with the missing inputs as a list.
+    let missing = json_contract(
+        &s,
+        &[
+            "up",
+            "--plan",
+            "files-plan.yaml",
+            "--non-interactive",
+            "--checkpoint",
+            "fresh.json",
+        ],
+    );
+    assert_eq!(missing["status"], "invalid");
+    assert_eq!(missing["failure"]["code"], "missing_inputs");
+    assert_eq!(missing["failure"]["missing_inputs"][0]["name"], "audience");
+    assert!(
+        missing["error"].is_string(),
+        "the message string scripts read stays"
+    );
 }

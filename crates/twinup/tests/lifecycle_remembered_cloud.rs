@@ -43,7 +43,7 @@ fn the_printed_resume_hints_work_and_later_commands_use_the_recorded_cloud() {
         "--non-interactive",
     ]));
     assert_eq!(failed.code, Some(1), "{}", failed.stderr);
-    let hint = quoted_command(&failed.stderr, "resume with `");
+    let hint = quoted_command(&failed.stderr, "rerun `");
     assert_eq!(hint, "twinup up");
 
     let status = run(s.twinup().arg("status"));

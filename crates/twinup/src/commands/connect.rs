@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 use twinup_engine::{InputSources, KindRegistry, ResolvedInputs};
 use twinup_plan::Plan;
 
@@ -14,6 +15,10 @@ use crate::cli::{CloudArgs, InputArgs, OutputFormat, PlanArgs};
 use crate::failure::Failure;
 use crate::plan_source::load_plan;
 use crate::registry::validation_registry;
+
+/// Inputs whose default is discovered by signing in (the only subscription the credential
+/// sees, the signed-in principal).
+pub const DISCOVERED: &[&str] = &["subscription", "role_assignee"];
 
 /// Loads the plan named by `args` and checks it against every known kind.
 pub fn load_valid_plan(args: &PlanArgs) -> Result<Plan, Failure> {
@@ -82,6 +87,20 @@ fn shell_word(text: &str) -> String {
     } else {
         format!("'{}'", text.replace('\'', "'\\''"))
     }
+}
+
+/// A token cancelled at the first Ctrl-C, which is announced with `text` (an
+/// `interrupt_requested` event with `--output json`): running steps then reach a safe point.
+pub fn cancel_on_ctrl_c(format: OutputFormat, text: &'static str) -> CancellationToken {
+    let cancel = CancellationToken::new();
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            crate::output::notice(format, "interrupt_requested", text);
+            on_signal.cancel();
+        }
+    });
+    cancel
 }
 
 /// The directory holding the checkpoint (where `--cloud local` keeps its emulator state);

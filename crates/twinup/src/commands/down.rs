@@ -6,16 +6,15 @@
 use std::io::IsTerminal;
 
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
 use twinup_engine::{Disposal, RunConfig, Session, disposals};
 
 use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{DownArgs, OutputFormat};
 use crate::cloud_memory;
 use crate::commands::connect::{
-    connected_registry, deployed_inputs, load_valid_plan, resume_command,
+    cancel_on_ctrl_c, connected_registry, deployed_inputs, load_valid_plan, resume_command,
 };
-use crate::failure::{Failure, describe_step_failures};
+use crate::failure::{Failure, describe_step_failures, step_failures_json};
 use crate::output::progress_sink;
 
 /// Runs `twinup down`.
@@ -72,14 +71,10 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
 
     let (registry, _connection) =
         connected_registry(&plan, &cloud, &target.plan.checkpoint, &inputs, format).await?;
-    let cancel = CancellationToken::new();
-    let on_signal = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("Interrupted: saving the checkpoint; run `twinup down` again to finish...");
-            on_signal.cancel();
-        }
-    });
+    let cancel = cancel_on_ctrl_c(
+        format,
+        "Interrupted: saving the checkpoint; run `twinup down` again to finish...",
+    );
     let config = RunConfig {
         parallelism: usize::from(args.parallelism),
         cancel,
@@ -106,17 +101,15 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
     if !report.failures.is_empty() {
         let mut message = describe_step_failures(" was not deleted", &report.failures, "");
         message.push_str(&hint);
-        return Err(Failure::step_failed(message));
+        return Err(Failure::step_failed(message)
+            .with_detail("failed_steps", step_failures_json(&report.failures)));
     }
     match format {
-        OutputFormat::Json => println!(
-            "{}",
-            json!({
-                "status": "deleted",
-                "deleted": report.deleted,
-                "kept": report.kept.iter().map(|(s, why)| json!({"step": s, "reason": why})).collect::<Vec<_>>(),
-            })
-        ),
+        OutputFormat::Json => crate::output::print_json(json!({
+            "status": "deleted",
+            "deleted": report.deleted,
+            "kept": report.kept.iter().map(|(s, why)| json!({"step": s, "reason": why})).collect::<Vec<_>>(),
+        })),
         OutputFormat::Text => {
             println!(
                 "Teardown completed: {} deleted, {} kept.",

@@ -28,13 +28,12 @@ pub fn report_refresh(format: OutputFormat, found: &[StepCheck]) {
     if format == OutputFormat::Json {
         // One event line per drifted step, on stderr beside the run's other events.
         for check in found.iter().filter(|c| c.drift.is_some()) {
-            let event = serde_json::json!({
+            crate::output::json_event_line(serde_json::json!({
                 "event": "drift_found",
                 "step": check.step,
                 "kind": check.kind,
                 "drift": check.drift,
-            });
-            eprintln!("{event}");
+            }));
         }
         return;
     }

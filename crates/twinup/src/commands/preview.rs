@@ -124,14 +124,11 @@ fn print_preview(format: OutputFormat, items: &[PreviewItem]) {
     let same = count(&|c| matches!(c, Change::NoChange));
     let unknown = count(&|c| matches!(c, Change::Unknown { .. }));
     if format == OutputFormat::Json {
-        println!(
-            "{}",
-            json!({
-                "status": "previewed",
-                "steps": items,
-                "summary": {"create": creates, "update": updates, "no_change": same, "unknown": unknown},
-            })
-        );
+        crate::output::print_json(json!({
+            "status": "previewed",
+            "steps": items,
+            "summary": {"create": creates, "update": updates, "no_change": same, "unknown": unknown},
+        }));
         return;
     }
     let width = items.iter().map(|i| i.step.len()).max().unwrap_or(0);

@@ -34,23 +34,20 @@ pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failur
         None
     };
     if format == OutputFormat::Json {
-        println!(
-            "{}",
-            json!({
-                "plan": checkpoint.plan.name,
-                "last_run": checkpoint.last_run,
-                "running_now": live.is_some(),
-                "holder": live,
-                "cloud": cloud_memory::recorded(&checkpoint).map(|c| cloud_memory::record(&c)),
-                "steps": checkpoint.steps.iter().map(|(id, r)| json!({
-                    "id": id, "kind": r.kind, "state": r.state, "attempts": r.attempts,
-                    "started_at": r.started_at, "finished_at": r.finished_at,
-                    "in_flight": r.resume_token.is_some(), "error": r.error,
-                    "deleting": twinup_engine::delete_in_progress(r),
-                })).collect::<Vec<_>>(),
-                "outputs": checkpoint.outputs,
-            })
-        );
+        crate::output::print_json(json!({
+            "plan": checkpoint.plan.name,
+            "last_run": checkpoint.last_run,
+            "running_now": live.is_some(),
+            "holder": live,
+            "cloud": cloud_memory::recorded(&checkpoint).map(|c| cloud_memory::record(&c)),
+            "steps": checkpoint.steps.iter().map(|(id, r)| json!({
+                "id": id, "kind": r.kind, "state": r.state, "attempts": r.attempts,
+                "started_at": r.started_at, "finished_at": r.finished_at,
+                "in_flight": r.resume_token.is_some(), "error": r.error,
+                "deleting": twinup_engine::delete_in_progress(r),
+            })).collect::<Vec<_>>(),
+            "outputs": checkpoint.outputs,
+        }));
         return Ok(());
     }
     println!("Checkpoint {location} (plan `{}`)", checkpoint.plan.name);
@@ -145,15 +142,12 @@ async fn history(args: &StatusArgs, format: OutputFormat) -> Result<(), Failure>
     let location = store.address().display();
     let versions = store.history().await?;
     if format == OutputFormat::Json {
-        println!(
-            "{}",
-            json!({
-                "checkpoint": location,
-                "versions": versions.iter().map(|v| json!({
-                    "snapshot": v.snapshot, "modified": v.modified, "size": v.size, "note": v.note,
-                })).collect::<Vec<_>>(),
-            })
-        );
+        crate::output::print_json(json!({
+            "checkpoint": location,
+            "versions": versions.iter().map(|v| json!({
+                "snapshot": v.snapshot, "modified": v.modified, "size": v.size, "note": v.note,
+            })).collect::<Vec<_>>(),
+        }));
         return Ok(());
     }
     if versions.is_empty() {

@@ -5,7 +5,6 @@
 use std::io::IsTerminal;
 use std::sync::Arc;
 
-use tokio_util::sync::CancellationToken;
 use twinup_engine::checkpoint::RunStatus;
 use twinup_engine::{
     EventSink, InputError, InputSources, KindRegistry, Prompter, ResolvedInputs, RunConfig,
@@ -18,15 +17,14 @@ use crate::azure_session::{AzureSession, check_cloud_args, uses_azure};
 use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{OutputFormat, UpArgs};
 use crate::cloud_memory;
-use crate::commands::connect::{input_sources, resume_command, state_dir};
-use crate::failure::{Failure, describe_step_failures};
+use crate::commands::connect::{
+    DISCOVERED, cancel_on_ctrl_c, input_sources, resume_command, state_dir,
+};
+use crate::failure::{Failure, describe_step_failures, step_failures_json};
 use crate::output::{print_success, progress_sink};
 use crate::plan_source::load_plan;
 use crate::prompt::TerminalPrompter;
 use crate::registry::validation_registry;
-
-/// Inputs whose default is discovered by signing in.
-const DISCOVERED: &[&str] = &["subscription", "role_assignee"];
 
 /// Runs `twinup up`.
 pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
@@ -143,16 +141,10 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
     }
     // Ctrl-C from here on (prompts are over): during the read-only checks it stops at once,
     // during the run it lets running steps reach a safe point.
-    let cancel = CancellationToken::new();
-    let on_signal = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!(
-                "Interrupted: letting running steps reach a safe point, then saving the checkpoint..."
-            );
-            on_signal.cancel();
-        }
-    });
+    let cancel = cancel_on_ctrl_c(
+        format,
+        "Interrupted: letting running steps reach a safe point, then saving the checkpoint...",
+    );
     let events: Arc<dyn EventSink> = progress_sink(format);
     let checks = async {
         if !args.no_refresh {
@@ -178,7 +170,7 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
     let report =
         twinup_engine::run(&mut session, &plan, &registry, &inputs, events, &config).await?;
     let resume_hint = format!(
-        "resume with `{}` (the cloud and the inputs are remembered in the checkpoint)",
+        "rerun `{}` to resume (the cloud and the inputs are remembered in the checkpoint)",
         resume_command("up", &args.plan)
     );
     match report.status {
@@ -195,7 +187,9 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
         RunStatus::Failed | RunStatus::Running => {
             let mut message = describe_step_failures(" failed", &report.failures, "");
             message.push_str(&resume_hint);
-            Err(Failure::step_failed(message))
+            Err(Failure::step_failed(message)
+                .with_detail("failed_steps", step_failures_json(&report.failures))
+                .with_detail("resume_command", resume_command("up", &args.plan).into()))
         }
     }
 }
@@ -264,7 +258,8 @@ async fn run_preflight(
                 "preflight found problems; nothing was created:\n{}",
                 describe_step_failures("", &failures, "  ")
             );
-            Err(Failure::bad_input(message.trim_end()))
+            Err(Failure::bad_input(message.trim_end())
+                .with_detail("failed_steps", step_failures_json(&failures)))
         }
     }
 }

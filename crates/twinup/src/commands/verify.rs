@@ -67,14 +67,11 @@ pub fn describe(check: &StepCheck) -> Vec<String> {
 
 fn print_checks(format: OutputFormat, checks: &[StepCheck], drifted: usize) {
     if format == OutputFormat::Json {
-        println!(
-            "{}",
-            json!({
-                "status": if drifted > 0 { "drifted" } else { "clean" },
-                "drifted": drifted,
-                "steps": checks,
-            })
-        );
+        crate::output::print_json(json!({
+            "status": if drifted > 0 { "drifted" } else { "clean" },
+            "drifted": drifted,
+            "steps": checks,
+        }));
         return;
     }
     let width = checks.iter().map(|c| c.step.len()).max().unwrap_or(0);

@@ -14,8 +14,28 @@ use twinup_engine::EventSink;
 use crate::cli::OutputFormat;
 
 pub use live::LiveProgress;
-pub use progress::{JsonEvents, NoProgress, TextProgress};
+pub use progress::{JsonEvents, NoProgress, TextProgress, json_event_line};
 pub use result::{print_failure, print_success};
+
+/// The version of the JSON output contract (`docs/json-output.md`), in every JSON line and
+/// object.
+pub const JSON_SCHEMA_VERSION: u32 = 1;
+
+/// Prints a command's JSON result on stdout, with `schema_version` first.
+pub fn print_json(result: serde_json::Value) {
+    let mut doc = serde_json::Map::new();
+    doc.insert(
+        "schema_version".into(),
+        serde_json::json!(JSON_SCHEMA_VERSION),
+    );
+    match result {
+        serde_json::Value::Object(fields) => doc.extend(fields),
+        other => {
+            doc.insert("result".into(), other);
+        }
+    }
+    println!("{}", serde_json::Value::Object(doc));
+}
 
 /// Set once from `--quiet`.
 static QUIET: AtomicBool = AtomicBool::new(false);
@@ -39,6 +59,15 @@ pub fn colour_allowed() -> bool {
 pub fn signed_in(format: OutputFormat, who: &str, credential: &str, tenant: &str) {
     if chatty(format) {
         eprintln!("Signed in as {who} with {credential} (tenant {tenant})");
+    }
+}
+
+/// Tells the user something that happened to the run (not a step): a text line, or with
+/// `--output json` an event line `{"event": event, "message": text}`.
+pub fn notice(format: OutputFormat, event: &str, text: &str) {
+    match format {
+        OutputFormat::Json => json_event_line(serde_json::json!({"event": event, "message": text})),
+        OutputFormat::Text => eprintln!("{text}"),
     }
 }
 
