@@ -45,6 +45,14 @@ pub trait StepKind: Send + Sync {
     /// Reads the live state of what the step describes. Reads only.
     async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError>;
 
+    /// The form in which a value of field `field` (a dotted path inside `with`) compares
+    /// with what [`StepKind::read`] reports: `preview`, `verify` and the drift refresh see a
+    /// change only where the normalised values differ. The default compares values exactly;
+    /// a service whose names are case-insensitive, say, lowercases them.
+    fn normalize(&self, _field: &str, value: &Value) -> Value {
+        value.clone()
+    }
+
     /// Deletes what an earlier successful run of the step created, and waits until it is gone.
     /// `ctx.previous_outputs()` holds that run's outputs (ids to delete). `token` is what an
     /// interrupted delete saved with [`StepContext::save_resume_token`]: continue that delete

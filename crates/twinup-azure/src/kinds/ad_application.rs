@@ -335,6 +335,10 @@ impl StepKind for AdApplicationKind {
         self.apply(ctx, with).await
     }
 
+    fn normalize(&self, field: &str, value: &Value) -> Value {
+        super::compare::normalize(field, value)
+    }
+
     async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
         if !fields::opt_bool(with, "enabled", true) {
             // Turned off: nothing should exist, and nothing is looked for.

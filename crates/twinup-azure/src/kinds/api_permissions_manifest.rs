@@ -86,6 +86,10 @@ impl StepKind for ApiPermissionsManifestKind {
         self.apply(ctx, with).await
     }
 
+    fn normalize(&self, field: &str, value: &Value) -> Value {
+        super::compare::normalize(field, value)
+    }
+
     async fn read(&self, _ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
         let path = fields::string(with, "path")?;
         Ok(match std::fs::read(&path) {

@@ -4,6 +4,7 @@
 pub mod ad_application;
 pub mod api_permissions_manifest;
 pub mod arm_resource;
+pub mod compare;
 pub mod digital_twins_instance;
 pub mod fields;
 pub mod resource_group;

@@ -539,6 +539,10 @@ impl StepKind for RoleAssignmentKind {
         self.apply(ctx, with).await
     }
 
+    fn normalize(&self, field: &str, value: &Value) -> Value {
+        super::compare::normalize(field, value)
+    }
+
     async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
         if let Some(live) = self.read_saved(ctx, with).await? {
             return Ok(live);

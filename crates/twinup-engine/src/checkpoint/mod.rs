@@ -6,6 +6,7 @@ mod lock;
 mod model;
 mod store;
 pub mod test_hooks;
+mod transitions;
 
 pub use file_store::{FileStore, parse_checkpoint};
 pub use lock::LockHolder;

@@ -30,7 +30,7 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
     let checkpoint = session.checkpoint().clone();
     let inputs = deployed_inputs(&plan, &checkpoint)?;
     // `for_each` steps become one step per item, as `up` ran them.
-    let plan = twinup_engine::expand_plan(&plan, &inputs)?.into_owned();
+    let plan = twinup_engine::expand_plan(&plan, &inputs)?;
     let planned = disposals(&plan, &checkpoint);
     let to_delete: Vec<&String> = planned
         .iter()

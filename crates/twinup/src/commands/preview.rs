@@ -70,9 +70,9 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
         None
     };
     let inputs = resolve_inputs(&plan, &sources, prompter)?;
-    validate_steps(&plan, &validation_registry()?, &inputs)?;
     // `for_each` steps become one step per item, as in `up`.
-    let plan = twinup_engine::expand_plan(&plan, &inputs)?.into_owned();
+    let plan = twinup_engine::expand_plan(&plan, &inputs)?;
+    validate_steps(&plan, &validation_registry()?, &inputs)?;
 
     let mut registry = KindRegistry::with_builtins();
     if let Some(connection) = &connection {

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use twinup_engine::checkpoint::RunStatus;
 use twinup_engine::{
-    EventSink, InputError, InputSources, KindRegistry, Prompter, ResolvedInputs, RunConfig,
-    Session, preflight, resolve_inputs, validate_steps,
+    EventSink, ExpandedPlan, InputError, InputSources, KindRegistry, Prompter, ResolvedInputs,
+    RunConfig, Session, expand_plan, preflight, resolve_inputs, validate_steps,
 };
 use twinup_plan::Plan;
 
@@ -75,7 +75,7 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
         }
     };
     if let Ok(inputs) = &first {
-        validate_steps(&plan, &registry, inputs)?;
+        validate_steps(&expand_plan(&plan, inputs)?, &registry, inputs)?;
     }
 
     let state_dir = state_dir(&args.plan.checkpoint);
@@ -109,14 +109,14 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
             handler.abort();
         }
         let inputs = resolved?;
-        validate_steps(&plan, &registry, &inputs)?;
+        validate_steps(&expand_plan(&plan, &inputs)?, &registry, &inputs)?;
         inputs
     } else {
         first?
     };
     // `for_each` steps become one step per item from here on (refresh, preflight and the run
     // all see the items).
-    let plan = twinup_engine::expand_plan(&plan, &inputs)?.into_owned();
+    let plan = expand_plan(&plan, &inputs)?;
 
     let mut registry = KindRegistry::with_builtins();
     if let Some(connection) = &connection {
@@ -239,7 +239,7 @@ async fn discover(
 }
 
 async fn run_preflight(
-    plan: &Plan,
+    plan: &ExpandedPlan,
     registry: &KindRegistry,
     inputs: &ResolvedInputs,
     session: &Session,

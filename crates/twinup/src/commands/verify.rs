@@ -21,7 +21,7 @@ pub async fn verify(args: ConnectArgs, format: OutputFormat) -> Result<u8, Failu
         )));
     };
     let inputs = deployed_inputs(&plan, &checkpoint)?;
-    let plan = twinup_engine::expand_plan(&plan, &inputs)?.into_owned();
+    let plan = twinup_engine::expand_plan(&plan, &inputs)?;
     let (registry, _connection) =
         connected_registry(&plan, &args.cloud, &args.plan.checkpoint, &inputs, format).await?;
     let checks = twinup_engine::verify(&plan, &registry, &inputs, &checkpoint).await;
