@@ -34,13 +34,17 @@ pub trait StepKind: Send + Sync {
     /// long-running work calls [`StepContext::save_resume_token`] before waiting on it.
     async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError>;
 
-    /// Finishes work a previous run started and recorded with `token`, without starting it again.
+    /// Finishes work a previous run started and recorded with `token`, without starting it
+    /// again. The default applies again, which is right for a kind that saves no token (its
+    /// `apply` converges whatever an interrupted attempt left).
     async fn resume(
         &self,
         ctx: &StepContext,
         with: &Value,
-        token: &Value,
-    ) -> Result<Outputs, StepError>;
+        _token: &Value,
+    ) -> Result<Outputs, StepError> {
+        self.apply(ctx, with).await
+    }
 
     /// Reads the live state of what the step describes. Reads only.
     async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError>;

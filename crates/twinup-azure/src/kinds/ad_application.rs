@@ -326,15 +326,6 @@ impl StepKind for AdApplicationKind {
         ))
     }
 
-    async fn resume(
-        &self,
-        ctx: &StepContext,
-        with: &Value,
-        _token: &Value,
-    ) -> Result<Outputs, StepError> {
-        self.apply(ctx, with).await
-    }
-
     fn normalize(&self, field: &str, value: &Value) -> Value {
         super::compare::normalize(field, value)
     }

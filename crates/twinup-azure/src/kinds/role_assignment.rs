@@ -530,15 +530,6 @@ impl StepKind for RoleAssignmentKind {
         }
     }
 
-    async fn resume(
-        &self,
-        ctx: &StepContext,
-        with: &Value,
-        _token: &Value,
-    ) -> Result<Outputs, StepError> {
-        self.apply(ctx, with).await
-    }
-
     fn normalize(&self, field: &str, value: &Value) -> Value {
         super::compare::normalize(field, value)
     }
