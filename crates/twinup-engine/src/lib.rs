@@ -68,4 +68,4 @@ pub use walk::down::{
 };
 pub use walk::read::{Change, Drift, PreviewItem, StepCheck, preview, refresh, verify};
 pub use walk::up::{RunReport, run};
-pub use walk::{DEFAULT_STEP_TIMEOUT, RunConfig, humanize};
+pub use walk::{DEFAULT_STEP_TIMEOUT, RunConfig, Steps, humanize};

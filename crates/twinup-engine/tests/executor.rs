@@ -150,19 +150,10 @@ async fn a_second_session_on_the_same_checkpoint_is_refused() {
     );
 }
 
-/// Random DAGs: each step may depend on any earlier one.
-fn dag() -> impl Strategy<Value = Vec<Vec<usize>>> {
-    (1usize..12).prop_flat_map(|n| {
-        (0..n)
-            .map(|i| proptest::sample::subsequence((0..i).collect::<Vec<_>>(), 0..=i.min(3)))
-            .collect::<Vec<_>>()
-    })
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
     #[test]
-    fn every_step_runs_once_and_after_its_dependencies(deps in dag(), parallelism in 1usize..5) {
+    fn every_step_runs_once_and_after_its_dependencies(deps in support::dag(12), parallelism in 1usize..5) {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         rt.block_on(async {
             let h = Harness::new(&deps);

@@ -80,11 +80,7 @@ async fn down_records_and_reports_a_step_of_an_unknown_kind() {
     h.run().await;
     let events = Arc::new(Recorded::default());
     let report = h
-        .down_in(
-            &RunConfig::default(),
-            &KindRegistry::with_builtins(),
-            events.clone(),
-        )
+        .down_in(&reporting_to(&events), &KindRegistry::with_builtins())
         .await;
     assert_eq!(report.failures.len(), 1);
     assert!(
@@ -128,7 +124,7 @@ async fn down_records_why_it_is_blocked_and_keeps_the_operation_in_flight() {
 
     let events = Arc::new(Recorded::default());
     let report = h
-        .down_in(&RunConfig::default(), &registry(&h.script), events.clone())
+        .down_in(&reporting_to(&events), &registry(&h.script))
         .await;
     assert_eq!(report.failures.len(), 1);
     assert_eq!(events.failed_steps(), vec!["s0"]);
@@ -150,7 +146,12 @@ async fn a_panicking_delete_is_reported_with_its_step_and_message() {
     h.script.panic.lock().unwrap().insert("s0".into());
     let report = h.down().await;
     assert_eq!(report.failures.len(), 1);
-    let (step, error) = &report.failures[0];
+    assert_crash_recorded(&h, &report.failures).await;
+}
+
+/// The crashed step `s0` is named with its panic's message and recorded failed.
+async fn assert_crash_recorded(h: &Harness, failures: &[(String, twinup_engine::StepError)]) {
+    let (step, error) = &failures[0];
     assert_eq!(step, "s0");
     assert!(
         error.message.contains("s0 panicked on purpose"),
@@ -167,14 +168,7 @@ async fn a_panicking_step_is_reported_with_its_step_and_message() {
     h.script.panic.lock().unwrap().insert("s0".into());
     let report = h.run().await;
     assert_eq!(report.status, RunStatus::Failed);
-    let (step, error) = &report.failures[0];
-    assert_eq!(step, "s0");
-    assert!(
-        error.message.contains("s0 panicked on purpose"),
-        "{error:?}"
-    );
-    let saved = h.saved().await;
-    assert_eq!(saved.steps["s0"].state, StepState::Failed);
+    assert_crash_recorded(&h, &report.failures).await;
 }
 
 /// Runs `down` in this process with the crash hook armed (see the test below); a no-op when
@@ -229,20 +223,11 @@ async fn the_crash_hook_after_a_token_applies_to_down() {
     );
 }
 
-/// Random DAGs: each step may depend on any earlier one.
-fn dag() -> impl Strategy<Value = Vec<Vec<usize>>> {
-    (1usize..10).prop_flat_map(|n| {
-        (0..n)
-            .map(|i| proptest::sample::subsequence((0..i).collect::<Vec<_>>(), 0..=i.min(3)))
-            .collect::<Vec<_>>()
-    })
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(40))]
     #[test]
     fn down_deletes_each_created_step_once_dependents_first_and_nothing_found(
-        (deps, found) in dag().prop_flat_map(|deps| {
+        (deps, found) in support::dag(10).prop_flat_map(|deps| {
             let n = deps.len();
             (Just(deps), proptest::collection::vec(any::<bool>(), n))
         }),
@@ -258,7 +243,7 @@ proptest! {
             }
             prop_assert_eq!(h.run().await.status, RunStatus::Succeeded);
             let config = RunConfig { parallelism, ..RunConfig::default() };
-            let report = h.down_in(&config, &registry(&h.script), Arc::new(support::Recorded::default())).await;
+            let report = h.down_in(&config, &registry(&h.script)).await;
             prop_assert!(report.failures.is_empty(), "{:?}", report.failures);
             let mut deleted = h.deletes();
             deleted.sort();
@@ -293,4 +278,12 @@ async fn down_deletes_every_item_of_a_for_each_step() {
     let mut deleted = h.deletes();
     deleted.sort();
     assert_eq!(deleted, vec!["item-a", "item-b"]);
+}
+
+/// The default config, reporting to `events`.
+fn reporting_to(events: &Arc<Recorded>) -> RunConfig {
+    RunConfig {
+        events: events.clone(),
+        ..RunConfig::default()
+    }
 }

@@ -8,7 +8,7 @@ mod support;
 use serde_json::json;
 use support::Harness;
 use twinup_engine::checkpoint::StepState;
-use twinup_engine::{Change, Drift};
+use twinup_engine::{Change, Drift, StepCheck};
 
 #[tokio::test]
 async fn preview_says_create_then_no_change_then_update() {
@@ -22,11 +22,7 @@ async fn preview_says_create_then_no_change_then_update() {
         items.iter().all(|i| i.change == Change::NoChange),
         "{items:?}"
     );
-    h.script
-        .live
-        .lock()
-        .unwrap()
-        .insert("s1".into(), json!({"id": "s1", "input": "other"}));
+    h.set_live("s1", json!({"id": "s1", "input": "other"}));
     let items = h.preview().await;
     assert_eq!(items[0].change, Change::NoChange);
     let Change::Update { changes } = &items[1].change else {
@@ -56,11 +52,7 @@ async fn verify_reports_deleted_changed_and_dependent_steps() {
     h.run().await;
     assert!(h.verify().await.iter().all(|c| c.drift.is_none()));
     h.script.live.lock().unwrap().remove("s0");
-    h.script
-        .live
-        .lock()
-        .unwrap()
-        .insert("s2".into(), json!({"id": "s2", "input": "y"}));
+    h.set_live("s2", json!({"id": "s2", "input": "y"}));
     let checks = h.verify().await;
     assert_eq!(checks[0].drift, Some(Drift::Deleted));
     assert_eq!(
@@ -93,11 +85,7 @@ async fn refresh_sets_deleted_steps_back_to_pending_and_changed_ones_to_update()
     let h = Harness::new(&[vec![], vec![0], vec![]]);
     h.run().await;
     h.script.live.lock().unwrap().remove("s0");
-    h.script
-        .live
-        .lock()
-        .unwrap()
-        .insert("s2".into(), json!({"id": "s2", "input": "y"}));
+    h.set_live("s2", json!({"id": "s2", "input": "y"}));
     let (found, checkpoint) = h.refresh().await;
     let drifted: Vec<&str> = found.iter().map(|c| c.step.as_str()).collect();
     assert_eq!(drifted, vec!["s0", "s1", "s2"]);
@@ -113,13 +101,7 @@ async fn refresh_sets_deleted_steps_back_to_pending_and_changed_ones_to_update()
 #[tokio::test]
 async fn values_compare_exactly_unless_the_kind_normalises_them() {
     let h = Harness::new(&[vec![]]);
-    h.run().await;
-    h.script
-        .live
-        .lock()
-        .unwrap()
-        .insert("s0".into(), json!({"id": "s0", "input": "X"}));
-    let checks = h.verify().await;
+    let checks = verify_after_change(&h, "s0", json!({"id": "s0", "input": "X"})).await;
     assert!(
         matches!(&checks[0].drift, Some(Drift::Changed { changes }) if changes[0].field == "input"),
         "{checks:?}"
@@ -133,15 +115,16 @@ async fn a_field_called_location_has_no_special_rule_in_the_engine() {
     let h = Harness::with_plan(
         "version: 1\nname: p\nsteps:\n  - id: a\n    kind: test\n    with:\n      id: a\n      location: West US 2\n",
     );
-    h.run().await;
-    h.script
-        .live
-        .lock()
-        .unwrap()
-        .insert("a".into(), json!({"id": "a", "location": "westus2"}));
-    let checks = h.verify().await;
+    let checks = verify_after_change(&h, "a", json!({"id": "a", "location": "westus2"})).await;
     assert!(
         matches!(checks[0].drift, Some(Drift::Changed { .. })),
         "{checks:?}"
     );
+}
+
+/// Deploys, then makes step `id` read back as `live`, then verifies.
+async fn verify_after_change(h: &Harness, id: &str, live: serde_json::Value) -> Vec<StepCheck> {
+    h.run().await;
+    h.set_live(id, live);
+    h.verify().await
 }

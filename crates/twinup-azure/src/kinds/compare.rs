@@ -8,19 +8,12 @@ use serde_json::Value;
 /// `value` of field `field` (a dotted path inside `with`) in the form it compares in.
 pub fn normalize(field: &str, value: &Value) -> Value {
     match value {
-        Value::String(s) if field.ends_with("location") => Value::String(location_key(s)),
+        Value::String(s) if field.ends_with("location") => {
+            Value::String(crate::regions::normalize(s))
+        }
         Value::String(s) => Value::String(s.to_ascii_lowercase()),
         other => other.clone(),
     }
-}
-
-/// A location as ARM compares it: without spaces, lowercase.
-pub fn location_key(location: &str) -> String {
-    location
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_lowercase()
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ impl ResourceGroupKind {
 
 /// Compares Azure locations the way ARM does (`West US 2` = `westus2`).
 pub fn same_location(a: &str, b: &str) -> bool {
-    super::compare::location_key(a) == super::compare::location_key(b)
+    crate::regions::normalize(a) == crate::regions::normalize(b)
 }
 
 /// True if `name` is a valid resource group name (1-90 of letters, digits, `-_.()`, not ending in `.`).

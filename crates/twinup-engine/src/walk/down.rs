@@ -6,13 +6,11 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::Serialize;
 
-use super::up::fail_step;
-use super::{Decision, Direction, RunConfig, Walk, millis, walk};
+use super::{Decision, Direction, Ended, Failure, RunConfig, Steps, Walk, millis, walk};
 use crate::checkpoint::{Checkpoint, StepRecord, StepState};
 use crate::context::StepContext;
 use crate::errors::EngineError;
@@ -118,32 +116,29 @@ pub struct DestroyReport {
 /// `pending`, so a later `up` creates everything again from the same checkpoint.
 pub async fn destroy(
     session: &mut Session,
-    plan: &ExpandedPlan,
-    registry: &KindRegistry,
-    inputs: &ResolvedInputs,
-    events: Arc<dyn EventSink>,
+    steps: Steps<'_>,
     config: &RunConfig,
 ) -> Result<DestroyReport, EngineError> {
     let snapshot = session.checkpoint.clone();
-    let todo: HashMap<String, Disposal> = disposals(plan, &snapshot).into_iter().collect();
+    let todo: HashMap<String, Disposal> = disposals(steps.plan, &snapshot).into_iter().collect();
     let recorder = Arc::new(Recorder::saving(session.store.clone(), snapshot.clone()));
     let mut down = Down {
-        plan,
-        registry,
-        inputs,
+        plan: steps.plan,
+        registry: steps.registry,
+        inputs: steps.inputs,
         snapshot,
         todo,
         recorder: recorder.clone(),
-        events: events.clone(),
+        events: config.events.clone(),
         config,
         report: DestroyReport::default(),
     };
     let walked = walk(
-        plan,
+        steps.plan,
         Direction::DependentsFirst,
         config.parallelism,
         &config.cancel,
-        events.as_ref(),
+        config.events.as_ref(),
         &mut down,
     )
     .await?;
@@ -250,12 +245,8 @@ impl Walk for Down<'_> {
         })
     }
 
-    async fn finish(
-        &mut self,
-        id: &str,
-        result: Result<(), StepError>,
-        elapsed: Duration,
-    ) -> Result<bool, EngineError> {
+    async fn finish(&mut self, id: &str, ended: Ended<()>) -> Result<bool, EngineError> {
+        let Ended { result, elapsed } = ended;
         match result {
             Ok(()) => {
                 self.recorder.step(id, StepRecord::reset).await?;
@@ -270,26 +261,17 @@ impl Walk for Down<'_> {
                 if error.kind == StepErrorKind::Interrupted {
                     self.report.interrupted = true;
                 }
-                if matches!(self.todo.get(id), Some(Disposal::Blocked { .. })) {
-                    let saved = error.clone();
-                    self.recorder.step(id, |r| r.refuse(saved)).await?;
-                    self.events.emit(Event::StepFailed {
-                        step: id.to_string(),
-                        error: error.clone(),
-                        elapsed_ms: 0,
-                    });
-                } else {
-                    fail_step(
-                        &self.recorder,
-                        self.events.as_ref(),
-                        id,
-                        error.clone(),
-                        elapsed,
-                    )
-                    .await?;
-                }
-                self.report.failures.push((id.to_string(), error));
-                return Ok(false);
+                // A blocked step is left as `up` left it, for `up` to finish.
+                let transition = match self.todo.get(id) {
+                    Some(Disposal::Blocked { .. }) => StepRecord::refuse,
+                    _ => StepRecord::fail,
+                };
+                let failure = Failure {
+                    recorder: &self.recorder,
+                    events: self.events.as_ref(),
+                    failures: &mut self.report.failures,
+                };
+                return failure.record(id, error, elapsed, transition).await;
             }
         }
         Ok(true)

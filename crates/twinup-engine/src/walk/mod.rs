@@ -16,6 +16,7 @@ pub(crate) mod up;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -23,9 +24,14 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use twinup_plan::Plan;
 
+use crate::checkpoint::StepRecord;
 use crate::errors::EngineError;
-use crate::events::{Event, EventSink};
+use crate::events::{Event, EventSink, NoEvents};
+use crate::expand::ExpandedPlan;
+use crate::inputs::ResolvedInputs;
 use crate::kind::StepError;
+use crate::recorder::Recorder;
+use crate::registry::KindRegistry;
 
 /// The default time a step may take before it is stopped (its resume token is kept).
 pub const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -39,6 +45,8 @@ pub struct RunConfig {
     pub default_timeout: Duration,
     /// Cancelled on Ctrl-C: no new step starts; running ones are asked to stop waiting.
     pub cancel: CancellationToken,
+    /// Where the walk reports what happens (progress displays, `--output json`).
+    pub events: Arc<dyn EventSink>,
 }
 
 impl Default for RunConfig {
@@ -47,6 +55,35 @@ impl Default for RunConfig {
             parallelism: 4,
             default_timeout: DEFAULT_STEP_TIMEOUT,
             cancel: CancellationToken::new(),
+            events: Arc::new(NoEvents),
+        }
+    }
+}
+
+/// What a walk goes over: the expanded plan, the kinds that act on its steps and the inputs
+/// that render their `with` blocks. Every walk (`run`, `destroy`, `preview`, `verify`,
+/// `refresh`) takes one.
+#[derive(Clone, Copy)]
+pub struct Steps<'a> {
+    /// The plan, `for_each` expanded.
+    pub plan: &'a ExpandedPlan,
+    /// The step kinds, by name.
+    pub registry: &'a KindRegistry,
+    /// The resolved inputs.
+    pub inputs: &'a ResolvedInputs,
+}
+
+impl<'a> Steps<'a> {
+    /// The steps of `plan`, acted on by `registry`'s kinds with `inputs`.
+    pub fn new(
+        plan: &'a ExpandedPlan,
+        registry: &'a KindRegistry,
+        inputs: &'a ResolvedInputs,
+    ) -> Self {
+        Steps {
+            plan,
+            registry,
+            inputs,
         }
     }
 }
@@ -99,12 +136,13 @@ pub(crate) trait Walk: Send {
 
     /// Records how step `id` ended; returns true when it finished as wanted (the steps after
     /// it may go on), false when the walk must stop starting steps.
-    async fn finish(
-        &mut self,
-        id: &str,
-        result: Result<Self::Output, StepError>,
-        elapsed: Duration,
-    ) -> Result<bool, EngineError>;
+    async fn finish(&mut self, id: &str, ended: Ended<Self::Output>) -> Result<bool, EngineError>;
+}
+
+/// How a step's work ended, and after how long.
+pub(crate) struct Ended<T> {
+    pub result: Result<T, StepError>,
+    pub elapsed: Duration,
 }
 
 /// How the walk ended.
@@ -192,7 +230,15 @@ pub(crate) async fn walk<W: Walk>(
                         phase.insert(id.clone(), Phase::Running);
                     }
                     Decision::Fail(error) => {
-                        let done = config.finish(id, Err(error), Duration::ZERO).await?;
+                        let done = config
+                            .finish(
+                                id,
+                                Ended {
+                                    result: Err(error),
+                                    elapsed: Duration::ZERO,
+                                },
+                            )
+                            .await?;
                         phase.insert(id.clone(), if done { Phase::Done } else { Phase::Failed });
                         if !done {
                             stop = true;
@@ -231,7 +277,7 @@ pub(crate) async fn walk<W: Walk>(
                 (id, Err(error), started.elapsed())
             }
         };
-        let done = config.finish(&id, result, elapsed).await?;
+        let done = config.finish(&id, Ended { result, elapsed }).await?;
         phase.insert(id, if done { Phase::Done } else { Phase::Failed });
         if !done {
             stop = true;
@@ -246,6 +292,35 @@ pub(crate) async fn walk<W: Walk>(
     Ok(Walked {
         all_done: phase.values().all(|p| *p == Phase::Done),
     })
+}
+
+/// Where a writing walk records a failed step: the one fail path of `up` and `down`.
+pub(crate) struct Failure<'a> {
+    pub recorder: &'a Recorder,
+    pub events: &'a dyn EventSink,
+    pub failures: &'a mut Vec<(String, StepError)>,
+}
+
+impl Failure<'_> {
+    /// Applies `transition` (usually [`StepRecord::fail`]) to the record of `id`, saves it,
+    /// reports the failure and lists it; returns false (the walk stops starting steps).
+    pub async fn record(
+        self,
+        id: &str,
+        error: StepError,
+        elapsed: Duration,
+        transition: fn(&mut StepRecord, StepError),
+    ) -> Result<bool, EngineError> {
+        let saved = error.clone();
+        self.recorder.step(id, |r| transition(r, saved)).await?;
+        self.events.emit(Event::StepFailed {
+            step: id.to_string(),
+            error: error.clone(),
+            elapsed_ms: millis(elapsed),
+        });
+        self.failures.push((id.to_string(), error));
+        Ok(false)
+    }
 }
 
 /// What a panicking task said.

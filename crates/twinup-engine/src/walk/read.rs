@@ -12,7 +12,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use twinup_plan::Step;
 
-use super::{Decision, Direction, Walk, walk};
+use super::{Decision, Direction, Ended, Steps, Walk, walk};
 use crate::checkpoint::{Checkpoint, StepRecord, StepState};
 use crate::compare::{FieldChange, diff_fields};
 use crate::context::{ReadOnly, StepContext};
@@ -89,13 +89,8 @@ pub struct StepCheck {
 /// `with` blocks are rendered from `inputs` and the outputs in `checkpoint`; a step whose
 /// `with` needs outputs of steps that do not exist yet is reported as
 /// [`Change::AfterDependencies`].
-pub async fn preview(
-    plan: &ExpandedPlan,
-    registry: &KindRegistry,
-    inputs: &ResolvedInputs,
-    checkpoint: &Checkpoint,
-) -> Vec<PreviewItem> {
-    Reads::new(Mode::Preview, plan, registry, inputs, checkpoint)
+pub async fn preview(steps: Steps<'_>, checkpoint: &Checkpoint) -> Vec<PreviewItem> {
+    Reads::new(Mode::Preview, steps, checkpoint)
         .walk()
         .await
         .into_iter()
@@ -112,13 +107,8 @@ pub async fn preview(
 
 /// Checks every step the checkpoint records as succeeded against its live state. Steps that
 /// depend on a drifted step are reported as [`Drift::DependencyDrifted`] without being read.
-pub async fn verify(
-    plan: &ExpandedPlan,
-    registry: &KindRegistry,
-    inputs: &ResolvedInputs,
-    checkpoint: &Checkpoint,
-) -> Vec<StepCheck> {
-    Reads::new(Mode::Verify, plan, registry, inputs, checkpoint)
+pub async fn verify(steps: Steps<'_>, checkpoint: &Checkpoint) -> Vec<StepCheck> {
+    Reads::new(Mode::Verify, steps, checkpoint)
         .walk()
         .await
         .into_iter()
@@ -143,16 +133,9 @@ pub async fn verify(
 /// create, one whose target changed (or whose dependency drifted) to run again as an update.
 /// Unreadable steps are left as they are. Changes are made to the session's checkpoint in
 /// memory; the run saves them. Returns what drifted.
-pub async fn refresh(
-    session: &mut Session,
-    plan: &ExpandedPlan,
-    registry: &KindRegistry,
-    inputs: &ResolvedInputs,
-) -> Vec<StepCheck> {
+pub async fn refresh(session: &mut Session, steps: Steps<'_>) -> Vec<StepCheck> {
     let checkpoint = session.checkpoint.clone();
-    let judged = Reads::new(Mode::Refresh, plan, registry, inputs, &checkpoint)
-        .walk()
-        .await;
+    let judged = Reads::new(Mode::Refresh, steps, &checkpoint).walk().await;
     let recorder = Recorder::in_memory(checkpoint.clone());
     let mut found = Vec::new();
     for (step, judged) in judged {
@@ -245,18 +228,12 @@ struct Reads<'a> {
 }
 
 impl<'a> Reads<'a> {
-    fn new(
-        mode: Mode,
-        plan: &'a ExpandedPlan,
-        registry: &'a KindRegistry,
-        inputs: &'a ResolvedInputs,
-        checkpoint: &'a Checkpoint,
-    ) -> Self {
+    fn new(mode: Mode, steps: Steps<'a>, checkpoint: &'a Checkpoint) -> Self {
         Reads {
             mode,
-            plan,
-            registry,
-            inputs,
+            plan: steps.plan,
+            registry: steps.registry,
+            inputs: steps.inputs,
             checkpoint,
             judged: HashMap::new(),
             changed: HashSet::new(),
@@ -398,13 +375,8 @@ impl Walk for Reads<'_> {
         })
     }
 
-    async fn finish(
-        &mut self,
-        id: &str,
-        result: Result<Change, StepError>,
-        _elapsed: Duration,
-    ) -> Result<bool, EngineError> {
-        let change = result.unwrap_or_else(|e| Change::Unknown {
+    async fn finish(&mut self, id: &str, ended: Ended<Change>) -> Result<bool, EngineError> {
+        let change = ended.result.unwrap_or_else(|e| Change::Unknown {
             error: e.to_string(),
         });
         self.judge(id, Judged::Read(change));

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 use serde_json::Value;
 
-use super::{Decision, Direction, RunConfig, Walk, humanize, millis, walk};
+use super::{Decision, Direction, Ended, Failure, RunConfig, Steps, Walk, humanize, millis, walk};
 use crate::checkpoint::{Checkpoint, RunRecord, RunStatus, StepRecord, StepState};
 use crate::context::StepContext;
 use crate::errors::EngineError;
@@ -40,12 +40,14 @@ pub struct RunReport {
 /// Runs `plan` in `session` with `inputs`. The plan and inputs must already be validated.
 pub async fn run(
     session: &mut Session,
-    plan: &ExpandedPlan,
-    registry: &KindRegistry,
-    inputs: &ResolvedInputs,
-    events: Arc<dyn EventSink>,
+    steps: Steps<'_>,
     config: &RunConfig,
 ) -> Result<RunReport, EngineError> {
+    let Steps {
+        plan,
+        registry,
+        inputs,
+    } = steps;
     let mut start = session.checkpoint.clone();
     start.plan.hash = plan.hash();
     start.inputs = inputs.non_secret();
@@ -62,6 +64,7 @@ pub async fn run(
     });
     let recorder = Arc::new(Recorder::saving(session.store.clone(), start));
     recorder.update(|_| {}).await?;
+    let events = config.events.clone();
 
     let mut up = Up {
         plan,
@@ -258,12 +261,8 @@ impl Walk for Up<'_> {
         })
     }
 
-    async fn finish(
-        &mut self,
-        id: &str,
-        result: Result<Outputs, StepError>,
-        elapsed: Duration,
-    ) -> Result<bool, EngineError> {
+    async fn finish(&mut self, id: &str, ended: Ended<Outputs>) -> Result<bool, EngineError> {
+        let Ended { result, elapsed } = ended;
         if self.started.iter().any(|s| s == id) {
             self.ran.push(id.to_string());
         }
@@ -280,16 +279,12 @@ impl Walk for Up<'_> {
                 Ok(true)
             }
             Err(error) => {
-                fail_step(
-                    &self.recorder,
-                    self.events.as_ref(),
-                    id,
-                    error.clone(),
-                    elapsed,
-                )
-                .await?;
-                self.failures.push((id.to_string(), error));
-                Ok(false)
+                let failure = Failure {
+                    recorder: &self.recorder,
+                    events: self.events.as_ref(),
+                    failures: &mut self.failures,
+                };
+                failure.record(id, error, elapsed, StepRecord::fail).await
             }
         }
     }
@@ -325,23 +320,4 @@ fn choose_action(record: Option<&StepRecord>, hash: &str) -> StepAction {
         }
         StepState::Running | StepState::Failed => StepAction::Retry,
     }
-}
-
-/// Records a failed (or interrupted) attempt of step `id` and reports it: the one fail path
-/// of every walk that writes.
-pub(crate) async fn fail_step(
-    recorder: &Recorder,
-    events: &dyn EventSink,
-    id: &str,
-    error: StepError,
-    elapsed: Duration,
-) -> Result<(), EngineError> {
-    let saved = error.clone();
-    recorder.step(id, |r| r.fail(saved)).await?;
-    events.emit(Event::StepFailed {
-        step: id.to_string(),
-        error,
-        elapsed_ms: millis(elapsed),
-    });
-    Ok(())
 }

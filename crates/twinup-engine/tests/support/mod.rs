@@ -10,9 +10,9 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 use twinup_engine::checkpoint::{Checkpoint, CheckpointStore, FileStore};
 use twinup_engine::{
-    DestroyReport, Event, EventSink, FieldError, InputSources, KindRegistry, LiveState, NoEvents,
-    Outputs, PreviewItem, ResolvedInputs, RunConfig, RunReport, Session, StepCheck, StepContext,
-    StepError, StepKind, destroy, expand_plan, preview, refresh, resolve_inputs, run, saved_inputs,
+    DestroyReport, Event, EventSink, FieldError, InputSources, KindRegistry, LiveState, Outputs,
+    PreviewItem, ResolvedInputs, RunConfig, RunReport, Session, StepCheck, StepContext, StepError,
+    StepKind, Steps, destroy, expand_plan, preview, refresh, resolve_inputs, run, saved_inputs,
     verify,
 };
 use twinup_plan::Plan;
@@ -275,8 +275,7 @@ impl Harness {
 
     /// `up` with `--set` values `set`.
     pub async fn run_with(&self, set: &[&str], config: &RunConfig) -> RunReport {
-        self.run_in(set, config, &registry(&self.script), Arc::new(NoEvents))
-            .await
+        self.run_in(set, config, &registry(&self.script)).await
     }
 
     /// `up` with defaults.
@@ -284,43 +283,33 @@ impl Harness {
         self.run_with(&[], &RunConfig::default()).await
     }
 
-    /// `up` with a given registry and event sink.
+    /// `up` with a given config (and its event sink) and registry.
     pub async fn run_in(
         &self,
         set: &[&str],
         config: &RunConfig,
         registry: &KindRegistry,
-        events: Arc<dyn EventSink>,
     ) -> RunReport {
         let mut session = Session::open(self.store(), &self.plan).await.expect("open");
         let inputs = self.resolve(&session, set);
         let plan = expand_plan(&self.plan, &inputs).expect("expand");
-        run(&mut session, &plan, registry, &inputs, events, config)
+        run(&mut session, Steps::new(&plan, registry, &inputs), config)
             .await
             .expect("run")
     }
 
     /// `down` with the inputs the checkpoint saved.
     pub async fn down(&self) -> DestroyReport {
-        self.down_in(
-            &RunConfig::default(),
-            &registry(&self.script),
-            Arc::new(NoEvents),
-        )
-        .await
+        self.down_in(&RunConfig::default(), &registry(&self.script))
+            .await
     }
 
-    /// `down` with a given config, registry and event sink.
-    pub async fn down_in(
-        &self,
-        config: &RunConfig,
-        registry: &KindRegistry,
-        events: Arc<dyn EventSink>,
-    ) -> DestroyReport {
+    /// `down` with a given config (and its event sink) and registry.
+    pub async fn down_in(&self, config: &RunConfig, registry: &KindRegistry) -> DestroyReport {
         let mut session = Session::open(self.store(), &self.plan).await.expect("open");
         let inputs = saved_inputs(&self.plan, session.checkpoint());
         let plan = expand_plan(&self.plan, &inputs).expect("expand");
-        destroy(&mut session, &plan, registry, &inputs, events, config)
+        destroy(&mut session, Steps::new(&plan, registry, &inputs), config)
             .await
             .expect("down")
     }
@@ -330,7 +319,11 @@ impl Harness {
         let checkpoint = self.saved().await;
         let inputs = saved_inputs(&self.plan, &checkpoint);
         let plan = expand_plan(&self.plan, &inputs).expect("expand");
-        verify(&plan, &registry(&self.script), &inputs, &checkpoint).await
+        verify(
+            Steps::new(&plan, &registry(&self.script), &inputs),
+            &checkpoint,
+        )
+        .await
     }
 
     /// `preview` with default inputs and the saved checkpoint (or none).
@@ -339,9 +332,7 @@ impl Harness {
         let inputs = self.resolve(&session, &[]);
         let plan = expand_plan(&self.plan, &inputs).expect("expand");
         preview(
-            &plan,
-            &registry(&self.script),
-            &inputs,
+            Steps::new(&plan, &registry(&self.script), &inputs),
             session.checkpoint(),
         )
         .await
@@ -353,8 +344,21 @@ impl Harness {
         let mut session = Session::open(self.store(), &self.plan).await.expect("open");
         let inputs = self.resolve(&session, &[]);
         let plan = expand_plan(&self.plan, &inputs).expect("expand");
-        let found = refresh(&mut session, &plan, &registry(&self.script), &inputs).await;
+        let found = refresh(
+            &mut session,
+            Steps::new(&plan, &registry(&self.script), &inputs),
+        )
+        .await;
         (found, session.checkpoint().clone())
+    }
+
+    /// Makes step `id`'s target read back as `properties` from now on.
+    pub fn set_live(&self, id: &str, properties: Value) {
+        self.script
+            .live
+            .lock()
+            .unwrap()
+            .insert(id.into(), properties);
     }
 
     /// The ids `apply` was called with, in order.
@@ -382,4 +386,14 @@ impl Harness {
             .filter_map(pick)
             .collect()
     }
+}
+
+/// Random DAGs of 1 to `max_steps - 1` steps: each step may depend on up to three earlier ones.
+pub fn dag(max_steps: usize) -> impl proptest::strategy::Strategy<Value = Vec<Vec<usize>>> {
+    use proptest::strategy::Strategy;
+    (1usize..max_steps).prop_flat_map(|n| {
+        (0..n)
+            .map(|i| proptest::sample::subsequence((0..i).collect::<Vec<_>>(), 0..=i.min(3)))
+            .collect::<Vec<_>>()
+    })
 }

@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use serde_json::json;
 use twinup_engine::checkpoint::Checkpoint;
 use twinup_engine::{
-    Change, InputSources, KindRegistry, PreviewItem, Prompter, display_value, load_for_plan,
+    Change, InputSources, KindRegistry, PreviewItem, Prompter, Steps, display_value, load_for_plan,
     preview as engine_preview, resolve_inputs, validate_steps,
 };
 
@@ -83,7 +83,7 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
             .map(str::to_string);
         connection.register(&mut registry, subscription);
     }
-    let items = engine_preview(&plan, &registry, &inputs, &checkpoint).await;
+    let items = engine_preview(Steps::new(&plan, &registry, &inputs), &checkpoint).await;
     print_preview(format, &items);
     Ok(())
 }

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use twinup_engine::checkpoint::RunStatus;
 use twinup_engine::{
     EventSink, ExpandedPlan, InputError, InputSources, KindRegistry, Prompter, ResolvedInputs,
-    RunConfig, Session, expand_plan, preflight, resolve_inputs, validate_steps,
+    RunConfig, Session, Steps, expand_plan, preflight, resolve_inputs, validate_steps,
 };
 use twinup_plan::Plan;
 
@@ -145,7 +145,8 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
     let events: Arc<dyn EventSink> = progress_sink(format);
     let checks = async {
         if !args.no_refresh {
-            let drift = twinup_engine::refresh(&mut session, &plan, &registry, &inputs).await;
+            let steps = Steps::new(&plan, &registry, &inputs);
+            let drift = twinup_engine::refresh(&mut session, steps).await;
             crate::commands::drift::report_refresh(format, &drift);
         }
         run_preflight(&plan, &registry, &inputs, &session, events.clone()).await
@@ -161,10 +162,11 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
     let config = RunConfig {
         parallelism: usize::from(args.parallelism),
         cancel,
+        events,
         ..RunConfig::default()
     };
-    let report =
-        twinup_engine::run(&mut session, &plan, &registry, &inputs, events, &config).await?;
+    let steps = Steps::new(&plan, &registry, &inputs);
+    let report = twinup_engine::run(&mut session, steps, &config).await?;
     let resume_hint = format!(
         "rerun `twinup up` with the same --checkpoint ({}) to resume",
         session.location()
