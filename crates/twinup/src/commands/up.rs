@@ -76,6 +76,17 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
     };
     if let Ok(inputs) = &first {
         validate_steps(&expand_plan(&plan, inputs)?, &registry, inputs)?;
+    } else if needs_discovery && !interactive {
+        // Every other input is known: check the steps now, before signing in, with the inputs
+        // still to be discovered left as references (which kinds check once they are known).
+        let mut pending = sources.clone();
+        for name in DISCOVERED {
+            pending
+                .discovered
+                .insert(name.to_string(), format!("${{inputs.{name}}}").into());
+        }
+        let known = resolve_inputs(&plan, &pending, None)?;
+        validate_steps(&expand_plan(&plan, &known)?, &registry, &known)?;
     }
 
     let state_dir = state_dir(&args.plan.checkpoint);
