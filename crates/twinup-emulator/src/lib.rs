@@ -62,6 +62,8 @@ mod errors;
 mod faults;
 mod graph;
 mod http;
+mod metadata;
+mod oidc;
 mod regions;
 mod reqlog;
 mod roles;
