@@ -53,6 +53,24 @@ impl ArmError {
     }
 }
 
+impl ArmError {
+    /// What failed, without the code and the hint: for a step error, which carries those in
+    /// their own fields (so a failure shows each once).
+    pub fn summary(&self) -> String {
+        let mut out = format!(
+            "{} {} failed with HTTP {}",
+            self.method, self.path, self.status
+        );
+        if !self.message.is_empty() {
+            out.push_str(&format!(": {}", self.message));
+        }
+        if let Some(id) = &self.request_id {
+            out.push_str(&format!(" [request id {id}]"));
+        }
+        out
+    }
+}
+
 impl std::fmt::Display for ArmError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(

@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
-use twinup_engine::{Disposal, RunConfig, Session, disposals};
+use twinup_engine::{Disposal, RunConfig, Session, Steps, disposals};
 
 use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{DownArgs, OutputFormat};
@@ -30,7 +30,7 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
     let checkpoint = session.checkpoint().clone();
     let inputs = deployed_inputs(&plan, &checkpoint)?;
     // `for_each` steps become one step per item, as `up` ran them.
-    let plan = twinup_engine::expand_plan(&plan, &inputs)?.into_owned();
+    let plan = twinup_engine::expand_plan(&plan, &inputs)?;
     let planned = disposals(&plan, &checkpoint);
     let to_delete: Vec<&String> = planned
         .iter()
@@ -81,17 +81,11 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
     let config = RunConfig {
         parallelism: usize::from(args.parallelism),
         cancel,
+        events: progress_sink(format),
         ..RunConfig::default()
     };
-    let report = twinup_engine::destroy(
-        &mut session,
-        &plan,
-        &registry,
-        &inputs,
-        progress_sink(format),
-        &config,
-    )
-    .await?;
+    let steps = Steps::new(&plan, &registry, &inputs);
+    let report = twinup_engine::destroy(&mut session, steps, &config).await?;
     let hint = format!(
         "run `twinup down --checkpoint {}` again to finish",
         target.plan.checkpoint.display()

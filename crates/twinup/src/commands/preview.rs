@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use serde_json::json;
 use twinup_engine::checkpoint::Checkpoint;
 use twinup_engine::{
-    Change, InputSources, KindRegistry, PreviewItem, Prompter, display_value, load_for_plan,
+    Change, InputSources, KindRegistry, PreviewItem, Prompter, Steps, display_value, load_for_plan,
     preview as engine_preview, resolve_inputs, validate_steps,
 };
 
@@ -70,9 +70,9 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
         None
     };
     let inputs = resolve_inputs(&plan, &sources, prompter)?;
-    validate_steps(&plan, &validation_registry()?, &inputs)?;
     // `for_each` steps become one step per item, as in `up`.
-    let plan = twinup_engine::expand_plan(&plan, &inputs)?.into_owned();
+    let plan = twinup_engine::expand_plan(&plan, &inputs)?;
+    validate_steps(&plan, &validation_registry()?, &inputs)?;
 
     let mut registry = KindRegistry::with_builtins();
     if let Some(connection) = &connection {
@@ -83,7 +83,7 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
             .map(str::to_string);
         connection.register(&mut registry, subscription);
     }
-    let items = engine_preview(&plan, &registry, &inputs, &checkpoint).await;
+    let items = engine_preview(Steps::new(&plan, &registry, &inputs), &checkpoint).await;
     print_preview(format, &items);
     Ok(())
 }

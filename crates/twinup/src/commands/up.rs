@@ -8,8 +8,8 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use twinup_engine::checkpoint::RunStatus;
 use twinup_engine::{
-    EventSink, InputError, InputSources, KindRegistry, Prompter, ResolvedInputs, RunConfig,
-    Session, preflight, resolve_inputs, validate_steps,
+    EventSink, ExpandedPlan, InputError, InputSources, KindRegistry, Prompter, ResolvedInputs,
+    RunConfig, Session, Steps, expand_plan, preflight, resolve_inputs, validate_steps,
 };
 use twinup_plan::Plan;
 
@@ -75,7 +75,18 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
         }
     };
     if let Ok(inputs) = &first {
-        validate_steps(&plan, &registry, inputs)?;
+        validate_steps(&expand_plan(&plan, inputs)?, &registry, inputs)?;
+    } else if needs_discovery && !interactive {
+        // Every other input is known: check the steps now, before signing in, with the inputs
+        // still to be discovered left as references (which kinds check once they are known).
+        let mut pending = sources.clone();
+        for name in DISCOVERED {
+            pending
+                .discovered
+                .insert(name.to_string(), format!("${{inputs.{name}}}").into());
+        }
+        let known = resolve_inputs(&plan, &pending, None)?;
+        validate_steps(&expand_plan(&plan, &known)?, &registry, &known)?;
     }
 
     let state_dir = state_dir(&args.plan.checkpoint);
@@ -109,14 +120,14 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
             handler.abort();
         }
         let inputs = resolved?;
-        validate_steps(&plan, &registry, &inputs)?;
+        validate_steps(&expand_plan(&plan, &inputs)?, &registry, &inputs)?;
         inputs
     } else {
         first?
     };
     // `for_each` steps become one step per item from here on (refresh, preflight and the run
     // all see the items).
-    let plan = twinup_engine::expand_plan(&plan, &inputs)?.into_owned();
+    let plan = expand_plan(&plan, &inputs)?;
 
     let mut registry = KindRegistry::with_builtins();
     if let Some(connection) = &connection {
@@ -145,7 +156,8 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
     let events: Arc<dyn EventSink> = progress_sink(format);
     let checks = async {
         if !args.no_refresh {
-            let drift = twinup_engine::refresh(&mut session, &plan, &registry, &inputs).await;
+            let steps = Steps::new(&plan, &registry, &inputs);
+            let drift = twinup_engine::refresh(&mut session, steps).await;
             crate::commands::drift::report_refresh(format, &drift);
         }
         run_preflight(&plan, &registry, &inputs, &session, events.clone()).await
@@ -161,10 +173,11 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
     let config = RunConfig {
         parallelism: usize::from(args.parallelism),
         cancel,
+        events,
         ..RunConfig::default()
     };
-    let report =
-        twinup_engine::run(&mut session, &plan, &registry, &inputs, events, &config).await?;
+    let steps = Steps::new(&plan, &registry, &inputs);
+    let report = twinup_engine::run(&mut session, steps, &config).await?;
     let resume_hint = format!(
         "rerun `twinup up` with the same --checkpoint ({}) to resume",
         session.location()
@@ -239,7 +252,7 @@ async fn discover(
 }
 
 async fn run_preflight(
-    plan: &Plan,
+    plan: &ExpandedPlan,
     registry: &KindRegistry,
     inputs: &ResolvedInputs,
     session: &Session,

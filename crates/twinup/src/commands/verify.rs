@@ -3,7 +3,7 @@
 //! with a dependency); `twinup up` repairs drift. Reads only.
 
 use serde_json::json;
-use twinup_engine::{Drift, StepCheck, display_value, load_for_plan};
+use twinup_engine::{Drift, StepCheck, Steps, display_value, load_for_plan};
 
 use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{ConnectArgs, OutputFormat};
@@ -21,10 +21,10 @@ pub async fn verify(args: ConnectArgs, format: OutputFormat) -> Result<u8, Failu
         )));
     };
     let inputs = deployed_inputs(&plan, &checkpoint)?;
-    let plan = twinup_engine::expand_plan(&plan, &inputs)?.into_owned();
+    let plan = twinup_engine::expand_plan(&plan, &inputs)?;
     let (registry, _connection) =
         connected_registry(&plan, &args.cloud, &args.plan.checkpoint, &inputs, format).await?;
-    let checks = twinup_engine::verify(&plan, &registry, &inputs, &checkpoint).await;
+    let checks = twinup_engine::verify(Steps::new(&plan, &registry, &inputs), &checkpoint).await;
     let drifted = checks.iter().filter(|c| c.drift.is_some()).count();
     print_checks(format, &checks, drifted);
     Ok(if drifted > 0 { EXIT_STEP_FAILED } else { 0 })
