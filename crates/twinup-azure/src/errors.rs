@@ -30,7 +30,7 @@ impl ArmError {
             "AuthorizationFailed" => Some(format!(
                 "the signed-in principal needs Owner or User Access Administrator (or Contributor for resource writes) on {scope}; ask an administrator to grant it, or sign in as another principal"
             )),
-            "InvalidAuthenticationToken" | "ExpiredAuthenticationToken" => Some(
+            "InvalidAuthenticationToken" | "ExpiredAuthenticationToken" | "AuthenticationFailed" => Some(
                 "the access token was rejected; sign in again (az login) or check the tenant and cloud settings".into(),
             ),
             "ResourceGroupNotFound" => {
