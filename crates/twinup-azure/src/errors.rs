@@ -30,7 +30,7 @@ impl ArmError {
             "AuthorizationFailed" => Some(format!(
                 "the signed-in principal needs Owner or User Access Administrator (or Contributor for resource writes) on {scope}; ask an administrator to grant it, or sign in as another principal"
             )),
-            "InvalidAuthenticationToken" | "ExpiredAuthenticationToken" => Some(
+            "InvalidAuthenticationToken" | "ExpiredAuthenticationToken" | "AuthenticationFailed" => Some(
                 "the access token was rejected; sign in again (az login) or check the tenant and cloud settings".into(),
             ),
             "ResourceGroupNotFound" => {
@@ -50,6 +50,24 @@ impl ArmError {
             }
             _ => None,
         }
+    }
+}
+
+impl ArmError {
+    /// What failed, without the code and the hint: for a step error, which carries those in
+    /// their own fields (so a failure shows each once).
+    pub fn summary(&self) -> String {
+        let mut out = format!(
+            "{} {} failed with HTTP {}",
+            self.method, self.path, self.status
+        );
+        if !self.message.is_empty() {
+            out.push_str(&format!(": {}", self.message));
+        }
+        if let Some(id) = &self.request_id {
+            out.push_str(&format!(" [request id {id}]"));
+        }
+        out
     }
 }
 

@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 
 /// Real-world seconds an Azure Digital Twins instance takes to provision.
 pub(crate) const DT_CREATE_SECS: f64 = 46.0;
+/// Real-world seconds an instance PATCH stays `Updating` (no published figure: one poll interval).
+pub(crate) const DT_UPDATE_SECS: f64 = 10.0;
 /// Real-world seconds an Azure Digital Twins instance takes to delete.
 pub(crate) const DT_DELETE_SECS: f64 = 30.0;
 /// Real-world seconds a resource group takes to delete.

@@ -2,9 +2,11 @@
 //! Azure Resource Manager (and Azure Stack Hub) describe theirs, so a client given only the ARM
 //! endpoint (`az cloud register --endpoint-resource-manager`, twinup's `--cloud custom
 //! --arm-endpoint`) finds the login endpoint, the token audiences and Microsoft Graph. The
-//! emulator is its own login endpoint, ARM and Graph; its audiences are names of its own
-//! (`https://management.twinup.local/`, `https://graph.twinup.local/`), accepted besides the
-//! public ones, so a client that uses the public audiences regardless is caught.
+//! emulator is its own login endpoint, ARM and Graph. Its ARM audience is a name of its own
+//! (`https://management.twinup.local/`), accepted besides the public ones, so a client that uses
+//! the public audiences regardless is caught; its Graph audience is its Graph endpoint, as in
+//! every real cloud (`https://graph.microsoft.com/`, `https://graph.microsoft.us/`,
+//! `https://microsoftgraph.chinacloudapi.cn/`), which is how az and the SDKs ask for Graph tokens.
 //!
 //! Sources: the document `https://management.azure.com/metadata/endpoints?api-version=2022-09-01`
 //! returns (an object with `resourceManager`, `authentication.loginEndpoint`,
@@ -22,8 +24,6 @@ use crate::http::{Req, Resp, json_response};
 
 /// The ARM token audience the metadata names.
 pub(crate) const ARM_AUDIENCE: &str = "https://management.twinup.local";
-/// The Microsoft Graph token audience the metadata names.
-pub(crate) const GRAPH_AUDIENCE: &str = "https://graph.twinup.local";
 
 /// The metadata document, with the URL the client used as every endpoint.
 pub(crate) fn endpoints(_ctx: &Ctx, req: &Req) -> Resp {
@@ -48,8 +48,8 @@ pub(crate) fn endpoints(_ctx: &Ctx, req: &Req) -> Resp {
                 "identityProvider": "AAD"
             },
             "graph": base,
-            "graphAudience": format!("{GRAPH_AUDIENCE}/"),
-            "microsoftGraphResourceId": format!("{GRAPH_AUDIENCE}/"),
+            "graphAudience": base,
+            "microsoftGraphResourceId": base,
             "microsoftGraphEndpoint": base,
             "media": base,
             "batch": base,

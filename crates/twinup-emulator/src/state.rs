@@ -177,6 +177,7 @@ pub(crate) struct RoleAssignment {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum OperationKind {
     DigitalTwinsCreate,
+    DigitalTwinsUpdate,
     DigitalTwinsDelete,
     ResourceGroupDelete,
 }

@@ -52,6 +52,12 @@ impl Session {
         self.checkpoint.inputs.clone()
     }
 
+    /// Sets `key` of the checkpoint's `environment` (where the deployment lives); written with
+    /// the run's first checkpoint write, so nothing is recorded by a run that changes nothing.
+    pub fn set_environment(&mut self, key: &str, value: Value) {
+        self.checkpoint.environment.insert(key.to_string(), value);
+    }
+
     /// Where the checkpoint is stored.
     pub fn location(&self) -> String {
         self.store.location()

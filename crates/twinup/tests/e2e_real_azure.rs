@@ -642,8 +642,14 @@ fn a_custom_cloud_given_only_its_arm_endpoint_uses_the_metadata_endpoints_and_au
         "{}",
         out.stderr
     );
+    // Graph's audience is the cloud's Graph endpoint (here the emulator), as in real clouds.
     assert!(
-        out.stderr.contains("https://graph.twinup.local/.default"),
+        out.stderr.contains(&format!("{url}/.default")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("https://graph.microsoft.com/.default"),
         "{}",
         out.stderr
     );

@@ -542,6 +542,10 @@ impl StepKind for DigitalTwinsInstanceKind {
         }
     }
 
+    fn normalize(&self, field: &str, value: &Value) -> Value {
+        super::compare::normalize(field, value)
+    }
+
     async fn read(&self, _ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
         let t = self.target(with)?;
         let live = match self.ctx.arm().get_optional(&t.path, API_VERSION).await {

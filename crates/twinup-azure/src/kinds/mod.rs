@@ -4,6 +4,7 @@
 pub mod ad_application;
 pub mod api_permissions_manifest;
 pub mod arm_resource;
+pub mod compare;
 pub mod digital_twins_instance;
 pub mod fields;
 pub mod resource_group;
@@ -117,7 +118,11 @@ impl From<AzureError> for StepError {
                 help: Some("run twinup again to keep waiting".into()),
             },
             AzureError::Arm(e) => {
-                let mut out = StepError::failed(message).with_code(e.code.clone());
+                // The code and the hint have their own fields; the message says the rest.
+                let mut out = StepError::failed(e.summary());
+                if !e.code.is_empty() {
+                    out = out.with_code(e.code.clone());
+                }
                 if let Some(h) = e.hint() {
                     out = out.with_help(h);
                 }
@@ -222,4 +227,32 @@ pub fn register_kinds(registry: &mut KindRegistry, context: AzureContext) {
         context.clone(),
     )));
     registry.register(Arc::new(arm_resource::ArmResourceKind::new(context)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::errors::ArmError;
+
+    /// An ARM failure shows its code and its hint once: in the step error's own fields, not
+    /// again inside the message.
+    #[test]
+    fn an_arm_failure_becomes_a_step_error_that_says_each_thing_once() {
+        let arm = ArmError {
+            status: 403,
+            code: "AuthorizationFailed".into(),
+            message: "no access".into(),
+            request_id: Some("r-1".into()),
+            method: "PUT".into(),
+            path: "/subscriptions/s/resourceGroups/g".into(),
+        };
+        let hint = arm.hint().expect("a hint for AuthorizationFailed");
+        let error = StepError::from(AzureError::Arm(Box::new(arm)));
+        assert_eq!(error.code.as_deref(), Some("AuthorizationFailed"));
+        assert_eq!(error.help.as_deref(), Some(hint.as_str()));
+        assert_eq!(
+            error.message,
+            "PUT /subscriptions/s/resourceGroups/g failed with HTTP 403: no access [request id r-1]"
+        );
+    }
 }

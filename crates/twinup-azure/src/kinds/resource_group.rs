@@ -36,13 +36,7 @@ impl ResourceGroupKind {
 
 /// Compares Azure locations the way ARM does (`West US 2` = `westus2`).
 pub fn same_location(a: &str, b: &str) -> bool {
-    let norm = |s: &str| {
-        s.chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_lowercase()
-    };
-    norm(a) == norm(b)
+    crate::regions::normalize(a) == crate::regions::normalize(b)
 }
 
 /// True if `name` is a valid resource group name (1-90 of letters, digits, `-_.()`, not ending in `.`).
@@ -143,13 +137,8 @@ impl StepKind for ResourceGroupKind {
         Ok(outputs_of(&response.body, &name, true))
     }
 
-    async fn resume(
-        &self,
-        ctx: &StepContext,
-        with: &Value,
-        _token: &Value,
-    ) -> Result<Outputs, StepError> {
-        self.apply(ctx, with).await
+    fn normalize(&self, field: &str, value: &Value) -> Value {
+        super::compare::normalize(field, value)
     }
 
     async fn read(&self, _ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {

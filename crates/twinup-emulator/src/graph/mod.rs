@@ -146,6 +146,7 @@ fn dispatch(call: &GCall, route: &GraphRoute) -> Result<Resp, ApiError> {
         User(key) if m == Method::GET => directory::get_user(call, key),
         Me if m == Method::GET => directory::me(call),
         DirectoryObject(id) if m == Method::GET => directory::get_object(call, id),
+        DirectoryObjectsGetByIds if m == Method::POST => directory::get_by_ids(call),
         Organization if m == Method::GET => directory::organization(call),
         Grants if m == Method::POST => grants::create(call),
         Grants if m == Method::GET => grants::list(call),

@@ -128,15 +128,6 @@ impl StepKind for FileKind {
         Ok(outputs.as_object().cloned().unwrap_or_default())
     }
 
-    async fn resume(
-        &self,
-        ctx: &StepContext,
-        with: &Value,
-        _token: &Value,
-    ) -> Result<Outputs, StepError> {
-        self.apply(ctx, with).await
-    }
-
     async fn read(&self, _ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
         let (path, _) = target(with)?;
         match std::fs::read(&path) {
