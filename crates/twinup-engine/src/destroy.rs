@@ -168,6 +168,8 @@ pub async fn destroy(
     config: &RunConfig,
 ) -> Result<DestroyReport, EngineError> {
     let snapshot = session.checkpoint.clone();
+    let events = crate::redact::redacting(events, inputs);
+    let redactor = crate::redact::Redactor::new(inputs);
     let plan_steps = disposals(plan, &snapshot);
     let recorder = Arc::new(Recorder {
         store: session.store.clone(),
@@ -339,6 +341,7 @@ pub async fn destroy(
                 });
             }
             Err(error) => {
+                let error = redactor.error(error);
                 if error.kind == StepErrorKind::Interrupted {
                     report.interrupted = true;
                 }

@@ -56,8 +56,11 @@ pub struct RunReport {
     pub status: RunStatus,
     /// True when every step was already done with unchanged inputs.
     pub nothing_to_do: bool,
-    /// The plan's outputs (when the run succeeded).
+    /// The plan's outputs (when the run succeeded), secret ones included: show them through
+    /// [`crate::mask_outputs`] with `secret_outputs`.
     pub outputs: serde_json::Map<String, Value>,
+    /// The outputs that are secret: declared `secret: true`, or holding a secret input's value.
+    pub secret_outputs: Vec<String>,
     /// Steps that ran in this run, in the order they finished.
     pub ran: Vec<String>,
     /// Steps that failed, with why.
@@ -132,6 +135,8 @@ pub async fn run(
 ) -> Result<RunReport, EngineError> {
     let expanded = crate::expand::expand_plan(plan, inputs)?;
     let plan: &Plan = &expanded;
+    let events = crate::redact::redacting(events, inputs);
+    let redactor = crate::redact::Redactor::new(inputs);
     let mut start = session.checkpoint.clone();
     start.plan.hash = plan.hash();
     start.inputs = inputs.non_secret();
@@ -163,6 +168,7 @@ pub async fn run(
         status: RunStatus::Running,
         nothing_to_do: false,
         outputs: serde_json::Map::new(),
+        secret_outputs: Vec::new(),
         ran: Vec::new(),
         failures: Vec::new(),
     };
@@ -236,7 +242,7 @@ pub async fn run(
                 let (kind, with) = match prepared {
                     Ok(prepared) => prepared,
                     Err(message) => {
-                        let error = StepError::rejected(message);
+                        let error = StepError::rejected(redactor.text(&message));
                         fail_step(&recorder, &events, id, error.clone(), Duration::ZERO).await?;
                         phase.insert(id.clone(), Phase::Failed);
                         report.failures.push((id.clone(), error));
@@ -359,6 +365,7 @@ pub async fn run(
                 });
             }
             Err(error) => {
+                let error = redactor.error(error);
                 fail_step(&recorder, &events, &id, error.clone(), elapsed).await?;
                 phase.insert(id.clone(), Phase::Failed);
                 report.ran.push(id.clone());
@@ -399,11 +406,20 @@ pub async fn run(
         }
     }
     let status = report.status;
-    let outputs = report.outputs.clone();
+    // Secret outputs, and any whose value holds a secret, never reach the checkpoint or the
+    // events.
+    report.secret_outputs = plan.secret_outputs.clone();
+    for (name, value) in &report.outputs {
+        if !report.secret_outputs.contains(name) && redactor.taints(value) {
+            report.secret_outputs.push(name.clone());
+        }
+    }
+    let mut saved_outputs = report.outputs.clone();
+    saved_outputs.retain(|name, _| !report.secret_outputs.contains(name));
     let final_checkpoint = recorder
         .update(|c| {
             if status == RunStatus::Succeeded {
-                c.outputs = outputs;
+                c.outputs = saved_outputs;
             }
             if let Some(run) = c.last_run.as_mut() {
                 run.status = status;
@@ -414,7 +430,7 @@ pub async fn run(
     session.checkpoint = final_checkpoint;
     events.emit(Event::RunFinished {
         status: status.to_string(),
-        outputs: report.outputs.clone(),
+        outputs: crate::redact::mask_outputs(&report.outputs, &report.secret_outputs),
     });
     Ok(report)
 }

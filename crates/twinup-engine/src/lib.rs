@@ -36,6 +36,7 @@ mod inspect;
 mod kind;
 pub mod kinds;
 mod preflight;
+mod redact;
 mod registry;
 mod render;
 mod session;
@@ -62,6 +63,7 @@ pub use kind::{
     created_by_step, created_flag,
 };
 pub use preflight::preflight;
+pub use redact::{Redactor, SECRET_MASK, SECRET_PLACEHOLDER, mask_outputs, redacting};
 pub use registry::KindRegistry;
 pub use session::{Session, load_for_plan};
 pub use validate::validate_steps;

@@ -42,6 +42,8 @@ pub async fn preflight(
     let expanded = crate::expand::expand_plan(plan, inputs)
         .map_err(|d| vec![("for_each".to_string(), StepError::rejected(d.to_string()))])?;
     let plan: &Plan = &expanded;
+    let events = crate::redact::redacting(events, inputs);
+    let redactor = crate::redact::Redactor::new(inputs);
     let mut checks = Vec::new();
     for step in &plan.steps {
         let done = checkpoint.steps.get(&step.id).is_some_and(|r| {
@@ -73,7 +75,7 @@ pub async fn preflight(
     let failures: Vec<(String, StepError)> = futures_join_all(checks)
         .await
         .into_iter()
-        .filter_map(|(id, r)| r.err().map(|e| (id, e)))
+        .filter_map(|(id, r)| r.err().map(|e| (id, redactor.error(e))))
         .collect();
     if failures.is_empty() {
         Ok(())

@@ -136,6 +136,7 @@ mod plan;
 mod reference;
 mod step;
 mod suggest;
+mod taint;
 mod template;
 mod validate;
 mod yaml;

@@ -38,6 +38,7 @@ pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failur
                     "deleting": twinup_engine::delete_in_progress(r),
                 })).collect::<Vec<_>>(),
                 "outputs": checkpoint.outputs,
+                "secret_outputs": plan.secret_outputs,
             })
         );
         return Ok(());
@@ -87,6 +88,12 @@ pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failur
         println!("Outputs:");
         for (name, value) in &checkpoint.outputs {
             println!("  {name}: {}", display_value(value));
+        }
+        for name in &plan.secret_outputs {
+            println!(
+                "  {name}: {} (secret: not saved; `twinup up --outputs-file FILE` writes it)",
+                twinup_engine::SECRET_MASK
+            );
         }
     }
     if let Some((step, error)) = last_error {

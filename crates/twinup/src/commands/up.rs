@@ -174,7 +174,8 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
             if let Some(path) = &args.outputs_file {
                 write_outputs_file(path, &report.outputs)?;
             }
-            print_success(format, report.nothing_to_do, &report.outputs);
+            let shown = twinup_engine::mask_outputs(&report.outputs, &report.secret_outputs);
+            print_success(format, report.nothing_to_do, &shown);
             Ok(())
         }
         RunStatus::Interrupted => Err(Failure::interrupted(format!(
@@ -266,10 +267,30 @@ fn write_outputs_file(
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         let _ = std::fs::create_dir_all(dir);
     }
-    std::fs::write(path, text).map_err(|e| {
+    write_private(path, text.as_bytes()).map_err(|e| {
         Failure::step_failed(format!(
             "the deployment succeeded but --outputs-file {} could not be written: {e}",
             path.display()
         ))
     })
+}
+
+/// Writes `bytes` to `path` readable by its owner only (0600): the outputs file is the one
+/// place secret outputs are written.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        // An existing file keeps its mode on open: narrow it first.
+        if path.exists() {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
