@@ -290,7 +290,8 @@ pub async fn destroy(
                     recorder.clone(),
                     events.clone(),
                     config.cancel.child_token(),
-                );
+                )
+                .with_deployment_id(snapshot.deployment_id.clone());
                 let step_id = id.clone();
                 let timeout = step.timeout.unwrap_or(config.default_timeout);
                 tasks.spawn(async move {

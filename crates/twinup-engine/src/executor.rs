@@ -138,6 +138,10 @@ pub async fn run(
     let events = crate::redact::redacting(events, inputs);
     let redactor = crate::redact::Redactor::new(inputs);
     let mut start = session.checkpoint.clone();
+    if start.deployment_id.is_none() {
+        start.deployment_id = crate::deployment::planned_id(plan, inputs, &start);
+    }
+    let deployment_id = start.deployment_id.clone();
     start.plan.hash = plan.hash();
     start.inputs = inputs.non_secret();
     for step in &plan.steps {
@@ -286,7 +290,8 @@ pub async fn run(
                     events.clone(),
                     config.cancel.child_token(),
                 )
-                .with_creating(was_creating);
+                .with_creating(was_creating)
+                .with_deployment_id(deployment_id.clone());
                 let timeout = step.timeout.unwrap_or(config.default_timeout);
                 let step_id = id.clone();
                 tasks.spawn(async move {

@@ -49,6 +49,14 @@ fn read_context(step: &Step, inputs: &ResolvedInputs, checkpoint: &Checkpoint) -
         CancellationToken::new(),
     )
     .with_previous_outputs_current(current)
+    .with_deployment_id(checkpoint.deployment_id.clone())
+}
+
+/// `checkpoint` with the deployment id a run would use (reads then derive the same names).
+fn with_planned_id(plan: &Plan, inputs: &ResolvedInputs, checkpoint: &Checkpoint) -> Checkpoint {
+    let mut checkpoint = checkpoint.clone();
+    checkpoint.deployment_id = crate::deployment::planned_id(plan, inputs, &checkpoint);
+    checkpoint
 }
 
 /// One field that differs between the plan and the live resource.
@@ -145,6 +153,16 @@ pub enum Change {
     Update { changes: Vec<FieldChange> },
     /// It exists as the plan describes.
     NoChange,
+    /// A field that identifies the target changed: `up` creates `to`, then deletes `from` if
+    /// twinup created it (create before destroy), after confirmation.
+    Replace {
+        /// The recorded target.
+        from: String,
+        /// The new target.
+        to: String,
+        /// Whether `from` is deleted (twinup created it) or kept.
+        deletes_old: bool,
+    },
     /// Cannot tell before earlier steps run (their outputs feed this step).
     AfterDependencies { waiting_on: Vec<String> },
     /// Reading it failed.
@@ -173,6 +191,7 @@ pub async fn preview(
     inputs: &ResolvedInputs,
     checkpoint: &Checkpoint,
 ) -> Vec<PreviewItem> {
+    let checkpoint = &with_planned_id(plan, inputs, checkpoint);
     let mut items = Vec::new();
     let mut changing: HashSet<String> = HashSet::new();
     for id in plan.graph().topological_order() {
@@ -220,10 +239,15 @@ async fn read_change(
             error: format!("unknown step kind `{}`", step.kind),
         };
     };
-    match kind
-        .read(&read_context(step, inputs, checkpoint), with)
-        .await
-    {
+    let ctx = read_context(step, inputs, checkpoint);
+    if let Some(r) = kind.replacement(&ctx, with) {
+        return Change::Replace {
+            from: r.from,
+            to: r.to,
+            deletes_old: r.deletes_old,
+        };
+    }
+    match kind.read(&ctx, with).await {
         Ok(LiveState::Absent) => Change::Create,
         Ok(LiveState::Present { properties }) => {
             let changes = diff_fields(with, &properties);
@@ -237,6 +261,33 @@ async fn read_change(
             error: e.to_string(),
         },
     }
+}
+
+/// The steps whose recorded target a run with `inputs` would replace (see
+/// [`crate::StepKind::replacement`]), in run order, for `up` to confirm before running.
+pub fn replacements(
+    plan: &Plan,
+    registry: &KindRegistry,
+    inputs: &ResolvedInputs,
+    checkpoint: &Checkpoint,
+) -> Vec<(String, crate::kind::Replacement)> {
+    let mut out = Vec::new();
+    for id in plan.graph().topological_order() {
+        let Some(step) = plan.step(id) else { continue };
+        let Some(kind) = registry.get(&step.kind) else {
+            continue;
+        };
+        if checkpoint.steps.get(id).is_none_or(|r| r.outputs.is_none()) {
+            continue;
+        }
+        let Ok(with) = step.with.render(&|r| lookup(r, inputs, checkpoint, true)) else {
+            continue;
+        };
+        if let Some(r) = kind.replacement(&read_context(step, inputs, checkpoint), &with) {
+            out.push((id.clone(), r));
+        }
+    }
+    out
 }
 
 /// How a deployed step differs from what the checkpoint recorded.
@@ -297,6 +348,7 @@ pub async fn verify(
     inputs: &ResolvedInputs,
     checkpoint: &Checkpoint,
 ) -> Vec<StepCheck> {
+    let checkpoint = &with_planned_id(plan, inputs, checkpoint);
     let mut checks = Vec::new();
     let mut drifted: HashSet<String> = HashSet::new();
     for id in plan.graph().topological_order() {
@@ -361,6 +413,13 @@ async fn read_drift(
         Change::Update { changes } => Some(Drift::Changed { changes }),
         Change::Unknown { error } => Some(Drift::Unreadable { error }),
         Change::AfterDependencies { .. } => None,
+        Change::Replace { from, to, .. } => Some(Drift::Changed {
+            changes: vec![FieldChange {
+                field: "target".to_string(),
+                live: Value::String(from),
+                wanted: Value::String(to),
+            }],
+        }),
     }
 }
 

@@ -45,6 +45,15 @@ pub trait StepKind: Send + Sync {
     /// Reads the live state of what the step describes. Reads only.
     async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError>;
 
+    /// When the step's record holds a target that `with` no longer names (a field that
+    /// identifies the target changed: a name, a location, a path), what replaces what. `up`
+    /// asks before running such a step, and the kind's `apply` then creates the new target and
+    /// deletes the recorded one if the step created it (create before destroy).
+    /// `ctx.previous_outputs()` holds the record. Reads nothing; the default never replaces.
+    fn replacement(&self, _ctx: &StepContext, _with: &Value) -> Option<Replacement> {
+        None
+    }
+
     /// Deletes what an earlier successful run of the step created, and waits until it is gone.
     /// `ctx.previous_outputs()` holds that run's outputs (ids to delete). `token` is what an
     /// interrupted delete saved with [`StepContext::save_resume_token`]: continue that delete
@@ -80,6 +89,18 @@ pub fn created_flag(ctx: &StepContext, found_existing: bool) -> bool {
     !found_existing
         || ctx.was_creating()
         || ctx.previous_outputs().and_then(created_by_step) == Some(true)
+}
+
+/// A target that a changed `with` replaces: what the record holds and what the plan names now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replacement {
+    /// The recorded target, for a person (e.g. `app twinup-client (appId ...)`).
+    pub from: String,
+    /// The new target, for a person.
+    pub to: String,
+    /// Whether the recorded target is deleted once the new one exists (the step created it);
+    /// `false` when it is kept (it existed before twinup).
+    pub deletes_old: bool,
 }
 
 /// What a step's target looks like right now.

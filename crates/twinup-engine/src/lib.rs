@@ -26,6 +26,7 @@
 
 pub mod checkpoint;
 mod context;
+pub mod deployment;
 mod destroy;
 mod errors;
 mod events;
@@ -56,11 +57,11 @@ pub use inputs::{
 };
 pub use inspect::{
     Change, Drift, FieldChange, PreviewItem, StepCheck, diff_fields, preview, refresh,
-    saved_inputs, verify,
+    replacements, saved_inputs, verify,
 };
 pub use kind::{
-    CREATED_OUTPUT, FieldError, LiveState, Outputs, StepError, StepErrorKind, StepKind,
-    created_by_step, created_flag,
+    CREATED_OUTPUT, FieldError, LiveState, Outputs, Replacement, StepError, StepErrorKind,
+    StepKind, created_by_step, created_flag,
 };
 pub use preflight::preflight;
 pub use redact::{Redactor, SECRET_MASK, SECRET_PLACEHOLDER, mask_outputs, redacting};

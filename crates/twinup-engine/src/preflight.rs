@@ -59,13 +59,16 @@ pub async fn preflight(
         let with = step
             .with
             .render_partial(&|r| lookup(r, inputs, checkpoint, true));
+        let record = checkpoint.steps.get(&step.id);
         let ctx = StepContext::new(
             step.id.clone(),
-            None,
+            record.and_then(|r| r.outputs.clone()),
             Arc::new(NoRecording),
             events.clone(),
             CancellationToken::new(),
-        );
+        )
+        .with_creating(record.is_some_and(|r| r.creating))
+        .with_deployment_id(checkpoint.deployment_id.clone());
         let id = step.id.clone();
         checks.push(async move {
             let result = kind.preflight(&ctx, &with).await;

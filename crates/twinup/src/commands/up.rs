@@ -142,13 +142,23 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
             on_signal.cancel();
         }
     });
+    session.fix_deployment_id(&plan, &inputs);
     let events: Arc<dyn EventSink> = progress_sink(format);
     let checks = async {
         if !args.no_refresh {
             let drift = twinup_engine::refresh(&mut session, &plan, &registry, &inputs).await;
             crate::commands::drift::report_refresh(format, &drift);
         }
-        run_preflight(&plan, &registry, &inputs, &session, events.clone()).await
+        run_preflight(&plan, &registry, &inputs, &session, events.clone()).await?;
+        confirm_replacements(
+            &plan,
+            &registry,
+            &inputs,
+            &session,
+            &args,
+            format,
+            interactive,
+        )
     };
     tokio::select! {
         checked = checks => checked?,
@@ -255,6 +265,59 @@ async fn run_preflight(
             );
             Err(Failure::bad_input(message.trim_end()))
         }
+    }
+}
+
+/// Lists the replacements the run would make (an identifying field of a created resource
+/// changed) and asks for confirmation: `--yes`, or a yes at a terminal; otherwise exit 2.
+fn confirm_replacements(
+    plan: &Plan,
+    registry: &KindRegistry,
+    inputs: &ResolvedInputs,
+    session: &Session,
+    args: &UpArgs,
+    format: OutputFormat,
+    interactive: bool,
+) -> Result<(), Failure> {
+    let replacements = twinup_engine::replacements(plan, registry, inputs, session.checkpoint());
+    if replacements.is_empty() {
+        return Ok(());
+    }
+    let mut list = String::new();
+    for (step, r) in &replacements {
+        let old = if r.deletes_old {
+            "then deletes the old one, which this deployment created"
+        } else {
+            "the old one is kept: this deployment did not create it"
+        };
+        list.push_str(&format!(
+            "\n  ± {step}: {} -> {} (creates the new one, {old})",
+            r.from, r.to
+        ));
+    }
+    if format == OutputFormat::Text {
+        eprintln!("Preflight: identifying fields changed, so these are replacements:{list}");
+    }
+    if args.yes {
+        return Ok(());
+    }
+    if !interactive || format == OutputFormat::Json {
+        return Err(Failure::bad_input(format!(
+            "this run replaces what the checkpoint records:{list}\nnothing was changed; pass --yes to confirm the replacement, or put the old values back"
+        )));
+    }
+    let answer = dialoguer::Confirm::new()
+        .with_prompt("Replace these?")
+        .default(false)
+        .interact()
+        .map_err(|e| {
+            let dialoguer::Error::IO(io) = e;
+            Failure::bad_input(format!("cannot ask for confirmation: {io}"))
+        })?;
+    if answer {
+        Ok(())
+    } else {
+        Err(Failure::bad_input("not confirmed; nothing was changed"))
     }
 }
 
