@@ -90,7 +90,10 @@ fn disposal_of(record: &StepRecord) -> Disposal {
             match record.outputs.as_ref().map(created_by_step) {
                 Some(Some(true)) => Disposal::Delete,
                 Some(Some(false)) => Disposal::Keep {
-                    reason: "it existed before twinup; kept".into(),
+                    reason: match record.outputs.as_ref().and_then(crate::kind::found_reason) {
+                        Some(why) => format!("not created by this deployment ({why}); kept"),
+                        None => "it existed before twinup; kept".into(),
+                    },
                 },
                 Some(None) => Disposal::Keep {
                     reason: "the checkpoint does not say whether twinup created it (written by an older twinup); kept, delete it by hand if you want it gone".into(),

@@ -77,6 +77,15 @@ pub trait StepKind: Send + Sync {
 /// manages, `false` when it found it already there. `twinup down` deletes only the former.
 pub const CREATED_OUTPUT: &str = "created";
 
+/// The output a kind may add when it records `created: false`: why the target is not its own
+/// (found under a name it did not derive, existed before it). `status` and `down` show it.
+pub const FOUND_OUTPUT: &str = "found";
+
+/// Why the step that produced `outputs` does not own its target, when the kind said.
+pub fn found_reason(outputs: &Outputs) -> Option<&str> {
+    outputs.get(FOUND_OUTPUT).and_then(Value::as_str)
+}
+
 /// Whether the step that produced `outputs` created its target (see [`CREATED_OUTPUT`]).
 /// `None` when the outputs do not say (a checkpoint from before the field existed).
 pub fn created_by_step(outputs: &Outputs) -> Option<bool> {

@@ -60,8 +60,8 @@ pub use inspect::{
     replacements, saved_inputs, verify,
 };
 pub use kind::{
-    CREATED_OUTPUT, FieldError, LiveState, Outputs, Replacement, StepError, StepErrorKind,
-    StepKind, created_by_step, created_flag,
+    CREATED_OUTPUT, FOUND_OUTPUT, FieldError, LiveState, Outputs, Replacement, StepError,
+    StepErrorKind, StepKind, created_by_step, created_flag, found_reason,
 };
 pub use preflight::preflight;
 pub use redact::{Redactor, SECRET_MASK, SECRET_PLACEHOLDER, mask_outputs, redacting};

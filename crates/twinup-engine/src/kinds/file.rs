@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::local_path::{self, Found, TARGET_OUTPUT, check_path, check_target, recorded_target};
 use crate::context::StepContext;
 use crate::kind::{
-    CREATED_OUTPUT, FieldError, LiveState, Outputs, Replacement, StepError, StepKind,
+    CREATED_OUTPUT, FOUND_OUTPUT, FieldError, LiveState, Outputs, Replacement, StepError, StepKind,
     created_by_step,
 };
 
@@ -193,12 +193,16 @@ impl StepKind for FileKind {
             remove_file(ctx, &old)?;
         }
         let digest = hex::encode(Sha256::digest(&bytes));
-        let outputs = json!({
+        let mut outputs = json!({
             "path": path.display().to_string(),
             "sha256": digest,
             CREATED_OUTPUT: created,
             TARGET_OUTPUT: absolute.display().to_string(),
         });
+        if !created {
+            outputs[FOUND_OUTPUT] =
+                json!("the file existed before this deployment; written with `overwrite: true`");
+        }
         Ok(outputs.as_object().cloned().unwrap_or_default())
     }
 

@@ -30,12 +30,16 @@ pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failur
             "{}",
             json!({
                 "plan": checkpoint.plan.name,
+                "deployment_id": checkpoint.deployment_id,
+                "legacy_names": twinup_engine::deployment::is_legacy(&checkpoint),
                 "last_run": checkpoint.last_run,
                 "steps": checkpoint.steps.iter().map(|(id, r)| json!({
                     "id": id, "kind": r.kind, "state": r.state, "attempts": r.attempts,
                     "started_at": r.started_at, "finished_at": r.finished_at,
                     "in_flight": r.resume_token.is_some(), "error": r.error,
                     "deleting": twinup_engine::delete_in_progress(r),
+                    "created": r.outputs.as_ref().and_then(twinup_engine::created_by_step),
+                    "found": r.outputs.as_ref().and_then(twinup_engine::found_reason),
                 })).collect::<Vec<_>>(),
                 "outputs": checkpoint.outputs,
                 "secret_outputs": plan.secret_outputs,
@@ -44,6 +48,13 @@ pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failur
         return Ok(());
     }
     println!("Checkpoint {location} (plan `{}`)", checkpoint.plan.name);
+    match &checkpoint.deployment_id {
+        Some(id) => println!("Deployment: {id}"),
+        None if twinup_engine::deployment::is_legacy(&checkpoint) => println!(
+            "Deployment: no id (written by an older twinup; names are derived as before, without one)"
+        ),
+        None => {}
+    }
     if let Some(run) = &checkpoint.last_run {
         let status = match (run.status, run.finished_at) {
             (RunStatus::Running, None) => {
@@ -73,8 +84,15 @@ pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failur
         } else {
             ""
         };
+        let kept = match record.outputs.as_ref() {
+            Some(o) if twinup_engine::created_by_step(o) == Some(false) => format!(
+                "  (kept by `twinup down`: {})",
+                twinup_engine::found_reason(o).unwrap_or("it existed before twinup")
+            ),
+            _ => String::new(),
+        };
         println!(
-            "  {id:<width$}  {:<10} {timing}{extra}",
+            "  {id:<width$}  {:<10} {timing}{extra}{kept}",
             record.state.to_string()
         );
         if record.state != StepState::Succeeded {
