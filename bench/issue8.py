@@ -50,7 +50,8 @@ class Emulator:
     def admin(self, method, path, body=None):
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers={"content-type": "application/json"})
+                                     headers={"content-type": "application/json",
+                                              "x-twinup-admin-token": self.info["admin_token"]})
         with urllib.request.urlopen(req, context=self.ssl) as resp:
             text = resp.read()
         return json.loads(text) if text.strip() else None

@@ -75,7 +75,10 @@ fn context(info: &EmulatorInfo) -> AzureContext {
 
 /// How many requests with `method` whose path contains `needle` the emulator has seen.
 async fn count(info: &EmulatorInfo, method: &str, needle: &str) -> usize {
-    let log: Value = reqwest::get(format!("{}/_emulator/requests", info.url))
+    let log: Value = reqwest::Client::new()
+        .get(format!("{}/_emulator/requests", info.url))
+        .header(twinup_emulator::ADMIN_TOKEN_HEADER, &info.admin_token)
+        .send()
         .await
         .unwrap()
         .json()
@@ -99,6 +102,7 @@ async fn count(info: &EmulatorInfo, method: &str, needle: &str) -> usize {
 async fn admin(info: &EmulatorInfo, path: &str, body: Value) -> Value {
     reqwest::Client::new()
         .post(format!("{}/_emulator/{path}", info.url))
+        .header(twinup_emulator::ADMIN_TOKEN_HEADER, &info.admin_token)
         .json(&body)
         .send()
         .await

@@ -1,4 +1,5 @@
-//! The admin API under `/_emulator/` (no auth; loopback callers only): emulator info and state,
+//! The admin API under `/_emulator/` (the emulator's own clients only: loopback, a local `Host`,
+//! the per-start admin token, JSON bodies): emulator info and state,
 //! fault rules, the request log, token minting, extra principals and role definitions,
 //! throttling, and direct deletion of resources for drift tests.
 
@@ -37,13 +38,54 @@ fn parse<T: for<'de> Deserialize<'de>>(req: &Req) -> Result<T, Resp> {
     })
 }
 
-pub(crate) fn handle(ctx: &Ctx, req: &Req) -> Resp {
+/// Why an admin request is refused, if it is: the admin API serves only the emulator's own
+/// clients, which are on the loopback interface, address it as `127.0.0.1`, `localhost` or
+/// `[::1]` (a browser led there by DNS rebinding sends its attacker's host name), carry the
+/// per-start token (a cross-origin page cannot add a header without a CORS preflight, which is
+/// never answered), send JSON bodies (a page's simple `text/plain` POST is refused) and, if a
+/// browser adds an `Origin`, come from the emulator's own origin.
+fn refusal(ctx: &Ctx, req: &Req) -> Option<&'static str> {
     if !req.peer.ip().is_loopback() {
-        return error(
-            StatusCode::FORBIDDEN,
-            "AdminNotAllowed",
-            "The emulator admin API only answers callers on the loopback interface.",
+        return Some("The emulator admin API only answers callers on the loopback interface.");
+    }
+    let host = req.header("host").unwrap_or_default();
+    let host_name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.split(':').next().unwrap_or_default(),
+    };
+    if !matches!(host_name, "127.0.0.1" | "localhost" | "::1") {
+        return Some(
+            "The emulator admin API only answers requests addressed to 127.0.0.1, localhost or [::1].",
         );
+    }
+    if let Some(origin) = req.header("origin")
+        && origin != ctx.info.url
+        && origin != ctx.info.url.replacen("127.0.0.1", "localhost", 1)
+    {
+        return Some("The emulator admin API does not answer requests from other web origins.");
+    }
+    if req.header(crate::ADMIN_TOKEN_HEADER) != Some(ctx.info.admin_token.as_str()) {
+        return Some(
+            "The emulator admin API needs the x-twinup-admin-token header with the admin_token the emulator printed at start.",
+        );
+    }
+    let has_body = !req.body.is_empty();
+    let json = req.header("content-type").is_some_and(|t| {
+        t.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("application/json")
+    });
+    if has_body && !json {
+        return Some(
+            "The emulator admin API only takes JSON bodies (Content-Type: application/json).",
+        );
+    }
+    None
+}
+
+pub(crate) fn handle(ctx: &Ctx, req: &Req) -> Resp {
+    if let Some(why) = refusal(ctx, req) {
+        return error(StatusCode::FORBIDDEN, "AdminNotAllowed", why);
     }
     let path = req.path.trim_end_matches('/');
     let m = &req.method;

@@ -18,7 +18,8 @@
 //! * **Microsoft Graph v1.0**: applications (incl. `uniqueName` upsert, `addPassword`, owners),
 //!   service principals (incl. `appId` upsert and the 409 on duplicates), users, `/me`,
 //!   oauth2PermissionGrants, directoryObjects and organization, with Graph's error shape.
-//! * **Admin API** under `/_emulator/` (no auth, loopback callers only): fault injection,
+//! * **Admin API** under `/_emulator/` (loopback, a local `Host`, the per-start `admin_token` in
+//!   the `x-twinup-admin-token` header, JSON bodies): fault injection,
 //!   request log, principals, token minting, throttling, direct deletion, state dump.
 //!
 //! ## Admin API (JSON, snake_case)
@@ -127,7 +128,14 @@ pub struct EmulatorInfo {
     pub user_object_id: String,
     /// PEM file of the CA to trust when `tls` is on.
     pub ca_cert: Option<PathBuf>,
+    /// Made anew at every start: the admin API answers only requests that carry it in the
+    /// [`ADMIN_TOKEN_HEADER`] header, so a web page cannot drive a running emulator.
+    #[serde(default)]
+    pub admin_token: String,
 }
+
+/// The header that carries [`EmulatorInfo::admin_token`] on every admin API request.
+pub const ADMIN_TOKEN_HEADER: &str = "x-twinup-admin-token";
 
 /// A running emulator. Dropping it stops the server; [`Emulator::shutdown`] also waits for it.
 pub struct Emulator {
@@ -205,6 +213,7 @@ impl Emulator {
             user_principal_name: seed::ADMIN_UPN.to_string(),
             user_object_id: state.tenant.admin_user_id.clone(),
             ca_cert: tls.as_ref().map(|t| t.ca_cert.clone()),
+            admin_token: uuid::Uuid::new_v4().simple().to_string(),
         };
         let replication = clock.scaled(config.replication_delay.as_secs_f64());
         let ctx = Arc::new(ctx::Ctx::new(

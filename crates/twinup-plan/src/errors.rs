@@ -126,6 +126,28 @@ pub enum PlanError {
 }
 
 impl PlanError {
+    /// The error for a file [`crate::read_bounded`] could not read: an I/O error, or an
+    /// `Invalid` diagnostic at the file's first line naming the size limit.
+    pub fn from_read(path: &std::path::Path, error: crate::limits::ReadError) -> PlanError {
+        match error {
+            crate::limits::ReadError::Io(source) => PlanError::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+            too_large @ crate::limits::ReadError::TooLarge => {
+                PlanError::Invalid(Diagnostics(vec![Diagnostic::new(
+                    Some(Location {
+                        file: path.display().to_string(),
+                        line: 1,
+                        column: 1,
+                    }),
+                    too_large.to_string(),
+                    "plans and answers files are small: keep large data out of them",
+                )]))
+            }
+        }
+    }
+
     /// The diagnostics, when the error is `Invalid`.
     pub fn diagnostics(&self) -> Option<&Diagnostics> {
         match self {

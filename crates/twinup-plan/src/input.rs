@@ -115,14 +115,20 @@ impl InputSpec {
         self.default.is_none()
     }
 
-    /// Checks type, pattern (which must match the whole string) and choices.
-    /// The error says what is expected, e.g. "expected a string matching `^a+$`".
+    /// Checks type, control characters, pattern (which must match the whole string) and
+    /// choices. The error says what is expected, e.g. "expected a string matching `^a+$`".
     pub fn check(&self, value: &Value) -> Result<(), String> {
         if !self.ty.matches(value) {
             return Err(format!(
                 "expected {}, got {}",
                 self.ty.expectation(),
                 self.shown(value)
+            ));
+        }
+        if let Some(found) = crate::text::first_control_in(value) {
+            return Err(format!(
+                "the value contains the control character {found}, which no name, tag or \
+                 setting may hold; remove it (it may have come from a copy and paste)"
             ));
         }
         if let (Some(pattern), Value::String(s)) = (&self.pattern, value) {

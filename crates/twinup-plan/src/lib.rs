@@ -130,6 +130,7 @@ mod errors;
 mod foreach;
 mod graph;
 mod input;
+mod limits;
 mod parse;
 mod path;
 mod plan;
@@ -138,6 +139,7 @@ mod step;
 mod suggest;
 mod taint;
 mod template;
+mod text;
 mod validate;
 mod yaml;
 
@@ -147,6 +149,9 @@ pub use errors::{CycleError, Diagnostic, Diagnostics, Location, PlanError, Rende
 pub use foreach::{ForEach, items as for_each_items};
 pub use graph::StepGraph;
 pub use input::{InputSpec, InputType};
+pub use limits::{
+    MAX_ALIASES, MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_EXPANDED_BYTES, ReadError, read_bounded,
+};
 pub use parse::{SUPPORTED_VERSIONS, is_valid_name};
 pub use path::{PathSeg, display_path};
 pub use plan::Plan;
@@ -154,3 +159,4 @@ pub use reference::{EachRef, Reference, StepIndex, is_valid_key, item_address, s
 pub use step::{Step, parse_duration};
 pub use suggest::did_you_mean;
 pub use template::Template;
+pub use text::{ControlFound, escape_controls, first_control_in, is_forbidden_control};

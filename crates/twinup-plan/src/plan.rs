@@ -54,10 +54,7 @@ impl Plan {
 
     /// Reads and parses the plan at `path`.
     pub fn load(path: &Path) -> Result<Plan, PlanError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PlanError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::limits::read_bounded(path).map_err(|e| PlanError::from_read(path, e))?;
         Plan::parse(&path.display().to_string(), &text)
     }
 

@@ -7,8 +7,11 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, Tag};
 use serde_json::{Map, Number, Value};
 
-/// Deepest nesting accepted, so hostile input cannot exhaust the stack.
-const MAX_DEPTH: usize = 200;
+use crate::limits::{MAX_ALIASES, MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_EXPANDED_BYTES};
+
+/// What one node costs against [`MAX_EXPANDED_BYTES`] besides its scalar text: roughly its
+/// size in memory once loaded.
+const NODE_COST: usize = 64;
 
 /// A 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -119,11 +122,28 @@ pub(crate) fn value_type_name(v: &Value) -> &'static str {
 
 /// Loads the single document in `text`. `Ok(None)` means the text holds no
 /// document at all (empty or only comments).
+/// Documents over [`MAX_DOCUMENT_BYTES`], nested deeper than [`MAX_DEPTH`], with more than
+/// [`MAX_ALIASES`] aliases or expanding (aliases counted at every use) past
+/// [`MAX_EXPANDED_BYTES`] are refused with the position where the limit was crossed.
 pub(crate) fn load(text: &str) -> Result<Option<Node>, Vec<YamlProblem>> {
+    if text.len() > MAX_DOCUMENT_BYTES {
+        return Err(vec![YamlProblem {
+            pos: Pos { line: 1, column: 1 },
+            message: format!(
+                "the document is {} bytes, over the limit of {} bytes ({} MiB)",
+                text.len(),
+                MAX_DOCUMENT_BYTES,
+                MAX_DOCUMENT_BYTES >> 20
+            ),
+            help: "plans and answers files are small: keep large data out of them".to_string(),
+        }]);
+    }
     let mut loader = Loader {
         parser: Parser::new_from_str(text),
         anchors: HashMap::new(),
         problems: Vec::new(),
+        expanded: 0,
+        aliases: 0,
     };
     loader.run()
 }
@@ -132,8 +152,13 @@ type Next<'a> = Option<(Event<'a>, Span)>;
 
 struct Loader<'a> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
-    anchors: HashMap<usize, Node>,
+    /// Each anchored node with what it costs at every use.
+    anchors: HashMap<usize, (Node, usize)>,
     problems: Vec<YamlProblem>,
+    /// Cost of every node built so far, aliased copies included.
+    expanded: usize,
+    /// Aliases met so far.
+    aliases: usize,
 }
 
 /// Raised when the event stream cannot go on (a syntax error was recorded).
@@ -231,17 +256,20 @@ impl<'a> Loader<'a> {
             );
             return Err(Stop);
         }
+        let start = self.expanded;
         match event {
             Event::Scalar(text, style, anchor, tag) => {
+                self.charge(NODE_COST + text.len(), pos)?;
                 let value = self.scalar(&text, style, tag.as_deref(), pos);
                 let node = Node {
                     pos,
                     kind: NodeKind::Scalar(value),
                 };
-                self.remember(anchor, &node);
+                self.remember(anchor, &node, start);
                 Ok(node)
             }
             Event::SequenceStart(anchor, tag) => {
+                self.charge(NODE_COST, pos)?;
                 self.check_collection_tag(tag.as_deref(), pos, "seq");
                 let mut items = Vec::new();
                 loop {
@@ -255,18 +283,29 @@ impl<'a> Loader<'a> {
                     pos,
                     kind: NodeKind::Seq(items),
                 };
-                self.remember(anchor, &node);
+                self.remember(anchor, &node, start);
                 Ok(node)
             }
             Event::MappingStart(anchor, tag) => {
+                self.charge(NODE_COST, pos)?;
                 self.check_collection_tag(tag.as_deref(), pos, "map");
                 let node = self.mapping(pos, depth)?;
-                self.remember(anchor, &node);
+                self.remember(anchor, &node, start);
                 Ok(node)
             }
-            Event::Alias(id) => match self.anchors.get(&id) {
-                Some(target) => {
-                    let mut node = target.clone();
+            Event::Alias(id) => match self.anchors.get(&id).map(|(_, cost)| *cost) {
+                Some(cost) => {
+                    self.aliases += 1;
+                    if self.aliases > MAX_ALIASES {
+                        self.problem(
+                            pos,
+                            format!("the document uses more than {MAX_ALIASES} aliases"),
+                            "write the values out instead of repeating `*alias` references",
+                        );
+                        return Err(Stop);
+                    }
+                    self.charge(cost, pos)?;
+                    let mut node = self.anchors[&id].0.clone();
                     node.pos = pos;
                     Ok(node)
                 }
@@ -341,10 +380,29 @@ impl<'a> Loader<'a> {
         })
     }
 
-    fn remember(&mut self, anchor: usize, node: &Node) {
+    /// Keeps an anchored node for its aliases, with its cost: what was built since `start`.
+    fn remember(&mut self, anchor: usize, node: &Node, start: usize) {
         if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors
+                .insert(anchor, (node.clone(), self.expanded - start));
         }
+    }
+
+    /// Counts `cost` against the expansion limit; over it, records the problem at `pos`.
+    fn charge(&mut self, cost: usize, pos: Pos) -> Result<(), Stop> {
+        self.expanded = self.expanded.saturating_add(cost);
+        if self.expanded <= MAX_EXPANDED_BYTES {
+            return Ok(());
+        }
+        self.problem(
+            pos,
+            format!(
+                "the document expands to more than {} MiB here (aliases are copied at every use)",
+                MAX_EXPANDED_BYTES >> 20
+            ),
+            "write the values out or use fewer `*alias` references to large anchors",
+        );
+        Err(Stop)
     }
 
     fn check_collection_tag(&mut self, tag: Option<&Tag>, pos: Pos, expected: &str) {
@@ -553,6 +611,41 @@ mod tests {
         assert_eq!(
             problems[0].message,
             "this file holds more than one YAML document"
+        );
+    }
+
+    #[test]
+    fn alias_expansion_is_bounded() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+        for level in 1..=9 {
+            let items = vec![format!("*a{}", level - 1); 9].join(", ");
+            text.push_str(&format!("a{level}: &a{level} [{items}]\n"));
+        }
+        let problems = load(&text).unwrap_err();
+        assert!(problems[0].message.contains("expands to more than 16 MiB"));
+    }
+
+    #[test]
+    fn alias_count_is_bounded() {
+        let text = format!("a: &a x\nb: [{}]\n", vec!["*a"; MAX_ALIASES + 1].join(", "));
+        let problems = load(&text).unwrap_err();
+        assert_eq!(
+            problems[0].message,
+            format!("the document uses more than {MAX_ALIASES} aliases")
+        );
+        let text = format!("a: &a x\nb: [{}]\n", vec!["*a"; MAX_ALIASES].join(", "));
+        assert!(load(&text).is_ok());
+    }
+
+    #[test]
+    fn oversized_documents_are_refused() {
+        let text = "#".repeat(MAX_DOCUMENT_BYTES + 1);
+        let problems = load(&text).unwrap_err();
+        assert_eq!(problems[0].pos, Pos { line: 1, column: 1 });
+        assert!(
+            problems[0]
+                .message
+                .contains("over the limit of 4194304 bytes")
         );
     }
 }

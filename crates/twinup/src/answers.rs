@@ -5,7 +5,7 @@ use std::path::Path;
 
 use indexmap::IndexMap;
 use serde_json::Value;
-use twinup_plan::{Plan, parse_answers};
+use twinup_plan::{Plan, PlanError, ReadError, parse_answers, read_bounded};
 
 use crate::failure::Failure;
 
@@ -17,11 +17,14 @@ pub fn read_answers(path: &Path, plan: &Plan) -> Result<IndexMap<String, Value>,
             path.display()
         )));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        let why = match e.kind() {
-            std::io::ErrorKind::NotFound => "no such file".to_string(),
-            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-            _ => e.to_string(),
+    let text = read_bounded(path).map_err(|e| {
+        let why = match e {
+            ReadError::TooLarge => return PlanError::from_read(path, e).into(),
+            ReadError::Io(e) => match e.kind() {
+                std::io::ErrorKind::NotFound => "no such file".to_string(),
+                std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+                _ => e.to_string(),
+            },
         };
         Failure::bad_input(format!(
             "--answers {}: cannot read it ({why}); check the path",

@@ -350,6 +350,32 @@ fn cases() -> Vec<Case> {
             ..case("checkpoint with wrong types", &["checkpoint.json"])
         },
         Case {
+            before: Before::Edited(|t| {
+                let mut doc: serde_json::Value = serde_json::from_str(t).expect("checkpoint");
+                doc["steps"]["instance"]
+                    .as_object_mut()
+                    .expect("instance record")
+                    .remove("outputs");
+                serde_json::to_string_pretty(&doc).expect("json")
+            }),
+            ..case(
+                "succeeded step without outputs",
+                &[
+                    "checkpoint.json is damaged",
+                    "step `instance` is recorded succeeded but has no outputs",
+                ],
+            )
+        },
+        Case {
+            before: Before::Edited(|t| {
+                t.replacen("\"schema_version\": 1", "\"schema_version\": \"1\"", 1)
+            }),
+            ..case(
+                "string schema_version",
+                &["checkpoint.json", "schema_version is a string"],
+            )
+        },
+        Case {
             before: Before::Nothing,
             args: &["--checkpoint", "afile/checkpoint.json"],
             ..case("checkpoint path under a file", &["afile"])

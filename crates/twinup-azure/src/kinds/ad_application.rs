@@ -252,6 +252,14 @@ impl AdApplicationKind {
 }
 
 /// An absolute http(s) URL with a host, as Entra ID accepts for reply URLs.
+/// Longest app display name (Graph `application` resource: displayName, at most 256
+/// characters).
+const MAX_DISPLAY_NAME_CHARS: usize = 256;
+/// Most reply URLs on one app, and the longest (Learn: "Redirect URI (reply URL) restrictions
+/// and limitations": 256 URIs for work or school accounts, 256 characters each).
+const MAX_REDIRECT_URIS: usize = 256;
+const MAX_REDIRECT_URI_CHARS: usize = 256;
+
 fn is_redirect_url(text: &str) -> bool {
     match url::Url::parse(text) {
         Ok(u) => matches!(u.scheme(), "http" | "https") && u.host().is_some(),
@@ -292,12 +300,32 @@ impl StepKind for AdApplicationKind {
             "display_name",
             "the app's display name, e.g. `display_name: twins-client`",
         );
+        c.max_chars("display_name", MAX_DISPLAY_NAME_CHARS);
         match c.get("redirect_uris") {
             None | Some(Value::Null) | Some(Value::String(_)) => {}
             Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+                if items.len() > MAX_REDIRECT_URIS {
+                    c.errors.push(FieldError::new(
+                        "redirect_uris",
+                        format!(
+                            "{} reply URLs given; an app registration holds at most {MAX_REDIRECT_URIS}",
+                            items.len()
+                        ),
+                        "remove reply URLs",
+                    ));
+                }
                 for (i, item) in items.iter().enumerate() {
                     let text = item.as_str().unwrap_or_default();
-                    if !fields::unresolved(item) && !is_redirect_url(text) {
+                    if !fields::unresolved(item) && text.chars().count() > MAX_REDIRECT_URI_CHARS {
+                        c.errors.push(FieldError::new(
+                            format!("redirect_uris[{i}]"),
+                            format!(
+                                "the reply URL has {} characters; Entra ID allows at most {MAX_REDIRECT_URI_CHARS}",
+                                text.chars().count()
+                            ),
+                            "shorten the URL",
+                        ));
+                    } else if !fields::unresolved(item) && !is_redirect_url(text) {
                         c.errors.push(FieldError::new(
                             format!("redirect_uris[{i}]"),
                             format!("`{text}` is not a valid reply URL"),

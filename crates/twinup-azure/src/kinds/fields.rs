@@ -14,6 +14,13 @@ pub fn unresolved(value: &Value) -> bool {
     }
 }
 
+/// Most tags on one resource or resource group.
+pub const MAX_TAGS: usize = 50;
+/// Longest tag name, in characters.
+pub const MAX_TAG_NAME_CHARS: usize = 512;
+/// Longest tag value, in characters.
+pub const MAX_TAG_VALUE_CHARS: usize = 256;
+
 /// Collects field errors for `with` of kind `kind` that accepts `known` fields.
 pub struct Checker<'a> {
     kind: &'static str,
@@ -135,18 +142,53 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// An optional mapping of string values (tags).
+    /// An optional mapping of string values (tags), within ARM's tag limits: at most
+    /// [`MAX_TAGS`] pairs, names up to [`MAX_TAG_NAME_CHARS`] characters without `<>%&\?/`,
+    /// values up to [`MAX_TAG_VALUE_CHARS`] (Learn: "Use tags to organize your Azure
+    /// resources", Limitations).
     pub fn optional_tags(&mut self, field: &str) {
         match self.get(field) {
             None | Some(Value::Null) => {}
             Some(Value::Object(map)) => {
+                if map.len() > MAX_TAGS {
+                    self.errors.push(FieldError::new(
+                        field,
+                        format!("{} tags given; Azure allows at most {MAX_TAGS}", map.len()),
+                        "remove tags, or combine several values into one tag",
+                    ));
+                }
                 for (k, v) in map {
-                    if !v.is_string() {
+                    if k.chars().count() > MAX_TAG_NAME_CHARS
+                        || k.contains(['<', '>', '%', '&', '\\', '?', '/'])
+                    {
                         self.errors.push(FieldError::new(
+                            field,
+                            format!(
+                                "a tag name of {} characters is not allowed",
+                                k.chars().count()
+                            ),
+                            format!(
+                                "tag names have at most {MAX_TAG_NAME_CHARS} characters and none of < > % & \\ ? /"
+                            ),
+                        ));
+                    }
+                    match v.as_str() {
+                        None => self.errors.push(FieldError::new(
                             format!("{field}.{k}"),
                             "tag values must be strings",
                             "quote the value, e.g. `env: \"1\"`",
-                        ));
+                        )),
+                        Some(text) if text.chars().count() > MAX_TAG_VALUE_CHARS => {
+                            self.errors.push(FieldError::new(
+                                format!("{field}.{k}"),
+                                format!(
+                                    "the tag value has {} characters; Azure allows at most {MAX_TAG_VALUE_CHARS}",
+                                    text.chars().count()
+                                ),
+                                "shorten the value",
+                            ))
+                        }
+                        Some(_) => {}
                     }
                 }
             }
@@ -155,6 +197,24 @@ impl<'a> Checker<'a> {
                 format!("`{field}` must be a mapping of names to strings"),
                 format!("e.g. `{field}: {{owner: me}}`"),
             )),
+        }
+    }
+
+    /// A string field (when present and resolved) of at most `limit` characters; the error
+    /// gives the length, never the value.
+    pub fn max_chars(&mut self, field: &str, limit: usize) {
+        if let Some(Value::String(s)) = self.get(field)
+            && !s.contains("${")
+            && s.chars().count() > limit
+        {
+            self.errors.push(FieldError::new(
+                field,
+                format!(
+                    "`{field}` has {} characters; Azure allows at most {limit}",
+                    s.chars().count()
+                ),
+                format!("shorten `{field}`"),
+            ));
         }
     }
 

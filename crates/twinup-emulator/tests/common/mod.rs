@@ -136,7 +136,11 @@ impl Env {
     }
 
     pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
-        self.send(method, &format!("/_emulator{path}"), None, body, &[])
+        let token = [(
+            twinup_emulator::ADMIN_TOKEN_HEADER,
+            self.info.admin_token.as_str(),
+        )];
+        self.send(method, &format!("/_emulator{path}"), None, body, &token)
             .await
     }
 

@@ -90,10 +90,18 @@ impl FileStore {
             let _ = file.sync_all();
             test_hooks::crash();
         }
-        file.write_all(bytes).map_err(not_writable)?;
-        file.sync_all().map_err(not_writable)?;
-        drop(file);
-        fs::rename(&tmp, &real).map_err(not_writable)?;
+        // On any failure (a full disk, say) the temporary file goes, the checkpoint stays.
+        let written = file
+            .write_all(bytes)
+            .and_then(|()| file.sync_all())
+            .and_then(|()| {
+                drop(file);
+                fs::rename(&tmp, &real)
+            });
+        if let Err(source) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(not_writable(source));
+        }
         sync_dir(&real);
         test_hooks::end_write();
         Ok(())
@@ -126,10 +134,15 @@ pub fn parse_checkpoint(location: &str, bytes: &[u8]) -> Result<Checkpoint, Chec
     }
     let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| corrupt(format!("not valid JSON: {e}")))?;
-    let version = value
-        .get("schema_version")
-        .and_then(|v| v.as_u64())
-        .ok_or_else(|| corrupt("no schema_version field".to_string()))?;
+    let version = match value.get("schema_version") {
+        None => return Err(corrupt("no schema_version field".to_string())),
+        Some(v) => v.as_u64().ok_or_else(|| {
+            corrupt(format!(
+                "schema_version is {}, not a whole number",
+                json_type_name(v)
+            ))
+        })?,
+    };
     if version > u64::from(SCHEMA_VERSION) {
         return Err(CheckpointError::NewerSchema {
             location: location.to_string(),
@@ -137,7 +150,25 @@ pub fn parse_checkpoint(location: &str, bytes: &[u8]) -> Result<Checkpoint, Chec
             supported: SCHEMA_VERSION,
         });
     }
-    serde_json::from_value(value).map_err(|e| corrupt(format!("unexpected content: {e}")))
+    let checkpoint: Checkpoint =
+        serde_json::from_value(value).map_err(|e| corrupt(format!("unexpected content: {e}")))?;
+    let contradictions = super::integrity::contradictions(&checkpoint);
+    if !contradictions.is_empty() {
+        return Err(corrupt(contradictions.join("; ")));
+    }
+    Ok(checkpoint)
+}
+
+/// A word for a JSON value's type, for messages about fields of the wrong type.
+fn json_type_name(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number that is not a whole number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "an object",
+    }
 }
 
 #[async_trait]

@@ -2,12 +2,14 @@
 //! from using one checkpoint at the same time.
 
 mod file_store;
+mod integrity;
 mod lock;
 mod model;
 mod store;
 pub mod test_hooks;
 
 pub use file_store::{FileStore, parse_checkpoint};
+pub use integrity::contradictions;
 pub use lock::LockHolder;
 pub use model::{
     Checkpoint, PlanIdentity, RunRecord, RunStatus, SCHEMA_VERSION, StepRecord, StepState,

@@ -28,7 +28,7 @@ pub fn convert(
     path: &Path,
     plan: &twinup_plan::Plan,
 ) -> Result<(IndexMap<String, Value>, Vec<String>), Failure> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = twinup_plan::read_bounded(path).map_err(|e| {
         Failure::bad_input(format!(
             "{}: cannot read it ({e}); give the config.json deploy.ps1 wrote",
             path.display()

@@ -76,6 +76,16 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
     };
     if let Ok(inputs) = &first {
         validate_steps(&plan, &registry, inputs)?;
+    } else if needs_discovery && !interactive {
+        // Every other input is known: check the steps now, before signing in, with the inputs
+        // still to be discovered left as references (which kinds check once they are known).
+        let mut pending = sources.clone();
+        for name in DISCOVERED {
+            pending
+                .discovered
+                .insert(name.to_string(), format!("${{inputs.{name}}}").into());
+        }
+        validate_steps(&plan, &registry, &resolve_inputs(&plan, &pending, None)?)?;
     }
 
     let state_dir = state_dir(&args.plan.checkpoint);

@@ -8,6 +8,7 @@ use std::time::Duration;
 use console::style;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use twinup_engine::{Event, EventSink};
+use twinup_plan::escape_controls;
 
 use super::progress::{action_text, line_for};
 
@@ -57,11 +58,13 @@ impl EventSink for LiveProgress {
             Event::StepProgress { step, message } => {
                 let bar = self.bars.lock().ok().and_then(|b| b.get(step).cloned());
                 match bar {
-                    Some(bar) => bar.set_message(message.clone()),
+                    Some(bar) => bar.set_message(escape_controls(message).into_owned()),
                     None => {
-                        let _ = self
-                            .multi
-                            .println(format!("    {}: {message}", style(step).dim()));
+                        let _ = self.multi.println(format!(
+                            "    {}: {}",
+                            style(step).dim(),
+                            escape_controls(message)
+                        ));
                     }
                 }
             }

@@ -1,10 +1,12 @@
 //! Progress reporting on stderr: a line per step transition for people, or one JSON object per
-//! event for machines.
+//! event for machines. Messages that may echo input are printed with control characters
+//! escaped.
 
 use std::io::Write;
 
 use console::style;
 use twinup_engine::{Event, EventSink, StepAction, humanize};
+use twinup_plan::escape_controls;
 
 /// Prints step transitions as text lines.
 pub struct TextProgress;
@@ -54,7 +56,9 @@ pub fn line_for(event: &Event) -> Option<String> {
                 action_text(*action)
             )
         }
-        Event::StepProgress { step, message } => format!("    {step}: {message}"),
+        Event::StepProgress { step, message } => {
+            format!("    {step}: {}", escape_controls(message))
+        }
         Event::StepSucceeded {
             step, elapsed_ms, ..
         } => format!(
@@ -70,7 +74,7 @@ pub fn line_for(event: &Event) -> Option<String> {
             "  {} {step}: failed after {}: {}",
             style("✗").red(),
             seconds(*elapsed_ms),
-            error.message
+            escape_controls(&error.message)
         ),
         Event::StepNotStarted { step } => {
             format!("  {} {step}: not started", style("-").dim())

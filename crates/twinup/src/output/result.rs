@@ -1,7 +1,9 @@
 //! The final result of a command: the success banner and outputs, or the failure report.
+//! Text that came from input is printed with control characters escaped.
 
 use serde_json::{Value, json};
 use twinup_engine::display_value;
+use twinup_plan::escape_controls;
 
 use crate::cli::OutputFormat;
 use crate::failure::Failure;
@@ -25,7 +27,10 @@ pub fn print_success(
             println!("Deployment completed successfully");
             let width = outputs.keys().map(|k| k.len()).max().unwrap_or(0);
             for (name, value) in outputs {
-                println!("  {name:<width$}  {}", display_value(value));
+                println!(
+                    "  {name:<width$}  {}",
+                    escape_controls(&display_value(value))
+                );
             }
         }
     }
@@ -44,7 +49,7 @@ pub fn print_failure(format: OutputFormat, failure: &Failure) {
                 json!({"status": status, "exit_code": failure.code, "error": failure.message});
             println!("{doc}");
         }
-        OutputFormat::Text if failure.located => eprintln!("{}", failure.message),
-        OutputFormat::Text => eprintln!("error: {}", failure.message),
+        OutputFormat::Text if failure.located => eprintln!("{}", escape_controls(&failure.message)),
+        OutputFormat::Text => eprintln!("error: {}", escape_controls(&failure.message)),
     }
 }

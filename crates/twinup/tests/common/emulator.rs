@@ -120,7 +120,10 @@ impl Emu {
     pub fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let url = format!("{}{path}", self.url());
         self.runtime.block_on(async {
-            let mut req = self.client.request(method, url);
+            let mut req = self.client.request(method, url).header(
+                "x-twinup-admin-token",
+                self.info["admin_token"].as_str().unwrap_or_default(),
+            );
             if let Some(body) = body {
                 req = req.json(&body);
             }
