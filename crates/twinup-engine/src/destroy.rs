@@ -91,7 +91,7 @@ fn disposal_of(record: &StepRecord) -> Disposal {
                 Some(Some(true)) => Disposal::Delete,
                 Some(Some(false)) => Disposal::Keep {
                     reason: match record.outputs.as_ref().and_then(crate::kind::found_reason) {
-                        Some(why) => format!("not created by this deployment ({why}); kept"),
+                        Some(why) => format!("it existed before twinup; kept ({why})"),
                         None => "it existed before twinup; kept".into(),
                     },
                 },

@@ -53,8 +53,18 @@ fn paths_outside_the_working_directory_exit_2_unless_allowed() {
     let outside = tempfile::tempdir().expect("tempdir");
     let absolute = outside.path().join("abs.txt");
     let absolute = absolute.to_str().expect("utf-8");
-    std::fs::create_dir_all(s.path("work")).expect("dir");
-    for path in ["../x.txt", "out/../../x.txt", absolute] {
+    // Named after the scratch directory, so the file above it is this test's own.
+    let name = s
+        .dir
+        .path()
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let up_one = format!("../{name}-x.txt");
+    let up_two = format!("out/../../{name}-x.txt");
+    for path in [up_one.as_str(), up_two.as_str(), absolute] {
         s.write("plan.yaml", &plan(path, ""));
         let out = up(&s, &[]);
         assert_eq!(out.code, Some(2), "{path}: {}", out.stderr);
@@ -71,7 +81,10 @@ fn paths_outside_the_working_directory_exit_2_unless_allowed() {
         );
     }
     assert!(!std::path::Path::new(absolute).exists());
-    assert!(!s.dir.path().join("../x.txt").exists());
+    assert!(
+        !s.dir.path().join(&up_one).exists(),
+        "wrote above the working directory"
+    );
 
     s.write(
         "plan.yaml",
