@@ -103,18 +103,29 @@ impl ArmClient {
                 self.base.host_str().unwrap_or("?"),
             )));
         }
-        let token = self.tokens.token(&self.scope).await?;
         let mut request = Request::new(method, url);
-        request.bearer = Some(token.token);
         if let Some(body) = body {
             request.body = Body::Json(body.clone());
         }
-        let response = self.http.send(&request).await?;
-        Ok(ArmResponse {
-            status: response.status,
-            body: response.json(),
-            headers: response.headers,
-        })
+        let mut refreshed = false;
+        loop {
+            request.bearer = Some(self.tokens.token(&self.scope).await?.token);
+            let response = self.http.send(&request).await?;
+            let answer = ArmResponse {
+                status: response.status,
+                body: response.json(),
+                headers: response.headers,
+            };
+            // A token that expired in flight (clock skew, a long wait): one fresh token, once.
+            if answer.status == 401 && error_code(&answer.body) == Some(EXPIRED_TOKEN) && !refreshed
+            {
+                tracing::info!("ARM says the access token expired; getting a fresh one");
+                self.tokens.invalidate(&self.scope).await;
+                refreshed = true;
+                continue;
+            }
+            return Ok(answer);
+        }
     }
 
     /// Sends a request and turns 4xx/5xx answers into [`AzureError::Arm`].
@@ -127,8 +138,29 @@ impl ArmClient {
         body: Option<&Value>,
     ) -> Result<ArmResponse> {
         let url = self.url(path, api_version, query)?;
-        let response = self.send_raw(method.clone(), url.clone(), body).await?;
-        check(response, &method, &url)
+        let policy = self.http.retry_policy().clone();
+        let mut attempt = 1u32;
+        loop {
+            let response = self.send_raw(method.clone(), url.clone(), body).await?;
+            // The resource is busy with another operation (an update still running): wait and
+            // send the same request again, a bounded number of times.
+            if response.status == 409
+                && error_code(&response.body) == Some(ANOTHER_OPERATION)
+                && attempt < policy.max_attempts
+            {
+                let wait = crate::http::retry::backoff(&policy, attempt, 1.0);
+                tracing::warn!(
+                    "{method} {}: another operation is in progress on the resource; retrying in {}s (attempt {attempt} of {})",
+                    crate::http::loggable_url(&url),
+                    wait.as_secs_f64().ceil(),
+                    policy.max_attempts
+                );
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+                continue;
+            }
+            return check(response, &method, &url);
+        }
     }
 
     /// GET.
@@ -174,6 +206,16 @@ impl ArmClient {
         self.request(Method::DELETE, path, api_version, &[], None)
             .await
     }
+}
+
+/// ARM's code for a token that expired (401).
+const EXPIRED_TOKEN: &str = "ExpiredAuthenticationToken";
+/// ARM's code for a resource busy with another operation (409).
+const ANOTHER_OPERATION: &str = "AnotherOperationInProgress";
+
+/// The `error.code` of an ARM error body.
+fn error_code(body: &Value) -> Option<&str> {
+    body.pointer("/error/code").and_then(Value::as_str)
 }
 
 /// Turns an error status into an [`ArmError`]; passes successes through.

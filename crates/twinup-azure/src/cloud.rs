@@ -1,4 +1,5 @@
-//! Azure clouds and their endpoints (login authority, ARM, Microsoft Graph) and token scopes.
+//! Azure clouds and their endpoints (login authority, ARM, Microsoft Graph) and token scopes, and
+//! the discovery of a custom cloud from its ARM endpoint (`GET {arm}/metadata/endpoints`).
 
 use url::Url;
 
@@ -26,6 +27,11 @@ pub enum Cloud {
         arm: String,
         /// Microsoft Graph endpoint (flag `--graph-endpoint`).
         graph: String,
+        /// ARM token audience (flag `--arm-audience`, else from the cloud's metadata); the
+        /// public one when `None`.
+        arm_audience: Option<String>,
+        /// Microsoft Graph token audience (flag `--graph-audience`, else from the metadata).
+        graph_audience: Option<String>,
     },
     /// The local emulator: one URL serves the token endpoint, ARM and Graph (flag `--emulator-url`).
     Local {
@@ -109,12 +115,18 @@ impl Cloud {
                 authority_host,
                 arm,
                 graph,
+                arm_audience,
+                graph_audience,
             } => (
                 parse_custom(authority_host, "--authority-host")?,
                 parse_custom(arm, "--arm-endpoint")?,
                 parse_custom(graph, "--graph-endpoint")?,
-                PUBLIC_ARM_SCOPE.to_string(),
-                PUBLIC_GRAPH_SCOPE.to_string(),
+                arm_audience
+                    .as_deref()
+                    .map_or_else(|| PUBLIC_ARM_SCOPE.to_string(), scope_of),
+                graph_audience
+                    .as_deref()
+                    .map_or_else(|| PUBLIC_GRAPH_SCOPE.to_string(), scope_of),
                 false,
             ),
             Cloud::Local { url } => {
@@ -138,6 +150,92 @@ impl Cloud {
             local,
         })
     }
+}
+
+/// What a cloud's `GET {arm}/metadata/endpoints?api-version=2022-09-01` says (Azure, Azure Stack
+/// Hub, the emulator): its login endpoint, ARM audience, and Microsoft Graph endpoint and
+/// audience (`microsoftGraphResourceId`, which az uses as both).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloudMetadata {
+    /// `authentication.loginEndpoint`.
+    pub login_endpoint: String,
+    /// `authentication.audiences[0]`.
+    pub arm_audience: Option<String>,
+    /// `microsoftGraphEndpoint` when given, else `microsoftGraphResourceId`.
+    pub graph_endpoint: Option<String>,
+    /// `microsoftGraphResourceId`.
+    pub graph_audience: Option<String>,
+}
+
+/// API version of the cloud metadata endpoint (the one az and the Terraform providers use).
+pub const METADATA_API_VERSION: &str = "2022-09-01";
+
+impl CloudMetadata {
+    /// Reads the metadata document: an object, or a list of clouds of which the one whose
+    /// `resourceManager` is `arm` (else the first) is taken.
+    pub fn from_document(document: &serde_json::Value, arm: &str) -> Result<CloudMetadata> {
+        let same = |v: &serde_json::Value| {
+            v.get("resourceManager")
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|r| {
+                    r.trim_end_matches('/')
+                        .eq_ignore_ascii_case(arm.trim_end_matches('/'))
+                })
+        };
+        let cloud = match document.as_array() {
+            Some(list) => list.iter().find(|c| same(c)).or(list.first()),
+            None => Some(document),
+        };
+        let text = |v: Option<&serde_json::Value>, p: &str| {
+            v.and_then(|v| v.pointer(p))
+                .and_then(serde_json::Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let login_endpoint = text(cloud, "/authentication/loginEndpoint").ok_or_else(|| {
+            AzureError::Config {
+                setting: "--arm-endpoint".into(),
+                message: format!(
+                    "{arm}/metadata/endpoints names no authentication.loginEndpoint; give --authority-host and --graph-endpoint"
+                ),
+            }
+        })?;
+        let graph_audience = text(cloud, "/microsoftGraphResourceId");
+        Ok(CloudMetadata {
+            login_endpoint,
+            arm_audience: text(cloud, "/authentication/audiences/0"),
+            graph_endpoint: text(cloud, "/microsoftGraphEndpoint").or(graph_audience.clone()),
+            graph_audience,
+        })
+    }
+}
+
+/// Reads `GET {arm}/metadata/endpoints?api-version=2022-09-01` (no sign-in needed).
+pub async fn discover(http: &crate::http::HttpClient, arm: &str) -> Result<CloudMetadata> {
+    let base = parse_custom(arm, "--arm-endpoint")?;
+    let mut url = join(&base, "metadata/endpoints", "--arm-endpoint")?;
+    url.query_pairs_mut()
+        .append_pair("api-version", METADATA_API_VERSION);
+    let request = crate::http::Request::new(reqwest::Method::GET, url.clone());
+    let response = http.send(&request).await?;
+    if response.status != 200 {
+        return Err(AzureError::Config {
+            setting: "--arm-endpoint".into(),
+            message: format!(
+                "{} answered HTTP {}; give --authority-host and --graph-endpoint (and --arm-audience, --graph-audience) instead",
+                crate::http::loggable_url(&url),
+                response.status
+            ),
+        });
+    }
+    CloudMetadata::from_document(&response.json(), arm)
+}
+
+/// The `.default` token scope of an audience (`https://management.example/` ->
+/// `https://management.example/.default`), as az forms it from a resource id.
+pub fn scope_of(audience: &str) -> String {
+    format!("{}/.default", audience.trim().trim_end_matches('/'))
 }
 
 /// True if the URL's host is a loopback name or address.
@@ -204,6 +302,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn metadata_gives_login_audiences_and_graph() {
+        let doc = serde_json::json!({
+            "resourceManager": "https://management.local.azurestack.external/",
+            "authentication": {"loginEndpoint": "https://login.microsoftonline.com/",
+                "audiences": ["https://management.contoso.onmicrosoft.com/abc"]},
+            "microsoftGraphResourceId": "https://graph.microsoft.com/"
+        });
+        let m = CloudMetadata::from_document(&doc, "https://management.local.azurestack.external")
+            .unwrap();
+        assert_eq!(m.login_endpoint, "https://login.microsoftonline.com/");
+        assert_eq!(
+            m.arm_audience.as_deref(),
+            Some("https://management.contoso.onmicrosoft.com/abc")
+        );
+        assert_eq!(
+            m.graph_endpoint.as_deref(),
+            Some("https://graph.microsoft.com/")
+        );
+        let list = serde_json::json!([{"resourceManager": "https://other/", "authentication": {"loginEndpoint": "https://x/"}}, doc]);
+        let m2 =
+            CloudMetadata::from_document(&list, "https://management.local.azurestack.external/")
+                .unwrap();
+        assert_eq!(m2, m);
+        assert_eq!(
+            scope_of("https://management.example.com/"),
+            "https://management.example.com/.default"
+        );
+    }
+
+    #[test]
     fn public_cloud_endpoints() {
         let e = Cloud::Public.endpoints().unwrap();
         assert_eq!(
@@ -240,6 +368,8 @@ mod tests {
             authority_host: "https://login.example.com".into(),
             arm: "http://arm.example.com".into(),
             graph: "https://graph.example.com".into(),
+            arm_audience: None,
+            graph_audience: None,
         };
         let err = bad.endpoints().unwrap_err().to_string();
         assert!(err.contains("--arm-endpoint"), "{err}");
@@ -265,6 +395,8 @@ mod tests {
             authority_host: "https://login.example.com/adfs".into(),
             arm: "https://arm.example.com".into(),
             graph: "https://graph.example.com".into(),
+            arm_audience: Some("https://management.example.com/".into()),
+            graph_audience: None,
         }
         .endpoints()
         .unwrap();

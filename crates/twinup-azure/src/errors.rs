@@ -30,7 +30,7 @@ impl ArmError {
             "AuthorizationFailed" => Some(format!(
                 "the signed-in principal needs Owner or User Access Administrator (or Contributor for resource writes) on {scope}; ask an administrator to grant it, or sign in as another principal"
             )),
-            "InvalidAuthenticationToken" | "ExpiredAuthenticationToken" => Some(
+            "InvalidAuthenticationToken" | "ExpiredAuthenticationToken" | "AuthenticationFailed" => Some(
                 "the access token was rejected; sign in again (az login) or check the tenant and cloud settings".into(),
             ),
             "ResourceGroupNotFound" => {
@@ -50,6 +50,24 @@ impl ArmError {
             }
             _ => None,
         }
+    }
+}
+
+impl ArmError {
+    /// What failed, without the code and the hint: for a step error, which carries those in
+    /// their own fields (so a failure shows each once).
+    pub fn summary(&self) -> String {
+        let mut out = format!(
+            "{} {} failed with HTTP {}",
+            self.method, self.path, self.status
+        );
+        if !self.message.is_empty() {
+            out.push_str(&format!(": {}", self.message));
+        }
+        if let Some(id) = &self.request_id {
+            out.push_str(&format!(" [request id {id}]"));
+        }
+        out
     }
 }
 
@@ -156,6 +174,30 @@ pub enum AzureError {
         /// Description of the last failure.
         message: String,
     },
+    /// The server's TLS certificate is not trusted: retrying cannot help.
+    #[error(
+        "{method} {url}: the server's TLS certificate is not trusted ({message}); if a proxy or a private CA signs it, point SSL_CERT_FILE (or --ca-file) at a PEM file with that CA; otherwise check the endpoint"
+    )]
+    UntrustedCertificate {
+        /// HTTP method.
+        method: String,
+        /// URL without query string.
+        url: String,
+        /// The TLS library's reason.
+        message: String,
+    },
+    /// Nothing listens at the endpoint: retrying cannot help.
+    #[error(
+        "{method} {url}: connection refused ({message}); nothing listens there: check the URL (for Azure: --authority-host, --arm-endpoint, --graph-endpoint) and that the service is running"
+    )]
+    ConnectionRefused {
+        /// HTTP method.
+        method: String,
+        /// URL without query string.
+        url: String,
+        /// The system's reason.
+        message: String,
+    },
     /// ARM answered with an error.
     #[error("{0}")]
     Arm(Box<ArmError>),
@@ -170,6 +212,21 @@ pub enum AzureError {
         /// Requested scope.
         scope: String,
         /// Reason, without secrets.
+        message: String,
+    },
+    /// The token endpoint kept failing (5xx after every retry): a transient outage, not bad
+    /// credentials.
+    #[error(
+        "{credential} could not get a token for {scope}: the token endpoint kept answering HTTP {status} ({message}); this is usually temporary, run twinup again"
+    )]
+    TokenEndpointUnavailable {
+        /// Credential name.
+        credential: String,
+        /// Requested scope.
+        scope: String,
+        /// The last HTTP status.
+        status: u16,
+        /// The endpoint's error text, without secrets.
         message: String,
     },
     /// No credential of the chain produced a token.
@@ -241,6 +298,27 @@ impl AzureError {
             AzureError::Graph(e) => Some(e),
             _ => None,
         }
+    }
+
+    /// True for failures that a later run may not meet: no response at all, or a token
+    /// endpoint that kept answering 5xx.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            AzureError::Transport { .. } | AzureError::TokenEndpointUnavailable { .. }
+        )
+    }
+
+    /// True if ARM or Graph answered 403 (the caller may not make this call).
+    pub fn is_forbidden(&self) -> bool {
+        self.arm().map(|e| e.status == 403).unwrap_or(false)
+            || self.graph().map(|e| e.status == 403).unwrap_or(false)
+    }
+
+    /// True if ARM answered with this error code.
+    pub fn has_code(&self, code: &str) -> bool {
+        self.arm()
+            .is_some_and(|e| e.code.eq_ignore_ascii_case(code))
     }
 
     /// True if ARM or Graph answered 404.

@@ -88,6 +88,25 @@ impl Application {
 const REPLICATION_ATTEMPTS: u32 = 6;
 const REPLICATION_DELAY: Duration = Duration::from_millis(500);
 
+/// How long a write that Graph refuses because an object it references has not replicated yet
+/// is retried, and the first wait between tries (doubling, at most 15 s).
+const LAG_WAIT: Duration = Duration::from_secs(120);
+const LAG_FIRST_RETRY: Duration = Duration::from_secs(1);
+
+/// True for Graph's answers while an object just created is not visible to a write yet: a
+/// service principal for an application just made (400, "...does not reference a valid
+/// application object"), a grant for a service principal just made (400/404 naming it).
+fn is_replication_lag(status: u16, body: &Value, referenced: &str) -> bool {
+    let message = body
+        .pointer("/error/message")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    matches!(status, 400 | 404)
+        && (message.contains("does not reference a valid application object")
+            || (!referenced.is_empty() && message.contains(&referenced.to_ascii_lowercase())))
+}
+
 /// Microsoft Graph client.
 #[derive(Debug, Clone)]
 pub struct GraphClient {
@@ -287,9 +306,7 @@ impl GraphClient {
         }
         let url = self.url("servicePrincipals", None)?;
         let body = json!({ "appId": app_id });
-        let response = self
-            .send_raw(Method::POST, url.clone(), Some(&body), Vec::new())
-            .await?;
+        let response = self.post_through_lag(&url, &body, app_id).await?;
         if response.status != 409 {
             return check(response, &Method::POST, &url).map(|r| r.body);
         }
@@ -381,9 +398,38 @@ impl GraphClient {
             "resourceId": resource_sp_id,
             "scope": scope,
         });
-        self.call(Method::POST, "oauth2PermissionGrants", None, Some(&body))
-            .await
-            .map(|r| r.body)
+        let url = self.url("oauth2PermissionGrants", None)?;
+        let response = self.post_through_lag(&url, &body, client_sp_id).await?;
+        check(response, &Method::POST, &url).map(|r| r.body)
+    }
+
+    /// POSTs `body`, sending it again (with backoff, for at most two minutes) while Graph
+    /// answers that an object it references (`referenced`, just created) does not exist yet.
+    async fn post_through_lag(
+        &self,
+        url: &Url,
+        body: &Value,
+        referenced: &str,
+    ) -> Result<GraphResponse> {
+        let started = std::time::Instant::now();
+        let mut wait = LAG_FIRST_RETRY;
+        loop {
+            let response = self
+                .send_raw(Method::POST, url.clone(), Some(body), Vec::new())
+                .await?;
+            let waited = started.elapsed();
+            if !is_replication_lag(response.status, &response.body, referenced)
+                || waited >= LAG_WAIT
+            {
+                return Ok(response);
+            }
+            tracing::info!(
+                "Microsoft Graph does not see {referenced} yet (directory replication); retrying in {}s",
+                wait.as_secs()
+            );
+            tokio::time::sleep(wait.min(LAG_WAIT - waited)).await;
+            wait = (wait * 2).min(Duration::from_secs(15));
+        }
     }
 }
 

@@ -20,6 +20,8 @@ pub mod errors;
 pub mod graph;
 pub mod http;
 pub mod lro;
+pub mod permissions;
+pub mod providers;
 pub mod regions;
 pub mod secret;
 

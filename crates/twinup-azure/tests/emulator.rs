@@ -65,6 +65,8 @@ fn context_as(
         http,
         subscription_id: Some(info.subscription_id.clone()),
         tenant_id: info.tenant_id.clone(),
+        targets: Default::default(),
+        signed_in: None,
         settings: kind_settings,
     }
 }

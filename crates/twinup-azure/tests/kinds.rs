@@ -72,10 +72,12 @@ async fn resource_group_create_then_rerun_writes_nothing() {
     };
     assert_eq!(strip(&again), strip(&out));
     assert_eq!(f.world().count("PUT", "rg-twins"), 1, "rerun must not PUT");
-    // Changing tags updates; a different location is refused.
+    // Changing tags merges them in through the Tags API (no PUT replacing the set); a
+    // different location is refused.
     let retag = json!({"name": "rg-twins", "location": "westeurope", "tags": {"env": "prod"}});
     kind.apply(&ctx, &retag).await.unwrap();
-    assert_eq!(f.world().count("PUT", "rg-twins"), 2);
+    assert_eq!(f.world().count("PUT", "rg-twins"), 1);
+    assert_eq!(f.world().count("PATCH", "tags/default"), 1);
     let moved = json!({"name": "rg-twins", "location": "eastus"});
     let err = kind.apply(&ctx, &moved).await.unwrap_err();
     assert_eq!(err.kind, StepErrorKind::Rejected);

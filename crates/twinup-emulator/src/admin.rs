@@ -1,7 +1,7 @@
 //! The admin API under `/_emulator/` (the emulator's own clients only: loopback, a local `Host`,
 //! the per-start admin token, JSON bodies): emulator info and state,
 //! fault rules, the request log, token minting, extra principals and role definitions,
-//! throttling, and direct deletion of resources for drift tests.
+//! throttling, resource provider registration, and direct deletion of resources for drift tests.
 
 // Error answers are whole responses built on cold paths; boxing them buys nothing here.
 #![allow(clippy::result_large_err)]
@@ -133,6 +133,8 @@ pub(crate) fn handle(ctx: &Ctx, req: &Req) -> Resp {
             _ => Err(not_allowed(req)),
         },
         "/_emulator/resource" if m == Method::DELETE => delete_resource(ctx, req),
+        "/_emulator/providers" if m == Method::POST => set_provider(ctx, req),
+        "/_emulator/replication" if m == Method::POST => set_replication(ctx, req),
         _ => Err(error(
             StatusCode::NOT_FOUND,
             "UnknownAdminEndpoint",
@@ -223,6 +225,10 @@ struct PrincipalRequest {
     roles: Vec<RoleRequest>,
     #[serde(default = "default_true")]
     replicated: bool,
+    /// Microsoft Graph application permissions of a service principal (e.g. `[]` for a
+    /// least-privilege CI deployer); without it directory reads are not checked.
+    #[serde(default)]
+    graph_permissions: Option<Vec<String>>,
 }
 
 fn add_principal(ctx: &Ctx, req: &Req) -> Result<Resp, Resp> {
@@ -297,6 +303,10 @@ fn add_principal(ctx: &Ctx, req: &Req) -> Result<Resp, Resp> {
                     owners: Vec::new(),
                 },
             );
+            if let Some(granted) = &r.graph_permissions {
+                st.graph_app_roles
+                    .insert(object_id.to_lowercase(), granted.clone());
+            }
             out["app_id"] = json!(app_id);
             out["application_object_id"] = json!(app_object_id);
             out["client_secret"] = json!(secret);
@@ -357,6 +367,41 @@ fn add_principal(ctx: &Ctx, req: &Req) -> Result<Resp, Resp> {
     out["role_assignment_ids"] = json!(ids);
     st.touch();
     Ok(json_response(StatusCode::CREATED, &out))
+}
+
+#[derive(Deserialize)]
+struct ReplicationRequest {
+    /// Real-world seconds (scaled by the time scale) a new application stays invisible to
+    /// `POST /servicePrincipals`.
+    graph_write_lag_secs: f64,
+}
+
+fn set_replication(ctx: &Ctx, req: &Req) -> Result<Resp, Resp> {
+    let r: ReplicationRequest = parse(req)?;
+    let lag = ctx.clock.scaled(r.graph_write_lag_secs.max(0.0));
+    *lock(&ctx.graph_write_lag) = lag;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"graph_write_lag_ms": lag.num_milliseconds()}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct ProviderRequest {
+    namespace: String,
+    registered: bool,
+}
+
+/// Sets a resource provider's registration with the subscription (`registered: false` models a
+/// subscription that never used the namespace).
+fn set_provider(ctx: &Ctx, req: &Req) -> Result<Resp, Resp> {
+    let r: ProviderRequest = parse(req)?;
+    let mut st = ctx.world();
+    crate::arm::providers::set(&mut st, &r.namespace, r.registered);
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"namespace": r.namespace, "registered": r.registered}),
+    ))
 }
 
 #[derive(Deserialize)]

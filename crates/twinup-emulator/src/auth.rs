@@ -79,11 +79,18 @@ pub(crate) fn authenticate(ctx: &Ctx, req: &Req, service: Service) -> Result<Cal
         .filter(|t| !t.is_empty());
     let Some(raw) = raw else {
         return Err(match service {
+            // ARM's answer to a request without the header: 401 `AuthenticationFailed`,
+            // "Authentication failed. The 'Authorization' header is missing." (as users report
+            // it, e.g. MicrosoftDocs/azure-docs#35849 "Getting Authorization header missing
+            // error"; the same body Azure Monitor's Learn page documents for its ARM-fronted API).
             Service::Arm => fail(
-                "InvalidAuthenticationToken",
-                "The access token is missing. Send 'Authorization: Bearer <token>' with a token for https://management.azure.com.".into(),
+                "AuthenticationFailed",
+                "Authentication failed. The 'Authorization' header is missing.".into(),
             ),
-            Service::Graph => fail("InvalidAuthenticationToken", "Access token is empty.".into()),
+            Service::Graph => fail(
+                "InvalidAuthenticationToken",
+                "Access token is empty.".into(),
+            ),
         });
     };
     let now = ctx.clock.now();
@@ -122,7 +129,10 @@ pub(crate) fn authenticate(ctx: &Ctx, req: &Req, service: Service) -> Result<Cal
     let aud = claims.get("aud").and_then(Value::as_str).unwrap_or("");
     let ok = match service {
         Service::Arm => token::audience_matches(aud, token::ARM_AUDIENCES),
-        Service::Graph => token::audience_matches(aud, token::GRAPH_AUDIENCES),
+        Service::Graph => {
+            token::audience_matches(aud, token::GRAPH_AUDIENCES)
+                || token::is_own_graph_audience(aud, ctx, req)
+        }
     };
     if !ok {
         return Err(match service {

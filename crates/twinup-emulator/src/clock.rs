@@ -5,10 +5,15 @@ use chrono::{DateTime, Utc};
 
 /// Real-world seconds an Azure Digital Twins instance takes to provision.
 pub(crate) const DT_CREATE_SECS: f64 = 46.0;
+/// Real-world seconds an instance PATCH stays `Updating` (no published figure: one poll interval).
+pub(crate) const DT_UPDATE_SECS: f64 = 10.0;
 /// Real-world seconds an Azure Digital Twins instance takes to delete.
 pub(crate) const DT_DELETE_SECS: f64 = 30.0;
 /// Real-world seconds a resource group takes to delete.
 pub(crate) const RG_DELETE_SECS: f64 = 20.0;
+/// Seconds a resource provider stays `Registering` after `POST .../register` (Azure takes
+/// "a few minutes" at most; a minute is typical for Microsoft.DigitalTwins).
+pub(crate) const PROVIDER_REGISTER_SECS: f64 = 60.0;
 /// Poll interval Azure Digital Twins suggests (the examples send `retry-after: 10`).
 pub(crate) const DT_POLL_SECS: f64 = 10.0;
 /// Poll interval ARM suggests for resource group deletion.

@@ -20,6 +20,9 @@ pub(crate) struct Ctx {
     pub clock: Clock,
     /// Wall-clock time a new principal needs before role assignments can find it.
     pub replication_delay: chrono::Duration,
+    /// How long after an application is created Graph still refuses a service principal for
+    /// it (replication lag of Graph writes); zero unless the admin API sets it.
+    pub graph_write_lag: Mutex<chrono::Duration>,
     pub faults: Mutex<Faults>,
     pub log: Mutex<RequestLog>,
     pub throttle: Mutex<Throttle>,
@@ -47,6 +50,7 @@ impl Ctx {
             persisted: AtomicU64::new(0),
             clock,
             replication_delay,
+            graph_write_lag: Mutex::new(chrono::Duration::zero()),
             faults: Mutex::new(Faults::default()),
             log: Mutex::new(RequestLog::default()),
             throttle: Mutex::new(Throttle::default()),

@@ -3,6 +3,9 @@
 //! One HTTP server (one port, optionally HTTPS) that speaks the REST contracts twinup uses, as
 //! written down in `shared/azure-api/` (Azure REST API specs, the ARM RPC and the Graph docs):
 //!
+//! * **Entra ID discovery** (`/{tenant}/v2.0/.well-known/openid-configuration`, instance
+//!   discovery, the key set) so MSAL-based clients sign in, and **ARM's cloud metadata**
+//!   `/metadata/endpoints` so `az cloud register` and custom-cloud SDKs find the endpoints.
 //! * **Entra ID token endpoint** `POST /{tenant}/oauth2/v2.0/token` (client credentials; secret in
 //!   the body or HTTP Basic). Tokens are JWT-shaped (`header.claims.signature`, HMAC-SHA256 with a
 //!   key kept in the state file) with `oid`, `tid`, `aud`, `exp`, `appid` (and `upn` for users).
@@ -45,7 +48,7 @@
 //! ## What is not emulated
 //! No Azure Digital Twins data plane; no other OAuth grants (device code, auth code, refresh
 //! tokens: user tokens come from `POST /_emulator/tokens`); tokens are HMAC-signed, not RS256,
-//! and there is no OpenID metadata; Graph permissions (app roles) are not enforced, only the token
+//! so the published key set is empty; Graph permissions (app roles) are not enforced, only the token
 //! audience; no groups, no deny assignments, no management groups, one tenant and one
 //! subscription; no paging beyond `$top`; Graph PATCH replaces top-level properties wholesale.
 //!
@@ -63,6 +66,8 @@ mod errors;
 mod faults;
 mod graph;
 mod http;
+mod metadata;
+mod oidc;
 mod regions;
 mod reqlog;
 mod roles;

@@ -1,5 +1,6 @@
-//! Top-level routing: decides whether a request is for the token endpoint, Microsoft Graph or
-//! ARM, gives it a route template for the request log, and hands it to that front end.
+//! Top-level routing: decides whether a request is for the token endpoint and Entra's discovery
+//! documents, ARM's cloud metadata, Microsoft Graph or ARM, gives it a route template for the
+//! request log, and hands it to that front end.
 
 use axum::http::{Method, StatusCode};
 use serde_json::json;
@@ -11,6 +12,10 @@ use crate::http::{Req, Resp, json_response};
 
 pub(crate) enum Route {
     Token { tenant: String },
+    OpenIdConfiguration { tenant: String },
+    InstanceDiscovery,
+    Keys { tenant: String },
+    Metadata,
     Arm(ArmRoute),
     Graph(GraphRoute),
     Unknown,
@@ -49,6 +54,9 @@ pub(crate) fn classify(method: &Method, path: &str) -> Classified {
             template: "/{}/oauth2/v2.0/token".into(),
         };
     }
+    if let Some(c) = classify_discovery(method, &segs) {
+        return c;
+    }
     if segs.first().is_some_and(|s| s.eq_ignore_ascii_case("v1.0")) {
         return match crate::graph::routes::classify(&segs[1..]) {
             Some((r, t)) => Classified {
@@ -73,11 +81,45 @@ pub(crate) fn classify(method: &Method, path: &str) -> Classified {
     }
 }
 
+/// The GET-only documents clients read before they sign in: Entra's OpenID configuration,
+/// instance discovery and key set, and ARM's `/metadata/endpoints`.
+fn classify_discovery(method: &Method, segs: &[String]) -> Option<Classified> {
+    if method != Method::GET {
+        return None;
+    }
+    let eq = |a: &String, b: &str| a.eq_ignore_ascii_case(b);
+    let (route, template) = match segs {
+        [m, e] if eq(m, "metadata") && eq(e, "endpoints") => {
+            (Route::Metadata, "/metadata/endpoints".to_string())
+        }
+        [t, v, w, o] if eq(v, "v2.0") && eq(w, ".well-known") && eq(o, "openid-configuration") => (
+            Route::OpenIdConfiguration { tenant: t.clone() },
+            "/{}/v2.0/.well-known/openid-configuration".to_string(),
+        ),
+        [_, d, i] if eq(d, "discovery") && eq(i, "instance") => (
+            Route::InstanceDiscovery,
+            "/{}/discovery/instance".to_string(),
+        ),
+        [t, d, v, k] if eq(d, "discovery") && eq(v, "v2.0") && eq(k, "keys") => (
+            Route::Keys { tenant: t.clone() },
+            "/{}/discovery/v2.0/keys".to_string(),
+        ),
+        _ => return None,
+    };
+    Some(Classified { route, template })
+}
+
 pub(crate) fn dispatch(ctx: &Ctx, req: &Req, route: &Route) -> Resp {
     match route {
         Route::Token { tenant } => crate::token::token_endpoint(ctx, req, tenant),
+        Route::OpenIdConfiguration { tenant } => {
+            crate::oidc::openid_configuration(ctx, req, tenant)
+        }
+        Route::InstanceDiscovery => crate::oidc::instance_discovery(ctx, req),
+        Route::Keys { tenant } => crate::oidc::keys(ctx, tenant),
         Route::Arm(r) => crate::arm::handle(ctx, req, r),
         Route::Graph(r) => crate::graph::handle(ctx, req, r),
+        Route::Metadata => crate::metadata::endpoints(ctx, req),
         Route::Unknown => json_response(
             StatusCode::NOT_FOUND,
             &json!({"error": {"code": "InvalidResourceType", "message": format!("The emulator does not serve '{} {}'. It serves the Entra ID token endpoint, ARM (resource groups, Microsoft.DigitalTwins, Microsoft.Authorization) and Microsoft Graph v1.0.", req.method, req.path)}}),

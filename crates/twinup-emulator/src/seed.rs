@@ -85,6 +85,8 @@ pub(crate) fn new_state(now: DateTime<Utc>) -> State {
         role_assignments: Default::default(),
         custom_roles: Vec::new(),
         operations: Default::default(),
+        providers: Default::default(),
+        graph_app_roles: Default::default(),
         version: 0,
     };
 

@@ -43,6 +43,14 @@ pub(crate) struct State {
     /// Keyed by operation id.
     #[serde(default)]
     pub operations: BTreeMap<String, Operation>,
+    /// Resource provider registrations of the subscription that are not `Registered`, keyed
+    /// by lower-cased namespace (a namespace not listed is registered).
+    #[serde(default)]
+    pub providers: BTreeMap<String, ProviderRegistration>,
+    /// Microsoft Graph application permissions of service principals seeded with an explicit
+    /// list, keyed by lower-cased object id (one not listed is not checked).
+    #[serde(default)]
+    pub graph_app_roles: BTreeMap<String, Vec<String>>,
     /// Bumped on every change; not persisted. Used to decide when to write the file.
     #[serde(skip)]
     pub version: u64,
@@ -95,6 +103,17 @@ pub(crate) struct ResourceGroup {
     pub provisioning_state: String,
     #[serde(default)]
     pub operation: Option<String>,
+}
+
+/// A resource provider's registration with the subscription.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ProviderRegistration {
+    /// The namespace as first named (`Microsoft.DigitalTwins`).
+    pub namespace: String,
+    /// `NotRegistered`, or `Registering` until `registered_at`.
+    pub state: String,
+    #[serde(default)]
+    pub registered_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -158,6 +177,7 @@ pub(crate) struct RoleAssignment {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum OperationKind {
     DigitalTwinsCreate,
+    DigitalTwinsUpdate,
     DigitalTwinsDelete,
     ResourceGroupDelete,
 }

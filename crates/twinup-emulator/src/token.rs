@@ -26,9 +26,22 @@ pub(crate) const ARM_AUDIENCES: &[&str] = &[
     "https://management.azure.com",
     "https://management.core.windows.net",
     seed::ARM_APP_ID,
+    crate::metadata::ARM_AUDIENCE,
 ];
 pub(crate) const GRAPH_AUDIENCES: &[&str] = &["https://graph.microsoft.com", seed::GRAPH_APP_ID];
 pub(crate) const ADT_AUDIENCES: &[&str] = &["https://digitaltwins.azure.net", seed::ADT_APP_ID];
+
+/// Whether `aud` is the emulator's own URL, which it also serves Microsoft Graph at: as the
+/// client addressed it (`req.base_url`) or as it announced itself (`ctx.info.url`). A client
+/// that discovered the cloud from `/metadata/endpoints` asks for Graph tokens with the Graph
+/// endpoint as the audience (the az CLI: `resource_to_scopes(microsoft_graph_resource_id)` in
+/// `azure/cli/command_modules/role/_msgrpah/_graph_client.py`), as every real cloud's Graph URL
+/// is its audience (`https://graph.microsoft.com/`, `https://graph.microsoft.us/`, ...).
+pub(crate) fn is_own_graph_audience(aud: &str, ctx: &Ctx, req: &Req) -> bool {
+    let a = aud.trim_end_matches('/');
+    a.eq_ignore_ascii_case(req.base_url.trim_end_matches('/'))
+        || a.eq_ignore_ascii_case(ctx.info.url.trim_end_matches('/'))
+}
 
 /// Whether `aud` names one of `allowed` (a trailing slash does not matter).
 pub(crate) fn audience_matches(aud: &str, allowed: &[&str]) -> bool {
@@ -139,11 +152,18 @@ pub(crate) fn claims_for(
         .get(&principal.to_lowercase())
         .or_else(|| state.service_principal_by_app_id(principal))?;
     let oid = str_field(&sp.body, "id");
-    Some(json!({
+    let mut claims = json!({
         "aud": audience, "iss": iss, "iat": iat, "nbf": iat, "exp": iat + lifetime_secs,
         "appid": str_field(&sp.body, "appId"), "appidacr": "1", "idp": iss, "idtyp": "app",
         "oid": oid, "rh": "0.twinup-emulator", "sub": oid, "tid": tid, "uti": uti, "ver": "1.0"
-    }))
+    });
+    // App-only tokens carry the granted application permissions as `roles` (Graph tokens).
+    if let Some(granted) = state.graph_app_roles.get(&oid.to_string().to_lowercase())
+        && audience.contains("graph")
+    {
+        claims["roles"] = json!(granted);
+    }
+    Some(claims)
 }
 
 /// An OAuth2 error answer in Entra ID's shape.
@@ -182,7 +202,7 @@ fn basic_credentials(req: &Req) -> Option<(String, String)> {
 }
 
 /// Which resource a `scope` parameter asks for, or the OAuth error to send.
-fn resource_of(state: &State, scope: &str) -> Result<String, Resp> {
+fn resource_of(state: &State, scope: &str, own: &dyn Fn(&str) -> bool) -> Result<String, Resp> {
     let scopes: Vec<&str> = scope.split_whitespace().collect();
     if scopes.is_empty() {
         return Err(oauth_error(
@@ -223,6 +243,7 @@ fn resource_of(state: &State, scope: &str) -> Result<String, Resp> {
     let resource = resources.swap_remove(0);
     let known = audience_matches(&resource, ARM_AUDIENCES)
         || audience_matches(&resource, GRAPH_AUDIENCES)
+        || own(&resource)
         || audience_matches(&resource, ADT_AUDIENCES)
         || state.applications.values().any(|a| {
             let app_id = str_field(&a.body, "appId");
@@ -301,7 +322,8 @@ pub(crate) fn token_endpoint(ctx: &Ctx, req: &Req, tenant: &str) -> Resp {
     let Some(client_id) = param("client_id").or_else(|| basic.as_ref().map(|b| b.0.clone())) else {
         return missing("client_id");
     };
-    let resource = match resource_of(&state, &param("scope").unwrap_or_default()) {
+    let own = |r: &str| is_own_graph_audience(r, ctx, req);
+    let resource = match resource_of(&state, &param("scope").unwrap_or_default(), &own) {
         Ok(r) => r,
         Err(resp) => return resp,
     };

@@ -104,7 +104,7 @@ async fn arm_rejects_missing_garbage_expired_and_wrong_audience_tokens() {
     let path = format!("/subscriptions/{}?api-version=2022-12-01", env.sub());
     let none = env.send(Method::GET, &path, None, None, &[]).await;
     assert_eq!(none.status, 401);
-    assert_eq!(none.body["error"]["code"], "InvalidAuthenticationToken");
+    assert_eq!(none.body["error"]["code"], "AuthenticationFailed");
     assert!(none.header("www-authenticate").is_some());
     let garbage = env
         .send(Method::GET, &path, Some("abc.def.ghi"), None, &[])
@@ -146,7 +146,7 @@ async fn api_version_is_required_and_checked() {
     let base = format!("/subscriptions/{}/resourcegroups/x", env.sub());
     let r = env.arm(Method::GET, &base, None).await;
     assert_eq!(r.status, 400);
-    assert_eq!(r.body["error"]["code"], "InvalidApiVersionParameter");
+    assert_eq!(r.body["error"]["code"], "MissingApiVersionParameter");
     let r = env
         .arm(
             Method::GET,
@@ -155,7 +155,7 @@ async fn api_version_is_required_and_checked() {
         )
         .await;
     assert_eq!(r.status, 400);
-    assert_eq!(r.body["error"]["code"], "InvalidApiVersionParameter");
+    assert_eq!(r.body["error"]["code"], "NoRegisteredProviderFound");
     env.shutdown().await;
 }
 

@@ -48,6 +48,15 @@ fn compare(expected: &Value, actual: &Value, path: &str, skip: &[&str], errors: 
                 let p = format!("{path}.{k}");
                 match actual.get(k) {
                     None => errors.push(format!("{p} missing")),
+                    // The examples echo `roleDefinitionId` as `/providers/...`; Azure answers
+                    // the subscription-qualified id (what the az CLI matches definitions by, see
+                    // docs/emulator.md), so the example's id must be its tail.
+                    Some(a) if k == "roleDefinitionId" => {
+                        let (want, got) = (v.as_str().unwrap_or(""), a.as_str().unwrap_or(""));
+                        if !got.to_lowercase().ends_with(&want.to_lowercase()) {
+                            errors.push(format!("{p}: expected an id ending in {want}, got {got}"));
+                        }
+                    }
                     Some(a) if volatile(path, k) => {
                         if v.is_null() != a.is_null() && !(k == "principalId" && v.is_null()) {
                             errors.push(format!("{p}: expected like {v}, got {a}"));

@@ -23,6 +23,29 @@ pub trait TokenRecorder: Send + Sync {
     }
 }
 
+/// The recorder of walks that only read (preflight, `preview`, `verify`, the refresh): a
+/// kind that tries to save a resume token there gets an error saying the walk only reads.
+pub(crate) struct ReadOnly {
+    during: &'static str,
+}
+
+impl ReadOnly {
+    /// A read-only recorder; `during` ends the error, e.g. `during preflight, which only reads`.
+    pub(crate) fn new(during: &'static str) -> Self {
+        ReadOnly { during }
+    }
+}
+
+#[async_trait]
+impl TokenRecorder for ReadOnly {
+    async fn record_token(&self, step_id: &str, _token: Value) -> Result<(), StepError> {
+        Err(StepError::failed(format!(
+            "step `{step_id}` tried to start work {}",
+            self.during
+        )))
+    }
+}
+
 /// What a step kind sees of the run it is part of.
 #[derive(Clone)]
 pub struct StepContext {

@@ -235,3 +235,25 @@ pub fn display_value(value: &Value) -> String {
         other => other.to_string(),
     }
 }
+
+/// The inputs a checkpoint was deployed with, for commands that act on an existing deployment
+/// (`verify`, `down`): saved values, then plan defaults. Secret inputs are not saved, so steps
+/// whose `with` needs one cannot be rendered from a checkpoint alone.
+pub fn saved_inputs(plan: &Plan, checkpoint: &crate::checkpoint::Checkpoint) -> ResolvedInputs {
+    let mut resolved = ResolvedInputs::default();
+    for (name, spec) in &plan.inputs {
+        if spec.secret {
+            resolved.secrets.push(name.clone());
+        }
+        if let Some(v) = checkpoint.inputs.get(name) {
+            resolved.values.insert(name.clone(), v.clone());
+            resolved
+                .sources
+                .insert(name.clone(), InputSource::Checkpoint);
+        } else if let Some(d) = &spec.default {
+            resolved.values.insert(name.clone(), d.clone());
+            resolved.sources.insert(name.clone(), InputSource::Default);
+        }
+    }
+    resolved
+}

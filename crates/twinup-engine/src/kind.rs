@@ -34,13 +34,17 @@ pub trait StepKind: Send + Sync {
     /// long-running work calls [`StepContext::save_resume_token`] before waiting on it.
     async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError>;
 
-    /// Finishes work a previous run started and recorded with `token`, without starting it again.
+    /// Finishes work a previous run started and recorded with `token`, without starting it
+    /// again. The default applies again, which is right for a kind that saves no token (its
+    /// `apply` converges whatever an interrupted attempt left).
     async fn resume(
         &self,
         ctx: &StepContext,
         with: &Value,
-        token: &Value,
-    ) -> Result<Outputs, StepError>;
+        _token: &Value,
+    ) -> Result<Outputs, StepError> {
+        self.apply(ctx, with).await
+    }
 
     /// Reads the live state of what the step describes. Reads only.
     async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError>;
@@ -52,6 +56,14 @@ pub trait StepKind: Send + Sync {
     /// `ctx.previous_outputs()` holds the record. Reads nothing; the default never replaces.
     fn replacement(&self, _ctx: &StepContext, _with: &Value) -> Option<Replacement> {
         None
+    }
+
+    /// The form in which a value of field `field` (a dotted path inside `with`) compares
+    /// with what [`StepKind::read`] reports: `preview`, `verify` and the drift refresh see a
+    /// change only where the normalised values differ. The default compares values exactly;
+    /// a service whose names are case-insensitive, say, lowercases them.
+    fn normalize(&self, _field: &str, value: &Value) -> Value {
+        value.clone()
     }
 
     /// Deletes what an earlier successful run of the step created, and waits until it is gone.

@@ -11,7 +11,9 @@
 //!    locked) and loads it, refusing damaged, newer-schema or foreign-plan checkpoints.
 //! 2. [`resolve_inputs`] resolves inputs: `--set` > `TWINUP_<NAME>` > answers file >
 //!    checkpoint > prompt > default.
-//! 3. [`validate_steps`] checks each step's `with` against its kind, with plan locations.
+//! 3. [`expand_plan`] makes the [`ExpandedPlan`] every later step takes (one step per
+//!    `for_each` item); [`validate_steps`] checks each step's `with` against its kind, with
+//!    plan locations.
 //! 4. [`run`] executes: each step moves `pending -> running -> succeeded | failed`; a step
 //!    that starts long-running work saves a resume token first (through its
 //!    [`StepContext`]), so a rerun resumes it instead of starting it again. Succeeded steps
@@ -19,45 +21,41 @@
 //!
 //! Around a run: [`preview`] says what a run would change (reads only), [`verify`] compares
 //! a deployment with its checkpoint, [`refresh`] lets `up` notice drift before skipping
-//! finished steps, and [`destroy`] deletes what the steps created (`down`).
+//! finished steps, and [`destroy`] deletes what the steps created (`down`). All five are
+//! configurations of one walk over the step graph (`walk/`): a direction, a per-step
+//! decision, bounded parallelism, Ctrl-C, timeouts, and one `Recorder` through which every
+//! checkpoint change goes, as transition methods on [`checkpoint::StepRecord`].
 //!
 //! The checkpoint is written atomically (temporary file, fsync, rename, fsync of the
 //! directory) with mode 0600; secret inputs never reach it.
 
 pub mod checkpoint;
+mod compare;
 mod context;
 pub mod deployment;
-mod destroy;
 mod errors;
 mod events;
-mod executor;
 mod expand;
 mod inputs;
-mod inspect;
 mod kind;
 pub mod kinds;
 mod preflight;
+mod recorder;
 mod redact;
 mod registry;
 mod render;
 mod session;
 mod validate;
+mod walk;
 
+pub use compare::{FieldChange, diff_fields};
 pub use context::{StepContext, TokenRecorder};
-pub use destroy::{
-    DestroyReport, Disposal, delete_in_progress, destroy, disposals, unfinished_deletes,
-};
 pub use errors::{CheckpointError, EngineError, InputError, MissingInput};
 pub use events::{Event, EventSink, NoEvents, StepAction};
-pub use executor::{DEFAULT_STEP_TIMEOUT, RunConfig, RunReport, humanize, run};
-pub use expand::expand_plan;
+pub use expand::{ExpandedPlan, expand_plan};
 pub use inputs::{
     InputSource, InputSources, Prompter, ResolvedInputs, display_value, env_var_for,
-    resolve_inputs, value_hint,
-};
-pub use inspect::{
-    Change, Drift, FieldChange, PreviewItem, StepCheck, diff_fields, preview, refresh,
-    replacements, saved_inputs, verify,
+    resolve_inputs, saved_inputs, value_hint,
 };
 pub use kind::{
     CREATED_OUTPUT, FOUND_OUTPUT, FieldError, LiveState, Outputs, Replacement, StepError,
@@ -68,3 +66,11 @@ pub use redact::{Redactor, SECRET_MASK, SECRET_PLACEHOLDER, mask_outputs, redact
 pub use registry::KindRegistry;
 pub use session::{Session, load_for_plan};
 pub use validate::validate_steps;
+pub use walk::down::{
+    DestroyReport, Disposal, delete_in_progress, destroy, disposals, unfinished_deletes,
+};
+pub use walk::read::{
+    Change, Drift, PreviewItem, StepCheck, preview, refresh, replacements, verify,
+};
+pub use walk::up::{RunReport, run};
+pub use walk::{DEFAULT_STEP_TIMEOUT, RunConfig, Steps, humanize};

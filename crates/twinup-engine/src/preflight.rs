@@ -4,52 +4,35 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use serde_json::Value;
 use tokio_util::sync::CancellationToken;
-use twinup_plan::Plan;
 
-use crate::checkpoint::{Checkpoint, StepState};
-use crate::context::{StepContext, TokenRecorder};
+use crate::checkpoint::Checkpoint;
+use crate::context::{ReadOnly, StepContext};
 use crate::events::EventSink;
+use crate::expand::ExpandedPlan;
 use crate::inputs::ResolvedInputs;
 use crate::kind::StepError;
 use crate::registry::KindRegistry;
 use crate::render::{input_hash, lookup};
 
-/// Preflight must never save a resume token; a kind that tries gets an error.
-struct NoRecording;
-
-#[async_trait]
-impl TokenRecorder for NoRecording {
-    async fn record_token(&self, step_id: &str, _token: Value) -> Result<(), StepError> {
-        Err(StepError::failed(format!(
-            "step `{step_id}` tried to start work during preflight, which only reads"
-        )))
-    }
-}
-
 /// Runs the preflight of every step that is not already done with unchanged inputs.
 /// `with` blocks are rendered with inputs and the outputs of steps done earlier; references to
 /// outputs not known yet stay as `${...}` text.
 pub async fn preflight(
-    plan: &Plan,
+    plan: &ExpandedPlan,
     registry: &KindRegistry,
     inputs: &ResolvedInputs,
     checkpoint: &Checkpoint,
     events: Arc<dyn EventSink>,
 ) -> Result<(), Vec<(String, StepError)>> {
-    let expanded = crate::expand::expand_plan(plan, inputs)
-        .map_err(|d| vec![("for_each".to_string(), StepError::rejected(d.to_string()))])?;
-    let plan: &Plan = &expanded;
     let events = crate::redact::redacting(events, inputs);
     let redactor = crate::redact::Redactor::new(inputs);
     let mut checks = Vec::new();
     for step in &plan.steps {
-        let done = checkpoint.steps.get(&step.id).is_some_and(|r| {
-            r.state == StepState::Succeeded
-                && r.input_hash.as_deref() == Some(&input_hash(step, inputs, checkpoint))
-        });
+        let done = checkpoint
+            .steps
+            .get(&step.id)
+            .is_some_and(|r| r.is_current(&input_hash(step, inputs, checkpoint)));
         if done {
             continue;
         }
@@ -63,7 +46,7 @@ pub async fn preflight(
         let ctx = StepContext::new(
             step.id.clone(),
             record.and_then(|r| r.outputs.clone()),
-            Arc::new(NoRecording),
+            Arc::new(ReadOnly::new("during preflight, which only reads")),
             events.clone(),
             CancellationToken::new(),
         )

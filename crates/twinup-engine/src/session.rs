@@ -59,6 +59,12 @@ impl Session {
             crate::deployment::planned_id(plan, inputs, &self.checkpoint);
     }
 
+    /// Sets `key` of the checkpoint's `environment` (where the deployment lives); written with
+    /// the run's first checkpoint write, so nothing is recorded by a run that changes nothing.
+    pub fn set_environment(&mut self, key: &str, value: Value) {
+        self.checkpoint.environment.insert(key.to_string(), value);
+    }
+
     /// Where the checkpoint is stored.
     pub fn location(&self) -> String {
         self.store.location()

@@ -1,21 +1,20 @@
 //! Checks every step's `with` block against its kind, once inputs are known and before anything
 //! runs, reporting each problem at its `file:line:column` in the plan.
 
-use twinup_plan::{Diagnostic, Diagnostics, PathSeg, Plan};
+use twinup_plan::{Diagnostic, Diagnostics, PathSeg};
 
 use crate::checkpoint::Checkpoint;
+use crate::expand::ExpandedPlan;
 use crate::inputs::ResolvedInputs;
 use crate::registry::KindRegistry;
 use crate::render::lookup;
 
 /// Validates all steps of `plan` with `inputs`; returns every problem found.
 pub fn validate_steps(
-    plan: &Plan,
+    plan: &ExpandedPlan,
     registry: &KindRegistry,
     inputs: &ResolvedInputs,
 ) -> Result<(), Diagnostics> {
-    let expanded = crate::expand::expand_plan(plan, inputs)?;
-    let plan: &Plan = &expanded;
     let empty = Checkpoint::new(&plan.name, "");
     let redactor = crate::redact::Redactor::new(inputs);
     let mut diagnostics = Vec::new();

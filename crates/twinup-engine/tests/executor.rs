@@ -3,72 +3,11 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use proptest::prelude::*;
 use serde_json::json;
-use support::{Call, Script, plan_text, registry};
-use twinup_engine::checkpoint::{FileStore, RunStatus, StepState};
-use twinup_engine::{InputSources, NoEvents, RunConfig, Session, resolve_inputs, run};
-use twinup_plan::Plan;
-
-struct Harness {
-    dir: tempfile::TempDir,
-    plan: Plan,
-    script: Arc<Script>,
-}
-
-impl Harness {
-    fn new(deps: &[Vec<usize>]) -> Harness {
-        let plan = Plan::parse("test.yaml", &plan_text(deps)).expect("valid plan");
-        Harness {
-            dir: tempfile::tempdir().expect("tempdir"),
-            plan,
-            script: Arc::new(Script::default()),
-        }
-    }
-
-    fn store(&self) -> Arc<FileStore> {
-        Arc::new(FileStore::new(self.dir.path().join("cp.json")))
-    }
-
-    async fn run_with(&self, set: &[&str], config: &RunConfig) -> twinup_engine::RunReport {
-        let mut session = Session::open(self.store(), &self.plan).await.expect("open");
-        let sources = InputSources {
-            set: set.iter().map(|s| s.to_string()).collect(),
-            saved: session.saved_inputs(),
-            ..Default::default()
-        };
-        let inputs = resolve_inputs(&self.plan, &sources, None).expect("inputs");
-        run(
-            &mut session,
-            &self.plan,
-            &registry(&self.script),
-            &inputs,
-            Arc::new(NoEvents),
-            config,
-        )
-        .await
-        .expect("run")
-    }
-
-    async fn run(&self) -> twinup_engine::RunReport {
-        self.run_with(&[], &RunConfig::default()).await
-    }
-
-    fn applies(&self) -> Vec<String> {
-        self.script
-            .calls
-            .lock()
-            .unwrap()
-            .iter()
-            .filter_map(|c| match c {
-                Call::Apply(id) => Some(id.clone()),
-                Call::Resume(..) => None,
-            })
-            .collect()
-    }
-}
+use support::{Call, Harness};
+use twinup_engine::checkpoint::{RunStatus, StepState};
+use twinup_engine::{RunConfig, Session};
 
 #[tokio::test]
 async fn independent_steps_run_at_once_within_the_parallelism_bound() {
@@ -211,19 +150,10 @@ async fn a_second_session_on_the_same_checkpoint_is_refused() {
     );
 }
 
-/// Random DAGs: each step may depend on any earlier one.
-fn dag() -> impl Strategy<Value = Vec<Vec<usize>>> {
-    (1usize..12).prop_flat_map(|n| {
-        (0..n)
-            .map(|i| proptest::sample::subsequence((0..i).collect::<Vec<_>>(), 0..=i.min(3)))
-            .collect::<Vec<_>>()
-    })
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
     #[test]
-    fn every_step_runs_once_and_after_its_dependencies(deps in dag(), parallelism in 1usize..5) {
+    fn every_step_runs_once_and_after_its_dependencies(deps in support::dag(12), parallelism in 1usize..5) {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         rt.block_on(async {
             let h = Harness::new(&deps);

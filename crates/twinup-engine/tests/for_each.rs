@@ -4,13 +4,10 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use serde_json::{Value, json};
-use support::{Call, Script, registry};
-use twinup_engine::checkpoint::{Checkpoint, CheckpointStore, FileStore, RunStatus, StepState};
-use twinup_engine::{InputSources, NoEvents, RunConfig, RunReport, Session, resolve_inputs, run};
-use twinup_plan::Plan;
+use support::{Call, Harness};
+use twinup_engine::checkpoint::{Checkpoint, RunStatus, StepState};
+use twinup_engine::{RunConfig, RunReport};
 
 /// A group step, one instance per customer after it, and one role per customer that waits for
 /// that customer's instance only.
@@ -39,63 +36,26 @@ steps:
       input: ${steps.instance[each.key].outputs.value}
 "#;
 
-struct Fleet {
-    dir: tempfile::TempDir,
-    plan: Plan,
-    script: Arc<Script>,
-}
+struct Fleet(Harness);
 
 impl Fleet {
     fn new() -> Fleet {
-        Fleet {
-            dir: tempfile::tempdir().expect("tempdir"),
-            plan: Plan::parse("fleet.yaml", FLEET).expect("valid plan"),
-            script: Arc::new(Script::default()),
-        }
-    }
-
-    fn store(&self) -> Arc<FileStore> {
-        Arc::new(FileStore::new(self.dir.path().join("cp.json")))
+        Fleet(Harness::with_plan(FLEET))
     }
 
     async fn run(&self, customers: Value, config: &RunConfig) -> RunReport {
-        self.script.calls.lock().unwrap().clear();
-        let mut session = Session::open(self.store(), &self.plan).await.expect("open");
-        let sources = InputSources {
-            set: vec![format!("customers={customers}")],
-            saved: session.saved_inputs(),
-            ..Default::default()
-        };
-        let inputs = resolve_inputs(&self.plan, &sources, None).expect("inputs");
-        run(
-            &mut session,
-            &self.plan,
-            &registry(&self.script),
-            &inputs,
-            Arc::new(NoEvents),
-            config,
-        )
-        .await
-        .expect("run")
+        self.0.script.calls.lock().unwrap().clear();
+        let set = format!("customers={customers}");
+        self.0.run_with(&[set.as_str()], config).await
     }
 
     async fn checkpoint(&self) -> Checkpoint {
-        self.store().load().await.expect("load").expect("saved")
+        self.0.saved().await
     }
 
     /// The ids the test kind was asked to apply (not resume), sorted.
     fn applied(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self
-            .script
-            .calls
-            .lock()
-            .unwrap()
-            .iter()
-            .filter_map(|c| match c {
-                Call::Apply(id) => Some(id.clone()),
-                Call::Resume(..) => None,
-            })
-            .collect();
+        let mut ids = self.0.applies();
         ids.sort();
         ids
     }
@@ -129,7 +89,7 @@ fn state(cp: &Checkpoint, step: &str, key: &str) -> StepState {
 async fn each_item_has_its_own_record_and_a_rerun_after_a_failure_runs_only_what_is_left() {
     let f = Fleet::new();
     let three = customers(&[("a", "westus2"), ("b", "westus2"), ("c", "westeurope")]);
-    f.script.fail.lock().unwrap().insert("inst-b".into());
+    f.0.script.fail.lock().unwrap().insert("inst-b".into());
     let report = f.run(three.clone(), &RunConfig::default()).await;
     assert_eq!(report.status, RunStatus::Failed);
 
@@ -149,7 +109,7 @@ async fn each_item_has_its_own_record_and_a_rerun_after_a_failure_runs_only_what
         "group and at least one instance: {done_before:?}"
     );
 
-    f.script.fail.lock().unwrap().clear();
+    f.0.script.fail.lock().unwrap().clear();
     let report = f.run(three, &RunConfig::default()).await;
     assert_eq!(report.status, RunStatus::Succeeded);
     // Nothing that succeeded the first time runs again; instance b and the roles not done do.
@@ -208,7 +168,7 @@ async fn an_added_item_runs_alone_and_a_changed_item_reruns_only_its_own_steps()
 async fn an_interrupted_fleet_resumes_the_item_in_flight_and_starts_no_finished_one_again() {
     let f = Fleet::new();
     let three = customers(&[("a", "westus2"), ("b", "westus2"), ("c", "westus2")]);
-    f.script
+    f.0.script
         .hang_with_token
         .lock()
         .unwrap()
@@ -218,7 +178,7 @@ async fn an_interrupted_fleet_resumes_the_item_in_flight_and_starts_no_finished_
         ..RunConfig::default()
     };
     let cancel = config.cancel.clone();
-    let script = f.script.clone();
+    let script = f.0.script.clone();
     // Cancel (as Ctrl-C would) once instance b has saved its token.
     let watcher = tokio::spawn(async move {
         loop {
@@ -251,7 +211,7 @@ async fn an_interrupted_fleet_resumes_the_item_in_flight_and_starts_no_finished_
 
     let report = f.run(three, &RunConfig::default()).await;
     assert_eq!(report.status, RunStatus::Succeeded);
-    let calls = f.script.calls.lock().unwrap().clone();
+    let calls = f.0.script.calls.lock().unwrap().clone();
     assert_eq!(
         calls
             .iter()

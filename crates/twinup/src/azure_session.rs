@@ -8,6 +8,7 @@ use std::sync::Arc;
 use twinup_azure::arm::ArmClient;
 use twinup_azure::cloud::{Cloud, Endpoints};
 use twinup_azure::credential::{ChainSettings, TokenProvider, provider_for};
+use twinup_azure::graph::{DirectoryObject, PrincipalType};
 use twinup_azure::kinds::{AzureContext, KindSettings, register_kinds};
 use twinup_azure::secret::Secret;
 use twinup_azure::subscription::{SubscriptionChoice, default_subscription};
@@ -43,6 +44,8 @@ pub fn validation_registry() -> Result<KindRegistry, Failure> {
             token_provider: tokens,
             subscription_id: None,
             tenant_id: String::new(),
+            targets: Default::default(),
+            signed_in: None,
             settings: KindSettings::default(),
         },
     );
@@ -58,6 +61,8 @@ pub struct AzureSession {
     pub tenant_id: String,
     /// The signed-in principal's object id.
     pub principal_id: String,
+    /// Whether it is a user or a service principal, from its token (`idtyp`, `scp`).
+    principal_type: PrincipalType,
     /// Who signed in, for the user: `admin@x (User)` or `app <id> (ServicePrincipal)`.
     pub who: String,
     /// The credential that worked.
@@ -70,42 +75,76 @@ fn config_error(flag: &str, e: impl std::fmt::Display) -> Failure {
     Failure::bad_input(format!("{flag}: {e}"))
 }
 
-/// Picks the cloud from the flags, validating custom endpoints.
-fn cloud_from_args(args: &CloudArgs) -> Result<Cloud, Failure> {
+/// Picks the cloud from the flags, validating custom endpoints. `true` when the custom cloud's
+/// missing endpoints and audiences are to be read from `{arm}/metadata/endpoints` (only
+/// `--arm-endpoint` given, as `az cloud register --endpoint-resource-manager` does); until then
+/// they stand in as the ARM endpoint.
+fn cloud_from_args(args: &CloudArgs) -> Result<(Cloud, bool), Failure> {
     let custom_flags = [
         &args.authority_host,
         &args.arm_endpoint,
         &args.graph_endpoint,
+        &args.arm_audience,
+        &args.graph_audience,
     ];
     match args.cloud {
         CloudName::Custom => {
-            let (Some(auth), Some(arm), Some(graph)) = (
-                &args.authority_host,
-                &args.arm_endpoint,
-                &args.graph_endpoint,
-            ) else {
+            let Some(arm) = &args.arm_endpoint else {
                 return Err(Failure::bad_input(
-                    "--cloud custom needs --authority-host, --arm-endpoint and --graph-endpoint",
+                    "--cloud custom needs --arm-endpoint (its /metadata/endpoints gives the rest), or --authority-host, --arm-endpoint and --graph-endpoint",
                 ));
             };
+            let discover = args.authority_host.is_none() || args.graph_endpoint.is_none();
             let cloud = Cloud::Custom {
-                authority_host: auth.clone(),
+                authority_host: args.authority_host.clone().unwrap_or_else(|| arm.clone()),
                 arm: arm.clone(),
-                graph: graph.clone(),
+                graph: args.graph_endpoint.clone().unwrap_or_else(|| arm.clone()),
+                arm_audience: args.arm_audience.clone(),
+                graph_audience: args.graph_audience.clone(),
             };
             cloud
                 .endpoints()
                 .map_err(|e| config_error("--cloud custom", e))?;
-            Ok(cloud)
+            Ok((cloud, discover))
         }
         _ if custom_flags.iter().any(|f| f.is_some()) => Err(Failure::bad_input(
-            "--authority-host, --arm-endpoint and --graph-endpoint only apply with --cloud custom",
+            "--authority-host, --arm-endpoint, --graph-endpoint, --arm-audience and --graph-audience only apply with --cloud custom",
         )),
-        CloudName::Public => Ok(Cloud::Public),
-        CloudName::China => Ok(Cloud::China),
-        CloudName::Usgov => Ok(Cloud::UsGov),
-        CloudName::Local => Ok(Cloud::Local { url: String::new() }),
+        CloudName::Public => Ok((Cloud::Public, false)),
+        CloudName::China => Ok((Cloud::China, false)),
+        CloudName::Usgov => Ok((Cloud::UsGov, false)),
+        CloudName::Local => Ok((Cloud::Local { url: String::new() }, false)),
     }
+}
+
+/// Fills a custom cloud's endpoints and audiences the flags did not give from its metadata.
+async fn discover_custom(args: &CloudArgs, http: &HttpClient, arm: &str) -> Result<Cloud, Failure> {
+    let found = twinup_azure::cloud::discover(http, arm)
+        .await
+        .map_err(|e| {
+            let message =
+                format!("cannot read the cloud's endpoints from {arm}/metadata/endpoints: {e}");
+            if e.is_transient() {
+                Failure::step_failed(message)
+            } else {
+                Failure::bad_input(message)
+            }
+        })?;
+    let cloud = Cloud::Custom {
+        authority_host: args.authority_host.clone().unwrap_or(found.login_endpoint),
+        arm: arm.to_string(),
+        graph: args
+            .graph_endpoint
+            .clone()
+            .or(found.graph_endpoint)
+            .unwrap_or_else(|| arm.to_string()),
+        arm_audience: args.arm_audience.clone().or(found.arm_audience),
+        graph_audience: args.graph_audience.clone().or(found.graph_audience),
+    };
+    cloud
+        .endpoints()
+        .map_err(|e| config_error("the cloud's metadata", e))?;
+    Ok(cloud)
 }
 
 /// Checks the cloud flags without connecting (so usage errors come before any request).
@@ -117,7 +156,7 @@ impl AzureSession {
     /// Connects and signs in. For `--cloud local` the emulator starts in process, its state kept
     /// in `state_dir/emulator.json` so reruns see what earlier runs created.
     pub async fn connect(args: &CloudArgs, state_dir: &Path) -> Result<AzureSession, Failure> {
-        let mut cloud = cloud_from_args(args)?;
+        let (mut cloud, discover) = cloud_from_args(args)?;
         let mut settings = ChainSettings::from_env(None);
         let mut emulator = None;
         if args.cloud == CloudName::Local {
@@ -136,13 +175,21 @@ impl AzureSession {
         }
         let http = HttpClient::new(&http_config())
             .map_err(|e| Failure::bad_input(format!("cannot set up HTTPS: {e}")))?;
+        if discover && let Some(arm) = &args.arm_endpoint {
+            cloud = discover_custom(args, &http, arm).await?;
+        }
         let tokens =
             provider_for(&cloud, &http, &settings).map_err(|e| config_error("--cloud", e))?;
         let endpoints = cloud.endpoints().map_err(|e| config_error("--cloud", e))?;
-        let token = tokens
-            .token(&endpoints.arm_scope)
-            .await
-            .map_err(|e| Failure::bad_input(format!("cannot sign in to Azure: {e}")))?;
+        let token = tokens.token(&endpoints.arm_scope).await.map_err(|e| {
+            // An outage (no answer, a token endpoint answering 5xx) is not bad input: exit 1,
+            // and a rerun may succeed.
+            if e.is_transient() {
+                Failure::step_failed(format!("cannot sign in to Azure: {e}"))
+            } else {
+                Failure::bad_input(format!("cannot sign in to Azure: {e}"))
+            }
+        })?;
         let claims = token
             .claims()
             .map_err(|e| Failure::bad_input(format!("the sign-in token is unreadable: {e}")))?;
@@ -157,8 +204,14 @@ impl AzureSession {
             (None, Some(app)) => format!("application {app} (service principal)"),
             (None, None) => format!("object {principal_id}"),
         };
+        let principal_type = if claims.is_user() {
+            PrincipalType::User
+        } else {
+            PrincipalType::ServicePrincipal
+        };
         Ok(AzureSession {
             credential: tokens.name(),
+            principal_type,
             endpoints,
             http,
             tokens,
@@ -214,6 +267,11 @@ impl AzureSession {
                 token_provider: self.tokens.clone(),
                 subscription_id: subscription,
                 tenant_id: self.tenant_id.clone(),
+                targets: Default::default(),
+                signed_in: (!self.principal_id.is_empty()).then(|| DirectoryObject {
+                    id: self.principal_id.clone(),
+                    principal_type: self.principal_type,
+                }),
                 settings: KindSettings::default(),
             },
         );
@@ -221,15 +279,24 @@ impl AzureSession {
 }
 
 /// The HTTP client's settings: the defaults, with the read timeout taken from
-/// `TWINUP_HTTP_TIMEOUT_SECS` when set (tests use it to make a hung request time out quickly).
+/// `TWINUP_HTTP_TIMEOUT_SECS` when set (tests use it to make a hung request time out quickly)
+/// and the longest single wait a `Retry-After` can impose (default 60 s) from
+/// `TWINUP_MAX_RETRY_WAIT_SECS`.
 fn http_config() -> HttpConfig {
     let mut config = HttpConfig::default();
-    if let Some(secs) = std::env::var("TWINUP_HTTP_TIMEOUT_SECS")
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .filter(|v| *v > 0)
-    {
-        config.read_timeout = std::time::Duration::from_secs(secs);
+    let secs_of = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|v| *v > 0)
+            .map(std::time::Duration::from_secs)
+    };
+    if let Some(timeout) = secs_of("TWINUP_HTTP_TIMEOUT_SECS") {
+        config.read_timeout = timeout;
+    }
+    if let Some(cap) = secs_of("TWINUP_MAX_RETRY_WAIT_SECS") {
+        config.retry.max_server_delay = cap;
+        config.rate_limit.max_pause = cap;
     }
     config
 }

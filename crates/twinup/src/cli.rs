@@ -9,8 +9,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(name = "twinup", version, about, long_about = None)]
 pub struct Cli {
     /// How to print results: human-readable text, or JSON for scripts.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text, global = true)]
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text, global = true)]
     pub output: OutputFormat,
+
+    /// Print only results and errors: no progress lines, no sign-in line.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
 
     /// More log detail on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -18,6 +22,36 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Parses the command line, noting whether `--cloud` was given on it.
+    pub fn parse_args() -> Cli {
+        use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
+        let matches = Cli::command().get_matches();
+        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        let explicit = matches.subcommand().is_some_and(|(_, sub)| {
+            sub.ids().any(|id| id == "cloud")
+                && sub.value_source("cloud") == Some(ValueSource::CommandLine)
+        });
+        if let Some(cloud) = cli.command.cloud_args_mut() {
+            cloud.explicit = explicit;
+        }
+        cli
+    }
+}
+
+impl Command {
+    /// The cloud flags of the commands that have them.
+    fn cloud_args_mut(&mut self) -> Option<&mut CloudArgs> {
+        match self {
+            Command::Up(a) => Some(&mut a.cloud),
+            Command::Preview(a) => Some(&mut a.cloud),
+            Command::Verify(a) => Some(&mut a.cloud),
+            Command::Down(a) => Some(&mut a.target.cloud),
+            _ => None,
+        }
+    }
 }
 
 /// Output formats.
@@ -74,11 +108,16 @@ pub struct PreviewArgs {
     pub cloud: CloudArgs,
 }
 
-/// A deployment (plan and checkpoint) and the cloud it lives in.
+/// A deployment (plan and checkpoint) and the cloud it lives in. The input flags are accepted
+/// so one set of flags serves a script's `up`, `verify` and `down`; these commands take the
+/// inputs the checkpoint recorded, and use only `--reconfigure` (to move to another `--cloud`).
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
     #[command(flatten)]
     pub plan: PlanArgs,
+
+    #[command(flatten)]
+    pub inputs: InputArgs,
 
     #[command(flatten)]
     pub cloud: CloudArgs,
@@ -106,8 +145,8 @@ pub struct InitArgs {
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
 
-    /// Where to write the answers file (`-` for standard output).
-    #[arg(long, short = 'o', value_name = "FILE", default_value = "answers.yaml")]
+    /// Where to write the answers file (`-` for standard output). (`-o` is `--output`.)
+    #[arg(long, value_name = "FILE", default_value = "answers.yaml")]
     pub out: PathBuf,
 
     /// Overwrite the file if it exists.
@@ -122,8 +161,8 @@ pub struct ImportArgs {
     #[arg(value_name = "CONFIG_JSON")]
     pub config: PathBuf,
 
-    /// Where to write the answers file (`-` for standard output).
-    #[arg(long, short = 'o', value_name = "FILE", default_value = "answers.yaml")]
+    /// Where to write the answers file (`-` for standard output). (`-o` is `--output`.)
+    #[arg(long, value_name = "FILE", default_value = "answers.yaml")]
     pub out: PathBuf,
 
     /// Overwrite the file if it exists.
@@ -302,6 +341,19 @@ pub struct CloudArgs {
     /// Microsoft Graph endpoint for --cloud custom.
     #[arg(long, value_name = "URL")]
     pub graph_endpoint: Option<String>,
+
+    /// ARM token audience for --cloud custom (default: from {arm}/metadata/endpoints when
+    /// --authority-host or --graph-endpoint is not given, else the public one).
+    #[arg(long, value_name = "URL")]
+    pub arm_audience: Option<String>,
+
+    /// Microsoft Graph token audience for --cloud custom (default: as --arm-audience).
+    #[arg(long, value_name = "URL")]
+    pub graph_audience: Option<String>,
+    /// Whether `--cloud` was on the command line (set after parsing, from clap's matches); a
+    /// checkpoint's recorded cloud is used only when it was not.
+    #[arg(skip)]
+    pub explicit: bool,
 }
 
 /// Known clouds.

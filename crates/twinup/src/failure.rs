@@ -19,6 +19,8 @@ pub struct Failure {
     pub message: String,
     /// The message already carries its own `file:line:column: error:` prefixes.
     pub located: bool,
+    /// Structured fields for `--output json` (e.g. `missing_inputs`, `failed_steps`).
+    pub details: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Failure {
@@ -28,6 +30,7 @@ impl Failure {
             code: EXIT_BAD_INPUT,
             message: message.to_string(),
             located: false,
+            details: serde_json::Map::new(),
         }
     }
 
@@ -37,6 +40,7 @@ impl Failure {
             code: EXIT_STEP_FAILED,
             message: message.to_string(),
             located: false,
+            details: serde_json::Map::new(),
         }
     }
 
@@ -46,8 +50,40 @@ impl Failure {
             code: EXIT_INTERRUPTED,
             message: message.to_string(),
             located: false,
+            details: serde_json::Map::new(),
         }
     }
+}
+
+impl Failure {
+    /// Adds a structured field for `--output json`.
+    pub fn with_detail(mut self, key: &str, value: serde_json::Value) -> Self {
+        self.details.insert(key.to_string(), value);
+        self
+    }
+
+    /// The failure's code in JSON output: `invalid_input`, `step_failed` or `interrupted`
+    /// (by exit code), or `missing_inputs` when that is all that is wrong.
+    pub fn json_code(&self) -> &'static str {
+        match self.code {
+            EXIT_INTERRUPTED => "interrupted",
+            EXIT_STEP_FAILED => "step_failed",
+            _ if self.details.contains_key("missing_inputs") => "missing_inputs",
+            _ => "invalid_input",
+        }
+    }
+}
+
+/// The failed steps as JSON objects (`step`, `code`, `message`, `help`).
+pub fn step_failures_json<'a>(
+    failures: impl IntoIterator<Item = &'a (String, twinup_engine::StepError)>,
+) -> serde_json::Value {
+    failures
+        .into_iter()
+        .map(|(step, e)| {
+            serde_json::json!({"step": step, "code": e.code, "message": e.message, "help": e.help})
+        })
+        .collect()
 }
 
 impl From<twinup_engine::EngineError> for Failure {
@@ -65,6 +101,15 @@ impl From<twinup_engine::EngineError> for Failure {
                 located: true,
                 ..Failure::bad_input(e)
             },
+            EngineError::Input(InputError::Missing(missing)) => {
+                let list: serde_json::Value = missing
+                    .iter()
+                    .map(|m| {
+                        serde_json::json!({"name": m.name, "description": m.description, "hint": m.hint})
+                    })
+                    .collect();
+                Failure::bad_input(&e).with_detail("missing_inputs", list)
+            }
             _ => Failure::bad_input(e),
         }
     }

@@ -10,6 +10,7 @@ mod answers;
 mod azure_session;
 mod checkpoint_store;
 mod cli;
+mod cloud_memory;
 mod commands;
 mod failure;
 mod output;
@@ -19,12 +20,12 @@ mod registry;
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use cli::{Cli, Command};
 use failure::Failure;
 
+/// Logs go to stderr, coloured only on a terminal (and never with `NO_COLOR`).
 fn init_logging(verbose: u8) {
     let default = match verbose {
         0 => "warn",
@@ -36,6 +37,7 @@ fn init_logging(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(output::colour_allowed())
         .with_target(false)
         .try_init();
 }
@@ -53,8 +55,8 @@ async fn dispatch(cli: Cli) -> Result<u8, Failure> {
         Command::Preview(args) => commands::preview::preview(args, format).await.map(|_| 0),
         Command::Verify(args) => commands::verify::verify(args, format).await,
         Command::Down(args) => commands::down::down(args, format).await.map(|_| 0),
-        Command::Init(args) => commands::init::init(args).map(|_| 0),
-        Command::ImportDeployConfig(args) => commands::import::import(args).map(|_| 0),
+        Command::Init(args) => commands::init::init(args, format).map(|_| 0),
+        Command::ImportDeployConfig(args) => commands::import::import(args, format).map(|_| 0),
         Command::Completions(args) => commands::completions::completions(args).map(|_| 0),
         Command::Man => commands::completions::man().map(|_| 0),
         Command::Emulator(args) => commands::emulator::emulator(args).await.map(|_| 0),
@@ -62,8 +64,9 @@ async fn dispatch(cli: Cli) -> Result<u8, Failure> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     init_logging(cli.verbose);
+    output::set_quiet(cli.quiet);
     let format = cli.output;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -25,20 +25,8 @@ fn twinup(s: &Scratch, args: &[&str]) -> Command {
 }
 
 fn files_up(s: &Scratch, url: &str) -> Command {
-    let mut cmd = twinup(
-        s,
-        &[
-            "up",
-            "--plan",
-            "files-plan.yaml",
-            "--non-interactive",
-            "--set",
-            "audience=world",
-            "--checkpoint",
-            url,
-        ],
-    );
-    cmd.env("TWINUP_API_KEY", "k");
+    let mut cmd = twinup(s, common::FILES_UP);
+    cmd.args(["--checkpoint", url]).env("TWINUP_API_KEY", "k");
     cmd
 }
 

@@ -7,16 +7,8 @@ mod common;
 use common::{Scratch, run};
 
 fn up(s: &Scratch) -> assert_cmd::Command {
-    let mut cmd = s.twinup();
-    cmd.args([
-        "up",
-        "--plan",
-        "files-plan.yaml",
-        "--non-interactive",
-        "--set",
-        "audience=world",
-    ])
-    .env("TWINUP_API_KEY", "k");
+    let mut cmd = s.files_up();
+    cmd.env("TWINUP_API_KEY", "k");
     cmd
 }
 

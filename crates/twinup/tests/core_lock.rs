@@ -11,16 +11,8 @@ use common::{Scratch, run};
 fn a_run_on_a_locked_checkpoint_stops_with_the_holder_and_changes_nothing() {
     let s = Scratch::new();
     let up = |s: &Scratch| {
-        let mut cmd = s.twinup();
-        cmd.args([
-            "up",
-            "--plan",
-            "files-plan.yaml",
-            "--non-interactive",
-            "--set",
-            "audience=world",
-        ])
-        .env("TWINUP_API_KEY", "k");
+        let mut cmd = s.files_up();
+        cmd.env("TWINUP_API_KEY", "k");
         cmd
     };
     assert_eq!(run(&mut up(&s)).code, Some(0));
@@ -57,16 +49,8 @@ fn a_run_on_a_locked_checkpoint_stops_with_the_holder_and_changes_nothing() {
 #[test]
 fn a_killed_run_leaves_no_lock_behind() {
     let s = Scratch::new();
-    let mut cmd = s.twinup();
-    cmd.args([
-        "up",
-        "--plan",
-        "files-plan.yaml",
-        "--non-interactive",
-        "--set",
-        "audience=world",
-    ])
-    .env("TWINUP_API_KEY", "k");
+    let mut cmd = s.files_up();
+    cmd.env("TWINUP_API_KEY", "k");
     let crashed = run(cmd.env("TWINUP_TEST_CRASH_AFTER_WRITE", "2"));
     assert_ne!(crashed.code, Some(0));
     assert!(s.path(".twinup/checkpoint.json.lock").exists());

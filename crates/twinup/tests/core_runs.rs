@@ -5,14 +5,7 @@ mod common;
 
 use common::{Scratch, run};
 
-const BASE: &[&str] = &[
-    "up",
-    "--plan",
-    "files-plan.yaml",
-    "--non-interactive",
-    "--set",
-    "audience=world",
-];
+use common::FILES_UP as BASE;
 
 #[test]
 fn a_plan_runs_and_ends_with_the_success_line_and_outputs() {

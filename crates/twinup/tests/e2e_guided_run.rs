@@ -4,24 +4,14 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::Scratch;
 use rexpect::session::spawn_command;
 
 #[test]
 fn a_guided_run_prompts_for_each_input_and_deploys() {
     let s = Scratch::new();
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("twinup"));
-    cmd.current_dir(s.dir.path())
-        .args(["up", "--cloud", "local"])
-        .env("NO_COLOR", "1")
-        .env("TERM", "xterm");
-    for (key, _) in std::env::vars() {
-        if key.starts_with("TWINUP_") || key.starts_with("AZURE_") {
-            cmd.env_remove(key);
-        }
-    }
+    let mut cmd = s.pty_twinup();
+    cmd.args(["up", "--cloud", "local"]);
     let mut p = spawn_command(cmd, Some(60_000)).expect("spawn in a pty");
 
     // Discovered defaults: Enter accepts them.
@@ -44,6 +34,7 @@ fn a_guided_run_prompts_for_each_input_and_deploys() {
     p.send_line("").expect("enter");
     // The rest have plan defaults: take them all.
     for label in [
+        "Type of the role assignee",
         "Data-plane role to assign",
         "Display name of the app registration",
         "Reply (redirect) URL",
@@ -68,16 +59,8 @@ fn a_guided_run_prompts_for_each_input_and_deploys() {
 #[test]
 fn ctrl_c_at_a_prompt_exits_130_and_writes_nothing() {
     let s = Scratch::new();
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("twinup"));
-    cmd.current_dir(s.dir.path())
-        .args(["up", "--plan", "files-plan.yaml"])
-        .env("NO_COLOR", "1")
-        .env("TERM", "xterm");
-    for (key, _) in std::env::vars() {
-        if key.starts_with("TWINUP_") {
-            cmd.env_remove(key);
-        }
-    }
+    let mut cmd = s.pty_twinup();
+    cmd.args(["up", "--plan", "files-plan.yaml"]);
     let mut p = spawn_command(cmd, Some(30_000)).expect("spawn in a pty");
     p.exp_string("What the first file says")
         .expect("first prompt");
@@ -93,12 +76,9 @@ fn ctrl_c_at_a_prompt_exits_130_and_writes_nothing() {
 #[test]
 fn on_a_terminal_the_live_view_shows_the_steps_and_the_result() {
     let s = Scratch::new();
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("twinup"));
-    cmd.current_dir(s.dir.path())
-        .args(["up", "--plan", "files-plan.yaml", "--non-interactive"])
-        .args(["--set", "audience=world"])
+    let mut cmd = s.pty_twinup();
+    cmd.args(common::FILES_UP)
         .env("TWINUP_API_KEY", "k")
-        .env("TERM", "xterm")
         .env_remove("NO_COLOR");
     let mut p = spawn_command(cmd, Some(30_000)).expect("spawn in a pty");
     let all = p.exp_eof().expect("run ends");

@@ -23,24 +23,8 @@ fn answers(s: &Scratch) {
 
 /// `twinup <args>` against the emulator as a custom cloud, signed in as its admin principal.
 fn twinup(emu: &EmulatorProcess, s: &Scratch, args: &[&str]) -> Outcome {
-    let url = emu.url();
     let mut cmd = s.twinup();
-    cmd.args(args)
-        .args(["--cloud", "custom"])
-        .args([
-            "--authority-host",
-            &url,
-            "--arm-endpoint",
-            &url,
-            "--graph-endpoint",
-            &url,
-        ])
-        .env("AZURE_TENANT_ID", emu.info["tenant_id"].as_str().unwrap())
-        .env("AZURE_CLIENT_ID", emu.info["client_id"].as_str().unwrap())
-        .env(
-            "AZURE_CLIENT_SECRET",
-            emu.info["client_secret"].as_str().unwrap(),
-        );
+    cmd.args(args).args(emu.cloud_args()).envs(emu.cloud_env());
     run(&mut cmd)
 }
 

@@ -8,17 +8,8 @@ use common::{Scratch, run};
 use serde_json::Value;
 
 fn files_up(s: &Scratch, extra: &[&str]) -> common::Outcome {
-    let mut cmd = s.twinup();
-    cmd.args([
-        "up",
-        "--plan",
-        "files-plan.yaml",
-        "--non-interactive",
-        "--set",
-        "audience=world",
-    ])
-    .args(extra)
-    .env("TWINUP_API_KEY", "s3cret");
+    let mut cmd = s.files_up();
+    cmd.args(extra).env("TWINUP_API_KEY", "s3cret");
     run(&mut cmd)
 }
 

@@ -4,22 +4,14 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::Scratch;
 use rexpect::session::spawn_command;
 
 #[test]
 fn prompts_take_defaults_reask_wrong_answers_and_hide_secrets() {
     let s = Scratch::new();
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("twinup"));
-    cmd.current_dir(s.dir.path())
-        .args(["up", "--plan", "files-plan.yaml"])
-        .env("NO_COLOR", "1")
-        .env("TERM", "xterm")
-        .env_remove("TWINUP_API_KEY")
-        .env_remove("TWINUP_AUDIENCE")
-        .env_remove("TWINUP_GREETING");
+    let mut cmd = s.pty_twinup();
+    cmd.args(["up", "--plan", "files-plan.yaml"]);
     let mut p = spawn_command(cmd, Some(30_000)).expect("spawn in a pty");
 
     // greeting: offered its default; Enter takes it.
@@ -64,24 +56,13 @@ fn prompts_take_defaults_reask_wrong_answers_and_hide_secrets() {
 #[test]
 fn down_asks_before_deleting_and_no_keeps_everything() {
     let s = Scratch::new();
-    let mut up = s.twinup();
-    up.args([
-        "up",
-        "--plan",
-        "files-plan.yaml",
-        "--non-interactive",
-        "--set",
-        "audience=world",
-    ])
-    .env("TWINUP_API_KEY", "k");
+    let mut up = s.files_up();
+    up.env("TWINUP_API_KEY", "k");
     assert_eq!(common::run(&mut up).code, Some(0));
 
     let down = |answer: &str| {
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("twinup"));
-        cmd.current_dir(s.dir.path())
-            .args(["down", "--plan", "files-plan.yaml"])
-            .env("NO_COLOR", "1")
-            .env("TERM", "xterm")
+        let mut cmd = s.pty_twinup();
+        cmd.args(["down", "--plan", "files-plan.yaml"])
             .env("TWINUP_API_KEY", "k");
         let mut p = spawn_command(cmd, Some(30_000)).expect("spawn in a pty");
         p.exp_string("out/first.txt")

@@ -87,6 +87,13 @@ pub(crate) fn describe(action: &str, e: &azure_core::Error, forbidden: &str) -> 
             ErrorKind::Connection | ErrorKind::Io => {
                 "the storage endpoint could not be reached: check the URL, the network and the proxy"
             }
+            // The shared transport fails a refused connection at once (not retried).
+            _ if root_cause(e)
+                .to_ascii_lowercase()
+                .contains("connection refused") =>
+            {
+                "the storage endpoint could not be reached: check the URL, the network and the proxy"
+            }
             _ => "",
         },
     };

@@ -105,9 +105,19 @@ fn client_options(http: &HttpClient, cloud: &Cloud, limit: Option<Duration>) -> 
 }
 
 fn core_error(e: azure_core::Error) -> String {
-    let text = e.to_string();
-    // azure_identity appends a troubleshooting link on a new line; keep the first line.
-    text.lines().next().unwrap_or("").trim().to_string()
+    // azure_identity appends a troubleshooting link on a new line; keep first lines. The cause
+    // (an untrusted certificate, say) is in the source chain: keep what it adds.
+    let first = |t: String| t.lines().next().unwrap_or("").trim().to_string();
+    let mut out = first(e.to_string());
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        let line = first(s.to_string());
+        if !line.is_empty() && !out.contains(&line) {
+            out = format!("{out}: {line}");
+        }
+        source = s.source();
+    }
+    out
 }
 
 impl AzureIdentityChain {
@@ -226,13 +236,30 @@ impl AzureIdentityChain {
     }
 }
 
+/// The first entries of the chain (client secret, workload identity) are configured explicitly
+/// through the environment.
+const EXPLICIT_CREDENTIALS: usize = 2;
+
+/// How an entry whose settings are absent explains itself.
+const NOT_CONFIGURED: &str = "not configured";
+
+fn explicit_failure(name: &str, scope: &str, reason: &str) -> AzureError {
+    AzureError::Credential {
+        credential: name.to_string(),
+        scope: scope.to_string(),
+        message: format!(
+            "{reason}; it is configured in the environment (AZURE_CLIENT_ID with AZURE_CLIENT_SECRET or AZURE_FEDERATED_TOKEN_FILE), so managed identity and the Azure CLI were not tried (they could sign in as someone else): fix those variables, or unset them to use `az login`"
+        ),
+    }
+}
+
 fn missing(vars: &[(&str, bool)]) -> String {
     let absent: Vec<&str> = vars
         .iter()
         .filter(|(_, set)| !set)
         .map(|(n, _)| *n)
         .collect();
-    format!("not configured ({} not set)", absent.join(", "))
+    format!("{NOT_CONFIGURED} ({} not set)", absent.join(", "))
 }
 
 async fn get(cred: &Arc<dyn TokenCredential>, scope: &str) -> azure_core::Result<AccessToken> {
@@ -266,16 +293,28 @@ impl TokenProvider for AzureIdentityChain {
         }
         let mut attempts = Vec::new();
         for (i, entry) in self.entries.iter().enumerate() {
+            // A credential the environment configures explicitly (a client secret, a federated
+            // token file) that fails is the answer: falling through to managed identity or the
+            // Azure CLI could sign in as someone else.
+            let explicit = i < EXPLICIT_CREDENTIALS;
             match entry {
-                Entry::Unavailable(name, reason) => attempts.push(CredentialAttempt {
-                    credential: name.to_string(),
-                    reason: reason.clone(),
-                }),
+                Entry::Unavailable(name, reason) => {
+                    if explicit && !reason.starts_with(NOT_CONFIGURED) {
+                        return Err(explicit_failure(name, scope, reason));
+                    }
+                    attempts.push(CredentialAttempt {
+                        credential: name.to_string(),
+                        reason: reason.clone(),
+                    })
+                }
                 Entry::Ready(name, cred) => match get(cred, scope).await {
                     Ok(token) => {
                         tracing::info!(credential = name, "signed in to Azure");
                         self.choose(i);
                         return Ok(token);
+                    }
+                    Err(e) if explicit => {
+                        return Err(explicit_failure(name, scope, &core_error(e)));
                     }
                     Err(e) => attempts.push(CredentialAttempt {
                         credential: name.to_string(),

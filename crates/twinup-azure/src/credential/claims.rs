@@ -26,12 +26,22 @@ pub struct Claims {
     /// `user` or `app` when present.
     #[serde(default)]
     pub idtyp: Option<String>,
+    /// Delegated scopes: only tokens issued to a user (on behalf of an app) carry them;
+    /// app-only tokens carry `roles` instead.
+    #[serde(default)]
+    pub scp: Option<String>,
 }
 
 impl Claims {
-    /// True if the token was issued to a user (has a UPN or `idtyp=user`).
+    /// True if the token was issued to a user: `idtyp=user`, or a UPN or delegated scopes
+    /// (`scp`) without `idtyp=app`. App-only tokens (`idtyp: app`, no `scp`) are service
+    /// principals, managed identities included.
     pub fn is_user(&self) -> bool {
-        self.upn.is_some() || self.idtyp.as_deref() == Some("user")
+        match self.idtyp.as_deref() {
+            Some(t) if t.eq_ignore_ascii_case("user") => true,
+            Some(t) if t.eq_ignore_ascii_case("app") => false,
+            _ => self.upn.is_some() || self.scp.is_some(),
+        }
     }
 
     /// The caller's ARM `principalType`: `User` or `ServicePrincipal`.
@@ -79,6 +89,14 @@ mod tests {
         assert_eq!(c.oid.as_deref(), Some("o1"));
         assert_eq!(c.tid.as_deref(), Some("t1"));
         assert_eq!(c.principal_type(), "User");
+    }
+
+    #[test]
+    fn the_principal_type_comes_from_the_token() {
+        let guest = decode_claims(&jwt(r#"{"oid":"o3","scp":"user_impersonation"}"#)).unwrap();
+        assert_eq!(guest.principal_type(), "User");
+        let managed = decode_claims(&jwt(r#"{"oid":"o4","appid":"mi"}"#)).unwrap();
+        assert_eq!(managed.principal_type(), "ServicePrincipal");
     }
 
     #[test]

@@ -59,6 +59,14 @@ impl TokenProvider for ClientCredentials {
                 .get("error_description")
                 .and_then(Value::as_str)
                 .unwrap_or("");
+            if response.status >= 500 {
+                return Err(AzureError::TokenEndpointUnavailable {
+                    credential: self.name(),
+                    scope: scope.to_string(),
+                    status: response.status,
+                    message: format!("{code} {description}").trim().to_string(),
+                });
+            }
             let hint = if code == "invalid_client" {
                 "; check the client id and secret (AZURE_CLIENT_ID / AZURE_CLIENT_SECRET)"
             } else {

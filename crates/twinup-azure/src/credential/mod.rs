@@ -43,6 +43,9 @@ pub trait TokenProvider: Send + Sync + std::fmt::Debug {
     fn name(&self) -> String;
     /// A token for `scope`.
     async fn token(&self, scope: &str) -> Result<AccessToken>;
+    /// Forgets a cached token for `scope` (a service said it expired), so the next
+    /// [`TokenProvider::token`] asks for a fresh one. Providers without a cache do nothing.
+    async fn invalidate(&self, _scope: &str) {}
 }
 
 /// Caches tokens per scope until shortly before expiry, so a run asks once per audience.
@@ -82,6 +85,11 @@ impl TokenProvider for CachedTokenProvider {
         tracing::debug!(credential = %self.inner.name(), scope, expires_at = %fresh.expires_at, "token acquired");
         cache.insert(scope.to_string(), fresh.clone());
         Ok(fresh)
+    }
+
+    async fn invalidate(&self, scope: &str) {
+        self.cache.lock().await.remove(scope);
+        self.inner.invalidate(scope).await;
     }
 }
 

@@ -46,7 +46,16 @@ impl ReqwestTransport {
                 ));
             }
         };
+        let url = request.url().clone();
         let response = builder.send().await.map_err(|e| {
+            // Not `Io`/`Connection`, which azure_core retries for about a minute: a certificate
+            // the client does not trust or a refused connection stays so.
+            let described = crate::http::describe(&e);
+            if let Some(problem) =
+                crate::http::unretryable(request.method().as_str(), &url, &e, &described)
+            {
+                return Error::with_message(ErrorKind::Other, problem.to_string());
+            }
             let kind = if e.is_connect() {
                 ErrorKind::Connection
             } else {

@@ -226,12 +226,29 @@ impl HttpClient {
                         Decision::Stop => return Ok(response),
                         Decision::RetryAfter(wait) => {
                             tracing::debug!(wait_ms = wait.as_millis() as u64, "http: retrying");
+                            if let Some(line) = wait_notice(
+                                request,
+                                response.status,
+                                server_delay(&response.headers),
+                                wait,
+                                attempt,
+                                self.retry.max_attempts,
+                            ) {
+                                tracing::warn!("{line}");
+                            }
                             tokio::time::sleep(wait).await;
                         }
                     }
                 }
                 Err(error) => {
                     let message = describe(&error);
+                    // A certificate the client does not trust, or a refused connection, will
+                    // not change on a retry: fail now, naming the cause.
+                    if let Some(e) =
+                        unretryable(request.method.as_str(), &request.url, &error, &message)
+                    {
+                        return Err(e);
+                    }
                     tracing::debug!(
                         method = %request.method,
                         url = %loggable_url(&request.url),
@@ -289,6 +306,38 @@ impl HttpClient {
     }
 }
 
+/// Waits at least this long are shown to the user (shorter ones are routine).
+const NOTICEABLE_WAIT: Duration = Duration::from_secs(10);
+
+/// The line shown for a retry wait the user would notice: a long one, or one cut short of what
+/// the server asked for (a `Retry-After` beyond the cap).
+fn wait_notice(
+    request: &Request,
+    status: u16,
+    asked: Option<Duration>,
+    wait: Duration,
+    attempt: u32,
+    max_attempts: u32,
+) -> Option<String> {
+    let capped = asked.is_some_and(|a| a > wait);
+    if !capped && wait < NOTICEABLE_WAIT {
+        return None;
+    }
+    let why = match asked {
+        Some(a) if capped => format!(
+            "Azure asked to wait {}s; waiting {}s, the most twinup waits at once",
+            a.as_secs(),
+            wait.as_secs_f64().ceil()
+        ),
+        _ => format!("waiting {}s", wait.as_secs_f64().ceil()),
+    };
+    Some(format!(
+        "{} {} answered HTTP {status}; {why} (attempt {attempt} of {max_attempts})",
+        request.method,
+        loggable_url(&request.url)
+    ))
+}
+
 /// The server's retry hint from a response's headers.
 pub fn server_delay(headers: &HeaderMap) -> Option<Duration> {
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
@@ -308,7 +357,70 @@ pub fn loggable_url(url: &Url) -> String {
     out
 }
 
-fn describe(error: &reqwest::Error) -> String {
+/// The error for a failed request that a retry cannot cure (an untrusted certificate, a
+/// refused connection), `None` for the others. `described` is [`describe`]'s text.
+pub(crate) fn unretryable(
+    method: &str,
+    url: &Url,
+    error: &reqwest::Error,
+    described: &str,
+) -> Option<AzureError> {
+    let (method, url, message) = (method.to_string(), loggable_url(url), described.to_string());
+    match no_retry_problem(error, described)? {
+        Problem::Certificate => Some(AzureError::UntrustedCertificate {
+            method,
+            url,
+            message,
+        }),
+        Problem::Refused => Some(AzureError::ConnectionRefused {
+            method,
+            url,
+            message,
+        }),
+    }
+}
+
+/// Transport failures that a retry cannot cure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Problem {
+    Certificate,
+    Refused,
+}
+
+/// Classifies a failed request by its error chain (`described` is [`describe`]'s text, which
+/// ends with the root cause: rustls says `invalid peer certificate: UnknownIssuer`).
+fn no_retry_problem(error: &reqwest::Error, described: &str) -> Option<Problem> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return Some(Problem::Refused);
+        }
+        source = s.source();
+    }
+    let lower = described.to_ascii_lowercase();
+    if lower.contains("certificate")
+        && [
+            "invalid",
+            "unknown",
+            "expired",
+            "not valid",
+            "self signed",
+            "self-signed",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
+    {
+        return Some(Problem::Certificate);
+    }
+    if lower.contains("connection refused") {
+        return Some(Problem::Refused);
+    }
+    None
+}
+
+pub(crate) fn describe(error: &reqwest::Error) -> String {
     let kind = if error.is_timeout() {
         "timed out"
     } else if error.is_connect() {

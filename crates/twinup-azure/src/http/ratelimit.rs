@@ -4,7 +4,8 @@
 //! each bucket per host: it starts from the reported remaining count, refills it at ARM's
 //! documented rate, takes one token per request and makes a request wait when none is left, so
 //! many concurrent steps share the budget instead of each one running into 429s and retrying on
-//! its own. A 429's `Retry-After` pauses the whole bucket (every task) until then.
+//! its own. A 429's `Retry-After` pauses the whole bucket (every task) until then, at most
+//! `max_pause` (60 s): a server asking for a day does not stall the run silently.
 //!
 //! Waiters are served first come, first served: a request that waits for a token queues behind
 //! those that asked earlier, so the steps that started first (in a fleet, the long-running
@@ -61,6 +62,8 @@ pub struct RateLimitConfig {
     pub refill_per_second: [f64; 3],
     /// Pause after a 429 that names no `Retry-After`.
     pub default_pause: Duration,
+    /// The longest pause a 429 can impose (a larger `Retry-After` is cut to this).
+    pub max_pause: Duration,
 }
 
 impl Default for RateLimitConfig {
@@ -68,6 +71,7 @@ impl Default for RateLimitConfig {
         RateLimitConfig {
             refill_per_second: [25.0, 10.0, 10.0],
             default_pause: Duration::from_secs(1),
+            max_pause: Duration::from_secs(60),
         }
     }
 }
@@ -232,7 +236,10 @@ impl RateLimiter {
             return;
         };
         let model = buckets.entry((host.to_string(), bucket)).or_default();
-        let until = now + retry_after.unwrap_or(self.config.default_pause);
+        let pause = retry_after
+            .unwrap_or(self.config.default_pause)
+            .min(self.config.max_pause);
+        let until = now + pause;
         model.paused_until = Some(model.paused_until.map_or(until, |u| u.max(until)));
         if model.tokens.is_some() {
             model.tokens = Some(0.0);
@@ -331,6 +338,14 @@ mod tests {
             l.reserve(HOST, Bucket::Reads, t0 + Duration::from_secs(3)),
             Duration::ZERO
         );
+    }
+
+    #[test]
+    fn a_huge_retry_after_pauses_at_most_max_pause() {
+        let l = RateLimiter::new(RateLimitConfig::default());
+        let t0 = Instant::now();
+        l.throttled(HOST, Bucket::Writes, Some(Duration::from_secs(100_000)), t0);
+        assert_eq!(l.reserve(HOST, Bucket::Writes, t0), Duration::from_secs(60));
     }
 
     #[tokio::test]

@@ -81,13 +81,8 @@ impl StepKind for ApiPermissionsManifestKind {
         })))
     }
 
-    async fn resume(
-        &self,
-        ctx: &StepContext,
-        with: &Value,
-        _token: &Value,
-    ) -> Result<Outputs, StepError> {
-        self.apply(ctx, with).await
+    fn normalize(&self, field: &str, value: &Value) -> Value {
+        super::compare::normalize(field, value)
     }
 
     async fn read(&self, _ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {

@@ -144,6 +144,10 @@ impl StepKind for ArmResourceKind {
         }
     }
 
+    fn normalize(&self, field: &str, value: &Value) -> Value {
+        super::compare::normalize(field, value)
+    }
+
     async fn read(&self, _ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
         let id = normalize_scope(&fields::string(with, "id")?);
         let api = fields::string(with, "api_version")?;

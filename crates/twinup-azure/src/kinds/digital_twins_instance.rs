@@ -13,8 +13,9 @@ use twinup_engine::{
 
 use super::fields::{self, Checker};
 use super::resource_group::same_location;
-use super::{AzureContext, delete_arm, wait_for};
+use super::{AzureContext, delete_arm, tags, wait_for};
 use crate::lro::{self, LroKind, LroToken, Started};
+use crate::{permissions, providers};
 
 /// API version of Microsoft.DigitalTwins.
 pub const API_VERSION: &str = "2023-01-31";
@@ -25,7 +26,14 @@ pub struct DigitalTwinsInstanceKind {
     /// Instances (by lower-case path) this run's preflight found absent with their name free:
     /// their first apply creates them without reading them again.
     absent: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Subscriptions (lower-case) this run's preflight found not registered for
+    /// Microsoft.DigitalTwins: the first apply registers the provider, then checks the name.
+    unregistered: std::sync::Mutex<std::collections::HashSet<String>>,
 }
+
+/// The resource provider namespace of Digital Twins.
+pub const NAMESPACE: &str = "Microsoft.DigitalTwins";
+const REGISTER_ACTION: &str = "Microsoft.DigitalTwins/register/action";
 
 struct Target {
     sub: String,
@@ -64,6 +72,15 @@ fn outputs_of(body: &Value, created: bool) -> Outputs {
     }))
 }
 
+/// What `checkNameAvailability` said.
+enum NameCheck {
+    Free,
+    /// Taken by this deployment's own instance.
+    Ours,
+    /// The caller may not make the check (403); the message says why.
+    NotAllowed(String),
+}
+
 /// The PUT body for `with`.
 fn desired_body(with: &Value, location: &str) -> Value {
     let mut body = json!({ "location": location });
@@ -88,6 +105,58 @@ fn canonical(value: &str, allowed: &[&str]) -> String {
         .unwrap_or_else(|| value.to_string())
 }
 
+/// The PUT body that updates the live instance `live` to `with`: the live resource with its
+/// read-only fields removed and the plan's fields applied (read-modify-write, as the spec's
+/// PUT asks), so nothing the plan does not set (other tags, private endpoint connections,
+/// user-assigned identities) is dropped. Tags are merged: the plan's keys added or changed.
+fn update_body(live: &Value, desired: &Value) -> Value {
+    let mut body = live.clone();
+    if let Some(map) = body.as_object_mut() {
+        for read_only in ["id", "name", "type", "systemData", "etag"] {
+            map.remove(read_only);
+        }
+    }
+    if let Some(props) = body.get_mut("properties").and_then(Value::as_object_mut) {
+        for read_only in [
+            "provisioningState",
+            "createdTime",
+            "lastUpdatedTime",
+            "hostName",
+        ] {
+            props.remove(read_only);
+        }
+    }
+    if let Some(identity) = body.get_mut("identity").and_then(Value::as_object_mut) {
+        identity.remove("principalId");
+        identity.remove("tenantId");
+        if let Some(users) = identity
+            .get_mut("userAssignedIdentities")
+            .and_then(Value::as_object_mut)
+        {
+            for value in users.values_mut() {
+                *value = json!({});
+            }
+        }
+    }
+    let planned = tags::planned(desired);
+    if !planned.is_empty() {
+        body["tags"] = Value::Object(tags::merged(&planned, &tags::live(live)));
+    }
+    if let Some(kind) = desired.pointer("/identity/type") {
+        if body.get("identity").is_none_or(|i| !i.is_object()) {
+            body["identity"] = json!({});
+        }
+        body["identity"]["type"] = kind.clone();
+    }
+    if let Some(access) = desired.pointer("/properties/publicNetworkAccess") {
+        if body.get("properties").is_none_or(|p| !p.is_object()) {
+            body["properties"] = json!({});
+        }
+        body["properties"]["publicNetworkAccess"] = access.clone();
+    }
+    body
+}
+
 /// True if the live instance already has everything `desired` asks for.
 fn matches(live: &Value, desired: &Value) -> bool {
     let text = |v: &Value, p: &str| {
@@ -97,9 +166,7 @@ fn matches(live: &Value, desired: &Value) -> bool {
     };
     let state_ok =
         lro::provisioning_state(live).is_none_or(|s| s.eq_ignore_ascii_case("Succeeded"));
-    let tags_ok = desired
-        .get("tags")
-        .is_none_or(|t| Some(t) == live.get("tags"));
+    let tags_ok = tags::missing(&tags::planned(desired), &tags::live(live)).is_empty();
     let identity_ok = match text(desired, "/identity/type") {
         None => true,
         Some(want) => text(live, "/identity/type").unwrap_or_else(|| "none".into()) == want,
@@ -120,7 +187,134 @@ impl DigitalTwinsInstanceKind {
         DigitalTwinsInstanceKind {
             ctx,
             absent: Default::default(),
+            unregistered: Default::default(),
         }
+    }
+
+    /// Preflight of the provider registration: `Ok(true)` when the namespace is registered (or
+    /// its state cannot be read: the calls that follow are the test), `Ok(false)` when apply
+    /// must register it first, an error when it is not registered and the caller may not
+    /// register it.
+    async fn registration_preflight(
+        &self,
+        ctx: &StepContext,
+        sub: &str,
+    ) -> Result<bool, StepError> {
+        let arm = self.ctx.arm();
+        let state = match providers::state(&arm, sub, NAMESPACE).await {
+            Ok(state) => state,
+            Err(e) => {
+                ctx.progress(format!(
+                    "warning: cannot read the registration of {NAMESPACE} with subscription {sub} ({e}); going on"
+                ));
+                return Ok(true);
+            }
+        };
+        if providers::is_registered(&state) {
+            return Ok(true);
+        }
+        let subscription = format!("/subscriptions/{sub}");
+        match permissions::list(&arm, &subscription).await {
+            Ok(list) if !permissions::permits(&list, REGISTER_ACTION) => {
+                return Err(StepError::rejected(format!(
+                    "subscription {sub} is not registered for {NAMESPACE} ({state}) and the signed-in principal ({}) may not register it",
+                    self.ctx.token_provider.name()
+                ))
+                .with_code(providers::MISSING_REGISTRATION)
+                .with_help(format!(
+                    "ask an Owner or Contributor of the subscription to run `az provider register --namespace {NAMESPACE} --subscription {sub}` (it needs {REGISTER_ACTION}), then run twinup again"
+                )));
+            }
+            Ok(_) => {}
+            Err(e) => ctx.progress(format!(
+                "warning: cannot read your permissions on {subscription} ({e}); trying to register {NAMESPACE} anyway"
+            )),
+        }
+        ctx.progress(format!(
+            "{NAMESPACE} is {state} with subscription {sub}; it is registered before the instance is created"
+        ));
+        if let Ok(mut u) = self.unregistered.lock() {
+            u.insert(sub.to_ascii_lowercase());
+        }
+        Ok(false)
+    }
+
+    /// Registers the provider when preflight found it unregistered (or `force`), then checks the
+    /// instance name, which could not be checked before.
+    async fn register_provider(
+        &self,
+        ctx: &StepContext,
+        t: &Target,
+        location: &str,
+        force: bool,
+    ) -> Result<bool, StepError> {
+        let noted = self
+            .unregistered
+            .lock()
+            .map(|mut u| u.remove(&t.sub.to_ascii_lowercase()))
+            .unwrap_or(false);
+        if !noted && !force {
+            return Ok(false);
+        }
+        let settings = &self.ctx.settings;
+        let progress = super::progress_fn(ctx);
+        let arm = self.ctx.arm();
+        let register = providers::ensure_registered(
+            &arm,
+            &t.sub,
+            NAMESPACE,
+            settings.registration_wait,
+            settings.registration_interval,
+            &progress,
+        );
+        super::interruptible(ctx, async { register.await.map_err(StepError::from) }).await?;
+        if let NameCheck::NotAllowed(why) = self.check_name(t, location).await? {
+            ctx.progress(format!(
+                "warning: the instance name could not be checked ({why}); creating the instance will tell"
+            ));
+        }
+        Ok(true)
+    }
+
+    /// `checkNameAvailability`: `Ok` when the name is free or the instance is ours; a 403 (the
+    /// caller may not check at the subscription, e.g. an owner of one resource group) is
+    /// reported as a warning and the PUT that follows is the real test.
+    async fn check_name(&self, t: &Target, location: &str) -> Result<NameCheck, StepError> {
+        let arm = self.ctx.arm();
+        let check =
+            json!({ "name": t.name, "type": "Microsoft.DigitalTwins/digitalTwinsInstances" });
+        let path = format!(
+            "/subscriptions/{}/providers/Microsoft.DigitalTwins/locations/{}/checkNameAvailability",
+            t.sub,
+            location.replace(' ', "").to_ascii_lowercase()
+        );
+        let answer = match arm.post(&path, API_VERSION, Some(&check)).await {
+            Ok(answer) => answer,
+            Err(e) if e.is_forbidden() => return Ok(NameCheck::NotAllowed(e.to_string())),
+            Err(e) => return Err(e.into()),
+        };
+        if answer.body.get("nameAvailable").and_then(Value::as_bool) != Some(false) {
+            return Ok(NameCheck::Free);
+        }
+        if arm.get_optional(&t.path, API_VERSION).await?.is_some() {
+            return Ok(NameCheck::Ours); // our own instance: a rerun updates it
+        }
+        let reason = answer
+            .body
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("already in use");
+        Err(
+            StepError::rejected(format!("instance name {} is taken: {reason}", t.name))
+                .with_code(
+                    answer
+                        .body
+                        .get("reason")
+                        .and_then(Value::as_str)
+                        .unwrap_or("AlreadyExists"),
+                )
+                .with_help("instance names are global; choose another `name`"),
+        )
     }
 
     /// True (once) when this run's preflight found the instance at `path` absent.
@@ -205,48 +399,30 @@ impl StepKind for DigitalTwinsInstanceKind {
         c.errors
     }
 
-    async fn preflight(&self, _ctx: &StepContext, with: &Value) -> Result<(), StepError> {
+    async fn preflight(&self, ctx: &StepContext, with: &Value) -> Result<(), StepError> {
         if fields::unresolved(with) {
             return Ok(()); // names come from earlier steps; checked at apply time
         }
         let t = self.target(with)?;
+        self.ctx.targets.insert(ctx.step_id(), &t.path);
         let location = fields::string(with, "location")?;
-        let arm = self.ctx.arm();
+        if !self.registration_preflight(ctx, &t.sub).await? {
+            return Ok(()); // the name is checked once the provider is registered
+        }
         // The name check comes first: a free name means the instance does not exist (names are
         // global), so only a taken name costs a read, to tell our own instance from another's.
-        let check =
-            json!({ "name": t.name, "type": "Microsoft.DigitalTwins/digitalTwinsInstances" });
-        let path = format!(
-            "/subscriptions/{}/providers/Microsoft.DigitalTwins/locations/{}/checkNameAvailability",
-            t.sub,
-            location.replace(' ', "").to_ascii_lowercase()
-        );
-        let answer = arm.post(&path, API_VERSION, Some(&check)).await?;
-        if answer.body.get("nameAvailable").and_then(Value::as_bool) != Some(false) {
-            if let Ok(mut absent) = self.absent.lock() {
-                absent.insert(t.path.to_ascii_lowercase());
+        match self.check_name(&t, &location).await? {
+            NameCheck::Free => {
+                if let Ok(mut absent) = self.absent.lock() {
+                    absent.insert(t.path.to_ascii_lowercase());
+                }
             }
-            return Ok(());
+            NameCheck::Ours => {}
+            NameCheck::NotAllowed(why) => ctx.progress(format!(
+                "warning: the instance name could not be checked ({why}); creating the instance will tell"
+            )),
         }
-        if arm.get_optional(&t.path, API_VERSION).await?.is_some() {
-            return Ok(()); // our own instance: a rerun updates it
-        }
-        let reason = answer
-            .body
-            .get("message")
-            .and_then(Value::as_str)
-            .unwrap_or("already in use");
-        Err(
-            StepError::rejected(format!("instance name {} is taken: {reason}", t.name))
-                .with_code(
-                    answer
-                        .body
-                        .get("reason")
-                        .and_then(Value::as_str)
-                        .unwrap_or("AlreadyExists"),
-                )
-                .with_help("instance names are global; choose another `name`"),
-        )
+        Ok(())
     }
 
     async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
@@ -256,14 +432,24 @@ impl StepKind for DigitalTwinsInstanceKind {
         let arm = self.ctx.arm();
         let resource_url = arm.url(&t.path, API_VERSION, &[])?;
         // Found absent by this run's preflight moments ago: no second read before creating.
-        let known_absent =
-            self.take_absent(&t.path) && !ctx.was_creating() && ctx.previous_outputs().is_none();
+        let registered_now = self.register_provider(ctx, &t, &location, false).await?;
+        let known_absent = (self.take_absent(&t.path) || registered_now)
+            && !ctx.was_creating()
+            && ctx.previous_outputs().is_none();
         let live = if known_absent {
             None
         } else {
-            arm.get_optional(&t.path, API_VERSION).await?
+            match arm.get_optional(&t.path, API_VERSION).await {
+                // Preflight did not see it (a resumed run): register now, then read again.
+                Err(e) if e.has_code(providers::MISSING_REGISTRATION) => {
+                    self.register_provider(ctx, &t, &location, true).await?;
+                    arm.get_optional(&t.path, API_VERSION).await?
+                }
+                other => other?,
+            }
         };
         let created = created_flag(ctx, live.is_some());
+        let mut update = None;
         if live.is_none() {
             ctx.note_creating().await?;
         }
@@ -280,10 +466,12 @@ impl StepKind for DigitalTwinsInstanceKind {
                 ))
                 .with_help(format!("set `location: {live_location}` or choose another name")));
             }
-            if let Some(state) = lro::provisioning_state(&live.body)
+            let mut live_body = live.body;
+            if let Some(state) = lro::provisioning_state(&live_body)
                 && !lro::is_terminal(state)
             {
-                // Something (a previous run without a saved token) is still working on it.
+                // Something (a previous run without a saved token, someone else) is still
+                // working on it: wait, then compare what it ended as with the plan.
                 let token = LroToken {
                     operation_url: resource_url.to_string(),
                     kind: LroKind::ResourceState,
@@ -293,20 +481,24 @@ impl StepKind for DigitalTwinsInstanceKind {
                     retry_after_ms: None,
                 };
                 ctx.save_resume_token(token.to_value()).await?;
-                return self.wait(ctx, &token, &t.name, created).await;
+                let what = format!("digital twins instance {}", t.name);
+                live_body = wait_for(&self.ctx, ctx, &token, &what).await?;
             }
-            if matches(&live.body, &desired) {
+            if matches(&live_body, &desired) {
                 ctx.progress(format!("digital twins instance {} is up to date", t.name));
-                return Ok(outputs_of(&live.body, created));
+                return Ok(outputs_of(&live_body, created));
             }
             ctx.progress(format!("updating digital twins instance {}", t.name));
+            update = Some(update_body(&live_body, &desired));
         } else {
             ctx.progress(format!(
                 "creating digital twins instance {} in {}",
                 t.name, t.group
             ));
         }
-        let initial = arm.put(&t.path, API_VERSION, &desired).await?;
+        let initial = arm
+            .put(&t.path, API_VERSION, update.as_ref().unwrap_or(&desired))
+            .await?;
         let what = format!("digital twins instance {}", t.name);
         match lro::start(&Method::PUT, &resource_url, initial, &what)? {
             Started::Done(response) => {
@@ -350,23 +542,30 @@ impl StepKind for DigitalTwinsInstanceKind {
         }
     }
 
+    fn normalize(&self, field: &str, value: &Value) -> Value {
+        super::compare::normalize(field, value)
+    }
+
     async fn read(&self, _ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
         let t = self.target(with)?;
-        Ok(
-            match self.ctx.arm().get_optional(&t.path, API_VERSION).await? {
-                None => LiveState::Absent,
-                Some(r) => LiveState::Present {
-                    properties: json!({
-                        "location": r.body.get("location"),
-                        "tags": r.body.get("tags").cloned().unwrap_or(json!({})),
-                        "identity": r.body.pointer("/identity/type"),
-                        "public_network_access": r.body.pointer("/properties/publicNetworkAccess"),
-                        "provisioning_state": lro::provisioning_state(&r.body),
-                        "host_name": r.body.pointer("/properties/hostName").and_then(Value::as_str).map(host_url),
-                    }),
-                },
+        let live = match self.ctx.arm().get_optional(&t.path, API_VERSION).await {
+            // A subscription not registered for Digital Twins has no instance.
+            Err(e) if e.has_code(providers::MISSING_REGISTRATION) => None,
+            other => other?,
+        };
+        Ok(match live {
+            None => LiveState::Absent,
+            Some(r) => LiveState::Present {
+                properties: json!({
+                    "location": r.body.get("location"),
+                    "tags": tags::as_planned(&tags::planned(with), &tags::live(&r.body)),
+                    "identity": r.body.pointer("/identity/type"),
+                    "public_network_access": r.body.pointer("/properties/publicNetworkAccess"),
+                    "provisioning_state": lro::provisioning_state(&r.body),
+                    "host_name": r.body.pointer("/properties/hostName").and_then(Value::as_str).map(host_url),
+                }),
             },
-        )
+        })
     }
 
     async fn delete(
@@ -419,7 +618,35 @@ mod tests {
         let mut other = live.clone();
         other["tags"] = json!({"a": "2"});
         assert!(!matches(&other, &desired));
-        // Unspecified fields are not compared.
+        // Unspecified fields are not compared; tags others set are not a difference.
         assert!(matches(&live, &desired_body(&json!({}), "westeurope")));
+        let mut shared = live.clone();
+        shared["tags"] = json!({"a": "1", "costcenter": "42"});
+        assert!(matches(&shared, &desired));
+    }
+
+    #[test]
+    fn an_update_keeps_what_the_plan_does_not_set() {
+        let live = json!({
+            "id": "/subscriptions/s/resourcegroups/rg/providers/Microsoft.DigitalTwins/digitalTwinsInstances/x",
+            "name": "x", "type": "Microsoft.DigitalTwins/digitalTwinsInstances", "location": "westus2",
+            "tags": {"costcenter": "42"},
+            "identity": {"type": "SystemAssigned", "principalId": "p", "tenantId": "t"},
+            "properties": {"provisioningState": "Succeeded", "hostName": "x.api", "createdTime": "c",
+                "publicNetworkAccess": "Enabled", "privateEndpointConnections": [{"id": "pe"}]}
+        });
+        let desired = desired_body(
+            &json!({"tags": {"env": "prod"}, "public_network_access": "Disabled"}),
+            "westus2",
+        );
+        let body = update_body(&live, &desired);
+        assert_eq!(body["tags"], json!({"costcenter": "42", "env": "prod"}));
+        assert_eq!(body["identity"], json!({"type": "SystemAssigned"}));
+        assert_eq!(body["properties"]["publicNetworkAccess"], "Disabled");
+        assert_eq!(
+            body["properties"]["privateEndpointConnections"][0]["id"],
+            "pe"
+        );
+        assert!(body.get("id").is_none() && body["properties"].get("hostName").is_none());
     }
 }

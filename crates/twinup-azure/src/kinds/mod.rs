@@ -4,10 +4,13 @@
 pub mod ad_application;
 pub mod api_permissions_manifest;
 pub mod arm_resource;
+pub mod compare;
 pub mod digital_twins_instance;
 pub mod fields;
 pub mod resource_group;
 pub mod role_assignment;
+pub mod tags;
+pub mod targets;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +35,10 @@ pub struct KindSettings {
     pub principal_wait: Duration,
     /// First wait between `PrincipalNotFound` retries (doubles, capped at 30 s).
     pub principal_retry_interval: Duration,
+    /// How long a resource provider registration is waited for.
+    pub registration_wait: Duration,
+    /// First wait between registration checks (doubles, capped at 15 s).
+    pub registration_interval: Duration,
 }
 
 impl Default for KindSettings {
@@ -40,6 +47,8 @@ impl Default for KindSettings {
             poll: PollOptions::default(),
             principal_wait: Duration::from_secs(300),
             principal_retry_interval: Duration::from_secs(5),
+            registration_wait: Duration::from_secs(600),
+            registration_interval: Duration::from_secs(2),
         }
     }
 }
@@ -57,6 +66,11 @@ pub struct AzureContext {
     pub subscription_id: Option<String>,
     /// Tenant id.
     pub tenant_id: String,
+    /// The signed-in principal (object id and type, from its token), when known: a role
+    /// assigned to it needs no directory lookup.
+    pub signed_in: Option<crate::graph::DirectoryObject>,
+    /// What the run's steps target, as their preflights learn it.
+    pub targets: Arc<targets::PlannedTargets>,
     /// Timing knobs.
     pub settings: KindSettings,
 }
@@ -104,7 +118,11 @@ impl From<AzureError> for StepError {
                 help: Some("run twinup again to keep waiting".into()),
             },
             AzureError::Arm(e) => {
-                let mut out = StepError::failed(message).with_code(e.code.clone());
+                // The code and the hint have their own fields; the message says the rest.
+                let mut out = StepError::failed(e.summary());
+                if !e.code.is_empty() {
+                    out = out.with_code(e.code.clone());
+                }
                 if let Some(h) = e.hint() {
                     out = out.with_help(h);
                 }
@@ -224,4 +242,32 @@ pub fn register_kinds(registry: &mut KindRegistry, context: AzureContext) {
         context.clone(),
     )));
     registry.register(Arc::new(arm_resource::ArmResourceKind::new(context)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::errors::ArmError;
+
+    /// An ARM failure shows its code and its hint once: in the step error's own fields, not
+    /// again inside the message.
+    #[test]
+    fn an_arm_failure_becomes_a_step_error_that_says_each_thing_once() {
+        let arm = ArmError {
+            status: 403,
+            code: "AuthorizationFailed".into(),
+            message: "no access".into(),
+            request_id: Some("r-1".into()),
+            method: "PUT".into(),
+            path: "/subscriptions/s/resourceGroups/g".into(),
+        };
+        let hint = arm.hint().expect("a hint for AuthorizationFailed");
+        let error = StepError::from(AzureError::Arm(Box::new(arm)));
+        assert_eq!(error.code.as_deref(), Some("AuthorizationFailed"));
+        assert_eq!(error.help.as_deref(), Some(hint.as_str()));
+        assert_eq!(
+            error.message,
+            "PUT /subscriptions/s/resourceGroups/g failed with HTTP 403: no access [request id r-1]"
+        );
+    }
 }

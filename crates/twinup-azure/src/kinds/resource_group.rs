@@ -1,5 +1,6 @@
 //! `azure.resource_group`: makes sure a resource group exists with the given location and tags.
-//! Reads first and writes only when something differs, so a rerun sends no PUT.
+//! Reads first and writes only when something differs, so a rerun sends no PUT. On a group that
+//! exists the plan's tags are merged in (Tags API), never replacing tags others set.
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use twinup_engine::{
 };
 
 use super::fields::{self, Checker};
-use super::{AzureContext, delete_arm};
+use super::{AzureContext, delete_arm, tags};
 
 /// API version of Microsoft.Resources used for resource groups.
 pub const API_VERSION: &str = "2025-04-01";
@@ -35,13 +36,7 @@ impl ResourceGroupKind {
 
 /// Compares Azure locations the way ARM does (`West US 2` = `westus2`).
 pub fn same_location(a: &str, b: &str) -> bool {
-    let norm = |s: &str| {
-        s.chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_lowercase()
-    };
-    norm(a) == norm(b)
+    crate::regions::normalize(a) == crate::regions::normalize(b)
 }
 
 /// True if `name` is a valid resource group name (1-90 of letters, digits, `-_.()`, not ending in `.`).
@@ -108,10 +103,18 @@ impl StepKind for ResourceGroupKind {
         c.errors
     }
 
+    async fn preflight(&self, ctx: &StepContext, with: &Value) -> Result<(), StepError> {
+        // Reads nothing: says what the step targets, for steps whose scope is this group.
+        if !fields::unresolved(with) {
+            let (path, _) = self.path(with)?;
+            self.ctx.targets.insert(ctx.step_id(), &path);
+        }
+        Ok(())
+    }
+
     async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
         let (path, name) = self.path(with)?;
         let location = fields::string(with, "location")?;
-        let tags = with.get("tags").filter(|t| t.is_object());
         let arm = self.ctx.arm();
         if let Some(existing) = arm.get_optional(&path, API_VERSION).await? {
             let live_location = existing
@@ -125,34 +128,31 @@ impl StepKind for ResourceGroupKind {
                 ))
                 .with_help(format!("set `location: {live_location}` or choose another group name")));
             }
-            let live_tags = existing.body.get("tags").cloned().unwrap_or(json!({}));
             let created = created_flag(ctx, true);
-            if tags.is_none_or(|t| *t == live_tags) {
+            let planned = tags::planned(with);
+            let missing = tags::missing(&planned, &tags::live(&existing.body));
+            if missing.is_empty() {
                 ctx.progress(format!("resource group {name} exists"));
                 return Ok(found(outputs_of(&existing.body, &name, created), &name));
             }
-            ctx.progress(format!("updating tags of resource group {name}"));
-            let body = json!({"location": live_location, "tags": tags});
-            let response = arm.put(&path, API_VERSION, &body).await?;
-            return Ok(found(outputs_of(&response.body, &name, created), &name));
+            // Only the plan's keys are written: tags others put on the group stay.
+            ctx.progress(format!("adding tags to resource group {name}"));
+            let what = format!("tags of resource group {name}");
+            tags::merge(&self.ctx, ctx, &path, &missing, &what).await?;
+            return Ok(found(outputs_of(&existing.body, &name, created), &name));
         }
         ctx.progress(format!("creating resource group {name} in {location}"));
         ctx.note_creating().await?;
         let mut body = json!({ "location": location });
-        if let Some(tags) = tags {
+        if let Some(tags) = with.get("tags").filter(|t| t.is_object()) {
             body["tags"] = tags.clone();
         }
         let response = arm.put(&path, API_VERSION, &body).await?;
         Ok(outputs_of(&response.body, &name, true))
     }
 
-    async fn resume(
-        &self,
-        ctx: &StepContext,
-        with: &Value,
-        _token: &Value,
-    ) -> Result<Outputs, StepError> {
-        self.apply(ctx, with).await
+    fn normalize(&self, field: &str, value: &Value) -> Value {
+        super::compare::normalize(field, value)
     }
 
     async fn read(&self, _ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
@@ -163,7 +163,7 @@ impl StepKind for ResourceGroupKind {
                 Some(r) => LiveState::Present {
                     properties: json!({
                         "location": r.body.get("location"),
-                        "tags": r.body.get("tags").cloned().unwrap_or(json!({})),
+                        "tags": tags::as_planned(&tags::planned(with), &tags::live(&r.body)),
                     }),
                 },
             },

@@ -16,9 +16,10 @@ use twinup_engine::{
 use uuid::Uuid;
 
 use super::fields::{self, Checker};
-use super::{AzureContext, interruptible, normalize_scope};
+use super::{AzureContext, interruptible, normalize_scope, targets};
 use crate::errors::AzureError;
 use crate::graph::{DirectoryObject, PrincipalType};
+use crate::permissions;
 
 /// API version of Microsoft.Authorization.
 pub const API_VERSION: &str = "2022-04-01";
@@ -27,7 +28,7 @@ const ACTION: &str = "Microsoft.Authorization/roleAssignments/write";
 /// The `azure.role_assignment` kind.
 pub struct RoleAssignmentKind {
     ctx: Arc<AzureContext>,
-    /// Permission lists already read in this run, by path: a fleet of role assignments on one
+    /// Permission lists already read in this run, by scope: a fleet of role assignments on one
     /// subscription asks ARM once, not once per step.
     permissions: tokio::sync::Mutex<std::collections::HashMap<String, Value>>,
     /// Role definition GUIDs found by name in this run, by (subscription, lower-case name):
@@ -87,57 +88,36 @@ pub fn scope_chain(scope: &str) -> Vec<String> {
     out
 }
 
-/// Case-insensitive match of an action against a permission pattern with `*` wildcards.
-pub fn action_matches(pattern: &str, action: &str) -> bool {
-    let pattern = pattern.to_ascii_lowercase();
-    let action = action.to_ascii_lowercase();
-    let pieces: Vec<&str> = pattern.split('*').collect();
-    if pieces.len() == 1 {
-        return pattern == action;
-    }
-    let mut rest = action.as_str();
-    for (i, piece) in pieces.iter().enumerate() {
-        if i == 0 {
-            match rest.strip_prefix(piece) {
-                Some(r) => rest = r,
-                None => return false,
-            }
-        } else if i == pieces.len() - 1 {
-            return rest.ends_with(piece);
-        } else {
-            match rest.find(piece) {
-                Some(at) => rest = &rest[at + piece.len()..],
-                None => return false,
-            }
-        }
-    }
-    true
-}
+pub use crate::permissions::{action_matches, permits};
 
-/// True if a `permissions` list (`{"value":[{"actions":[],"notActions":[]}]}`) allows `action`.
-pub fn permits(permissions: &Value, action: &str) -> bool {
-    let list = |p: &Value, k: &str| -> Vec<String> {
-        p.get(k)
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
+/// A Graph 403 while typing a principal says which permission is missing and how to do
+/// without it; other errors pass through.
+fn directory_error(error: AzureError, principal: &str) -> StepError {
+    if !error.is_forbidden() {
+        return error.into();
+    }
+    let (permission, kind) = if principal.contains('@') {
+        ("User.Read.All", "user")
+    } else {
+        (
+            "User.Read.All (Directory.Read.All for groups)",
+            "user, group or service principal",
+        )
     };
-    permissions
-        .get("value")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .any(|p| {
-            list(p, "actions").iter().any(|a| action_matches(a, action))
-                && !list(p, "notActions")
-                    .iter()
-                    .any(|a| action_matches(a, action))
-        })
+    let answer = match error.graph() {
+        Some(e) => format!(
+            "Microsoft Graph {} {} answered {} {}: {}",
+            e.method, e.path, e.status, e.code, e.message
+        ),
+        None => error.to_string(),
+    };
+    StepError::rejected(format!(
+        "the signed-in principal may not read the directory to find out whether '{principal}' is a {kind} ({answer})"
+    ))
+    .with_code("Authorization_RequestDenied")
+    .with_help(format!(
+        "give the principal's object id with its type (`role_assignee_type: User`, `Group` or `ServicePrincipal`; `principal_type` in a plan) so no directory read is needed, or grant the signed-in principal the Microsoft Graph application permission {permission}"
+    ))
 }
 
 fn looks_like_guid(s: &str) -> bool {
@@ -249,6 +229,16 @@ impl RoleAssignmentKind {
                 principal_type,
             });
         }
+        // The signed-in principal's type is in its token: no directory read, which a
+        // least-privilege CI principal (no Graph User.Read.All) could not make.
+        if let Some(me) = &self.ctx.signed_in
+            && me.id.eq_ignore_ascii_case(&principal)
+        {
+            return Ok(DirectoryObject {
+                id: me.id.to_ascii_lowercase(),
+                principal_type: me.principal_type,
+            });
+        }
         let key = principal.to_ascii_lowercase();
         if let Some(known) = self
             .principals
@@ -260,10 +250,11 @@ impl RoleAssignmentKind {
         }
         let graph = self.ctx.graph()?;
         let found = if principal.contains('@') {
-            graph.get_user(&principal).await?
+            graph.get_user(&principal).await
         } else {
-            graph.principal_type_of(&principal).await?
+            graph.principal_type_of(&principal).await
         };
+        let found = found.map_err(|e| directory_error(e, &principal))?;
         let found = found.ok_or_else(|| {
             StepError::rejected(format!("principal '{principal}' was not found in the directory"))
                 .with_help("give a user principal name or an object id; for a just-created service principal also set `principal_type: ServicePrincipal`")
@@ -367,6 +358,82 @@ impl RoleAssignmentKind {
         }))
     }
 
+    /// The live assignment as `read` reports it, before the plan's choices are applied.
+    async fn read_live(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
+        if let Some(live) = self.read_saved(ctx, with).await? {
+            return Ok(live);
+        }
+        let r = self.resolve(ctx, with).await?;
+        Ok(
+            match self.ctx.arm().get_optional(&r.path(), API_VERSION).await? {
+                None => LiveState::Absent,
+                Some(live) => LiveState::Present {
+                    properties: json!({
+                        "scope": r.scope,
+                        "role_definition_id": live.body.pointer("/properties/roleDefinitionId"),
+                        "principal_id": r.principal.id,
+                        "principal_type": r.principal.principal_type.as_str(),
+                    }),
+                },
+            },
+        )
+    }
+
+    /// May the signed-in principal create role assignments where `with` makes one?
+    async fn check_permission(&self, ctx: &StepContext, with: &Value) -> Result<(), StepError> {
+        let given = fields::opt_string(with, "scope").unwrap_or_default();
+        let scope = if !given.contains("${") && !given.is_empty() {
+            normalize_scope(&given)
+        } else if let Some(planned) = match targets::referenced_id_step(&given) {
+            // An earlier step's resource (the instance): check at the nearest scope of it that
+            // exists, its resource group when that exists.
+            Some(step) => self.ctx.targets.wait_for(step).await,
+            None => None,
+        } {
+            normalize_scope(&planned)
+        } else {
+            match &self.ctx.subscription_id {
+                Some(sub) => format!("/subscriptions/{sub}"),
+                None => return Ok(()),
+            }
+        };
+        let arm = self.ctx.arm();
+        // Held across the read, so steps checking the same scope at once wait for one answer.
+        let mut known = self.permissions.lock().await;
+        for candidate in scope_chain(&scope) {
+            let answer = match known.get(&candidate) {
+                Some(body) => Ok(body.clone()),
+                None => permissions::list(&arm, &candidate).await.inspect(|body| {
+                    known.insert(candidate.clone(), body.clone());
+                }),
+            };
+            match answer {
+                Ok(body) => {
+                    if permits(&body, ACTION) {
+                        return Ok(());
+                    }
+                    return Err(StepError::rejected(format!(
+                        "the signed-in principal ({}) cannot create role assignments on {candidate}",
+                        self.ctx.token_provider.name()
+                    ))
+                    .with_code("AuthorizationFailed")
+                    .with_help("it needs Owner or User Access Administrator on that scope (or a parent); ask an administrator to grant it"));
+                }
+                // The scope does not exist yet (created by an earlier step): check its parent.
+                Err(e) if e.is_not_found() => continue,
+                // The check itself is not allowed: the assignment's PUT is the real test.
+                Err(e) if e.is_forbidden() => {
+                    ctx.progress(format!(
+                        "warning: cannot read your permissions on {candidate} ({e}); the role assignment itself will tell"
+                    ));
+                    return Ok(());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
     fn outputs(r: &Resolved, body: &Value, created: bool) -> Outputs {
         let id = body
             .get("id")
@@ -424,47 +491,20 @@ impl StepKind for RoleAssignmentKind {
             "principal",
             "a user principal name (ann@contoso.com) or an object id",
         );
-        c.optional_enum("principal_type", &["User", "ServicePrincipal", "Group"]);
+        // An empty `principal_type` (an unset optional input) means "find out".
+        if with.get("principal_type").and_then(Value::as_str) != Some("") {
+            c.optional_enum("principal_type", &["User", "ServicePrincipal", "Group"]);
+        }
         c.optional_str("description", "free text");
         c.errors
     }
 
-    async fn preflight(&self, _ctx: &StepContext, with: &Value) -> Result<(), StepError> {
-        let scope = match fields::opt_string(with, "scope") {
-            Some(s) if !s.contains("${") => normalize_scope(&s),
-            _ => match &self.ctx.subscription_id {
-                Some(sub) => format!("/subscriptions/{sub}"),
-                None => return Ok(()),
-            },
-        };
-        let arm = self.ctx.arm();
-        // Held across the read, so steps checking the same scope at once wait for one answer.
-        let mut known = self.permissions.lock().await;
-        for candidate in scope_chain(&scope) {
-            let path = format!("{candidate}/providers/Microsoft.Authorization/permissions");
-            let answer = match known.get(&path) {
-                Some(body) => Ok(body.clone()),
-                None => arm.get(&path, API_VERSION).await.map(|a| {
-                    known.insert(path.clone(), a.body.clone());
-                    a.body
-                }),
-            };
-            match answer {
-                Ok(body) => {
-                    if permits(&body, ACTION) {
-                        return Ok(());
-                    }
-                    return Err(StepError::rejected(format!(
-                        "the signed-in principal ({}) cannot create role assignments on {candidate}",
-                        self.ctx.token_provider.name()
-                    ))
-                    .with_code("AuthorizationFailed")
-                    .with_help("it needs Owner or User Access Administrator on that scope (or a parent); ask an administrator to grant it"));
-                }
-                // The scope does not exist yet (created by an earlier step): check its parent.
-                Err(e) if e.is_not_found() => continue,
-                Err(e) => return Err(e.into()),
-            }
+    async fn preflight(&self, ctx: &StepContext, with: &Value) -> Result<(), StepError> {
+        self.check_permission(ctx, with).await?;
+        // A principal known now is typed now (a read), so a directory the caller may not
+        // read stops the run before anything is created.
+        if fields::opt_string(with, "principal").is_some_and(|p| !p.contains("${")) {
+            self.resolve_principal(with).await?;
         }
         Ok(())
     }
@@ -552,33 +592,24 @@ impl StepKind for RoleAssignmentKind {
         }
     }
 
-    async fn resume(
-        &self,
-        ctx: &StepContext,
-        with: &Value,
-        _token: &Value,
-    ) -> Result<Outputs, StepError> {
-        self.apply(ctx, with).await
+    fn normalize(&self, field: &str, value: &Value) -> Value {
+        super::compare::normalize(field, value)
     }
 
     async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
-        if let Some(live) = self.read_saved(ctx, with).await? {
-            return Ok(live);
-        }
-        let r = self.resolve(ctx, with).await?;
-        Ok(
-            match self.ctx.arm().get_optional(&r.path(), API_VERSION).await? {
-                None => LiveState::Absent,
-                Some(live) => LiveState::Present {
-                    properties: json!({
-                        "scope": r.scope,
-                        "role_definition_id": live.body.pointer("/properties/roleDefinitionId"),
-                        "principal_id": r.principal.id,
-                        "principal_type": r.principal.principal_type.as_str(),
-                    }),
-                },
-            },
-        )
+        let live = self.read_live(ctx, with).await?;
+        // An empty `principal_type` asks twinup to find the type out: it is not compared.
+        Ok(match live {
+            LiveState::Present { mut properties }
+                if with.get("principal_type").and_then(Value::as_str) == Some("") =>
+            {
+                if let Some(p) = properties.as_object_mut() {
+                    p.remove("principal_type");
+                }
+                LiveState::Present { properties }
+            }
+            other => other,
+        })
     }
 
     async fn delete(

@@ -286,6 +286,31 @@ fn arm(w: &mut World, method: &Method, path: &str, uri: &Uri, body: Value) -> Re
             &[],
         );
     }
+    if let Some(scope) = key.strip_suffix("/providers/microsoft.resources/tags/default")
+        && *method == Method::PATCH
+    {
+        // The Tags API's Merge: only the given keys change.
+        let Some(r) = w.resources.get_mut(scope) else {
+            return arm_error(404, "ResourceNotFound", "no such scope");
+        };
+        let given = body
+            .pointer("/properties/tags")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        if !r.get("tags").is_some_and(Value::is_object) {
+            r["tags"] = json!({});
+        }
+        if let Some(tags) = r["tags"].as_object_mut() {
+            tags.extend(given);
+        }
+        let tags = r["tags"].clone();
+        return json_response(
+            200,
+            json!({"name": "default", "properties": {"tags": tags}}),
+            &[],
+        );
+    }
     if key.ends_with("/providers/microsoft.authorization/permissions") {
         let scope = key
             .trim_end_matches("/providers/microsoft.authorization/permissions")

@@ -65,6 +65,8 @@ pub fn context(url: &str) -> AzureContext {
         token_provider: cached(Arc::new(provider)),
         subscription_id: Some(SUB.into()),
         tenant_id: TENANT.into(),
+        targets: Default::default(),
+        signed_in: None,
         settings: KindSettings {
             poll: PollOptions {
                 timeout: Duration::from_secs(20),
@@ -73,6 +75,8 @@ pub fn context(url: &str) -> AzureContext {
             },
             principal_wait: Duration::from_secs(10),
             principal_retry_interval: Duration::from_millis(10),
+            registration_wait: Duration::from_secs(10),
+            registration_interval: Duration::from_millis(10),
         },
     }
 }

@@ -1,5 +1,20 @@
-//! Which `api-version` values each ARM route accepts; a missing or unsupported one is a 400
-//! `InvalidApiVersionParameter`.
+//! Which `api-version` values each ARM route accepts, and ARM's answer when it does not:
+//!
+//! * missing: 400 `MissingApiVersionParameter`, "The api-version query parameter
+//!   (?api-version=) is required for all requests." (what management.azure.com answers,
+//!   MicrosoftDocs/feedback#2279, cloudquery/cloudquery#6626);
+//! * unknown, on a resource provider's type (Microsoft.DigitalTwins): 400
+//!   `NoRegisteredProviderFound`, "No registered resource provider found for location '{loc}' and
+//!   API version '{v}' for type '{type}'. The supported api-versions are '...'. The supported
+//!   locations are '...'." (Azure/azure-cli#28496; location `*` for calls without one,
+//!   Azure/azure-sdk-for-js#4097);
+//! * unknown, on Microsoft.Authorization: 404 `InvalidResourceType`, "The resource type
+//!   '{type}' could not be found in the namespace 'Microsoft.Authorization' for api version '{v}'.
+//!   The supported api-versions are '...'." (Azure/azure-sdk-for-go#16699, Azure/acs-engine#4037,
+//!   whose deployment detail carries the 404 `NotFound`);
+//! * unknown, on ARM's own types (resource groups, subscriptions): 400
+//!   `InvalidApiVersionParameter`, "The api-version '{v}' is invalid. The supported versions are
+//!   '...'." (Azure/azure-sdk-for-node#3638).
 
 use crate::errors::ApiError;
 use crate::http::Req;
@@ -81,6 +96,7 @@ fn supported(route: &ArmRoute) -> (Option<&'static [&'static str]>, &'static str
         ResourceGroups { .. } | ResourceGroup { .. } | ResourcesOperation { .. } => {
             (Some(RESOURCES), "Microsoft.Resources/resourceGroups")
         }
+        Tags { .. } => (Some(RESOURCES), "Microsoft.Resources/tags"),
         DtCheckName { .. }
         | DtOperationStatus { .. }
         | DtOperationResult { .. }
@@ -109,7 +125,7 @@ fn supported(route: &ArmRoute) -> (Option<&'static [&'static str]>, &'static str
 pub(crate) fn check(route: &ArmRoute, req: &Req) -> Result<String, ApiError> {
     let Some(v) = req.query_param("api-version").filter(|v| !v.is_empty()) else {
         return Err(ApiError::bad_request(
-            "InvalidApiVersionParameter",
+            "MissingApiVersionParameter",
             "The api-version query parameter (?api-version=) is required for all requests.",
         ));
     };
@@ -121,12 +137,46 @@ pub(crate) fn check(route: &ArmRoute, req: &Req) -> Result<String, ApiError> {
     if ok {
         return Ok(v.to_string());
     }
-    let hint = match list {
-        Some(l) => format!("The supported api-versions are '{}'.", l.join(", ")),
-        None => "Use the form YYYY-MM-DD, for example '2022-12-01'.".to_string(),
+    let Some(list) = list else {
+        return Err(ApiError::bad_request(
+            "InvalidApiVersionParameter",
+            format!(
+                "The api-version '{v}' is invalid. The supported versions are of the form YYYY-MM-DD, for example '2022-12-01'."
+            ),
+        ));
     };
-    Err(ApiError::bad_request(
-        "InvalidApiVersionParameter",
-        format!("The api-version '{v}' is invalid for {type_name}. {hint}"),
-    ))
+    let versions = list.iter().rev().copied().collect::<Vec<_>>().join(",");
+    let (namespace, short_type) = type_name.split_once('/').unwrap_or(("", type_name));
+    Err(match namespace {
+        "Microsoft.Authorization" => ApiError::not_found(
+            "InvalidResourceType",
+            format!(
+                "The resource type '{short_type}' could not be found in the namespace '{namespace}' for api version '{v}'. The supported api-versions are '{versions}'."
+            ),
+        ),
+        "Microsoft.DigitalTwins" => ApiError::bad_request(
+            "NoRegisteredProviderFound",
+            format!(
+                "No registered resource provider found for location '{}' and API version '{v}' for type '{short_type}'. The supported api-versions are '{}'. The supported locations are '{}'.",
+                route_location(route).unwrap_or("*"),
+                list.iter().rev().copied().collect::<Vec<_>>().join(", "),
+                crate::regions::digital_twins_regions().join(", ")
+            ),
+        ),
+        _ => ApiError::bad_request(
+            "InvalidApiVersionParameter",
+            format!("The api-version '{v}' is invalid. The supported versions are '{versions}'."),
+        ),
+    })
+}
+
+/// The location a route names in its path, if any.
+fn route_location(route: &ArmRoute) -> Option<&str> {
+    use ArmRoute::*;
+    match route {
+        DtCheckName { loc, .. } | DtOperationStatus { loc, .. } | DtOperationResult { loc, .. } => {
+            Some(loc)
+        }
+        _ => None,
+    }
 }

@@ -5,6 +5,7 @@ pub(crate) mod api_version;
 mod digital_twins;
 mod generic;
 pub(crate) mod operations;
+pub(crate) mod providers;
 mod rbac;
 mod resource_groups;
 mod role_assignments;
@@ -12,6 +13,7 @@ mod role_definitions;
 pub(crate) mod routes;
 pub(crate) mod scope;
 mod subscriptions;
+mod tags;
 
 use axum::http::{Method, StatusCode};
 use serde_json::json;
@@ -108,6 +110,9 @@ pub(crate) fn handle(ctx: &Ctx, req: &Req, route: &ArmRoute) -> Resp {
             }
         }
         let api_version = api_version::check(route, req)?;
+        if let (Some(sub), Some(ns)) = (route.subscription(), route.namespace()) {
+            providers::require_registered(&ctx.world(), sub, &ns, ctx.clock.now())?;
+        }
         let call = Call {
             ctx,
             req,
@@ -141,8 +146,8 @@ fn dispatch(call: &Call, route: &ArmRoute) -> Result<Resp, ApiError> {
     match route {
         Subscriptions if m == Method::GET => subscriptions::list(call),
         Subscription { sub } if m == Method::GET => subscriptions::get(call, sub),
-        Provider { sub, ns } if m == Method::GET => subscriptions::provider(call, sub, ns),
-        ProviderRegister { sub, ns } if m == Method::POST => subscriptions::provider(call, sub, ns),
+        Provider { sub, ns } if m == Method::GET => providers::get(call, sub, ns),
+        ProviderRegister { sub, ns } if m == Method::POST => providers::register(call, sub, ns),
         ResourceGroups { sub } if m == Method::GET => resource_groups::list(call, sub),
         ResourceGroup { sub, rg } => match *m {
             Method::PUT => resource_groups::put(call, sub, rg),
@@ -183,6 +188,7 @@ fn dispatch(call: &Call, route: &ArmRoute) -> Result<Resp, ApiError> {
         RoleDefinitions { scope } if m == Method::GET => role_definitions::list(call, scope),
         RoleDefinition { scope, id } if m == Method::GET => role_definitions::get(call, scope, id),
         Permissions { scope } if m == Method::GET => role_definitions::permissions(call, scope),
+        Tags { scope } => tags::handle(call, scope),
         Generic {
             sub,
             rg,

@@ -70,6 +70,7 @@ fn finish(st: &mut State, id: &str) {
     };
     let (status, error) = match op.kind {
         OperationKind::DigitalTwinsCreate => digital_twins::finish_create(st, &op),
+        OperationKind::DigitalTwinsUpdate => digital_twins::finish_update(st, &op),
         OperationKind::DigitalTwinsDelete => digital_twins::finish_delete(st, &op),
         OperationKind::ResourceGroupDelete => super::resource_groups::finish_delete(st, &op),
     };
@@ -202,13 +203,15 @@ pub(crate) fn dt_result(call: &Call, sub: &str, _loc: &str, op_id: &str) -> Resu
             Ok(resp)
         }
         "Succeeded" => match op.kind {
-            OperationKind::DigitalTwinsCreate => match st.digital_twins.get(&op.resource_key) {
-                Some(dt) => Ok(json_response(
-                    StatusCode::OK,
-                    &digital_twins::render(dt, &st.tenant.tenant_id),
-                )),
-                None => Ok(empty(StatusCode::NO_CONTENT)),
-            },
+            OperationKind::DigitalTwinsCreate | OperationKind::DigitalTwinsUpdate => {
+                match st.digital_twins.get(&op.resource_key) {
+                    Some(dt) => Ok(json_response(
+                        StatusCode::OK,
+                        &digital_twins::render(dt, &st.tenant.tenant_id),
+                    )),
+                    None => Ok(empty(StatusCode::NO_CONTENT)),
+                }
+            }
             _ => Ok(empty(StatusCode::NO_CONTENT)),
         },
         _ => {

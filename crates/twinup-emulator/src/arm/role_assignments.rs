@@ -29,7 +29,7 @@ fn is_guid(s: &str) -> bool {
 pub(crate) fn render(a: &RoleAssignment) -> Value {
     json!({
         "properties": {
-            "roleDefinitionId": format!("/providers/Microsoft.Authorization/roleDefinitions/{}", a.role_definition_id),
+            "roleDefinitionId": scope::role_definition_id(&a.scope, &a.role_definition_id),
             "principalId": a.principal_id,
             "principalType": a.principal_type,
             "scope": a.scope,

@@ -13,13 +13,8 @@ use super::{Call, rbac, scope};
 const READ: &str = "Microsoft.Authorization/roleDefinitions/read";
 
 fn render(d: &RoleDefinition, scope_display: &str) -> Value {
-    let prefix = if scope_display == "/" {
-        ""
-    } else {
-        scope_display
-    };
     json!({
-        "id": format!("{prefix}/providers/Microsoft.Authorization/roleDefinitions/{}", d.id),
+        "id": scope::role_definition_id(scope_display, &d.id),
         "name": d.id,
         "type": "Microsoft.Authorization/roleDefinitions",
         "properties": {

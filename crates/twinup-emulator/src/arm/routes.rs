@@ -73,6 +73,10 @@ pub(crate) enum ArmRoute {
     Permissions {
         scope: String,
     },
+    /// `{scope}/providers/Microsoft.Resources/tags/default` (the Tags API at a scope).
+    Tags {
+        scope: String,
+    },
     /// Any other provider resource, stored as given. `id` is the normalised ARM id.
     Generic {
         sub: String,
@@ -106,13 +110,32 @@ impl ArmRoute {
             | RoleAssignment { scope, .. }
             | RoleDefinitions { scope }
             | RoleDefinition { scope, .. }
-            | Permissions { scope } => {
+            | Permissions { scope }
+            | Tags { scope } => {
                 let segs: Vec<&str> = scope.split('/').filter(|s| !s.is_empty()).collect();
                 match segs.as_slice() {
                     [s, sub, ..] if eq(s, "subscriptions") => Some(sub),
                     _ => None,
                 }
             }
+        }
+    }
+}
+
+impl ArmRoute {
+    /// The resource provider namespace whose registration the route needs (not for
+    /// Microsoft.Resources, Microsoft.Authorization or the registration routes themselves).
+    pub fn namespace(&self) -> Option<String> {
+        use ArmRoute::*;
+        match self {
+            DtCheckName { .. }
+            | DtOperationStatus { .. }
+            | DtOperationResult { .. }
+            | DtListSubscription { .. }
+            | DtListResourceGroup { .. }
+            | DtInstance { .. } => Some("Microsoft.DigitalTwins".into()),
+            Generic { type_name, .. } => type_name.split('/').next().map(str::to_string),
+            _ => None,
         }
     }
 }
@@ -197,6 +220,24 @@ pub(crate) fn classify(segs: &[String]) -> Option<(ArmRoute, String)> {
             )),
             _ => None,
         };
+    }
+    // The Tags API hangs off a resource group or resource: `.../providers/Microsoft.Resources/tags/default`.
+    if let [head @ .., p, ns, t, d] = segs
+        && eq(p, "providers")
+        && eq(ns, "Microsoft.Resources")
+        && eq(t, "tags")
+        && eq(d, "default")
+        && !head.is_empty()
+    {
+        return Some((
+            Tags {
+                scope: scope_of(head),
+            },
+            format!(
+                "{}/providers/Microsoft.Resources/tags/default",
+                scope_template(head)
+            ),
+        ));
     }
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     const DT_NS: &str = "Microsoft.DigitalTwins";

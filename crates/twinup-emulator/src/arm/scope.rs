@@ -40,6 +40,23 @@ pub(crate) fn digital_twins_id(sub: &str, rg: &str, name: &str) -> String {
     )
 }
 
+/// The id of a role definition as ARM spells it wherever it appears (role-definition lists and
+/// reads at any scope, and the `roleDefinitionId` of role assignments):
+/// `/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}` for any scope
+/// in a subscription, `/providers/...` only for scopes above one. This is what Azure answers (the
+/// RoleAssignments_CreateForSubscription example's request, the az CLI's `role assignment list`
+/// output, and the az CLI's own matching of `roleDefinitionId` against the ids of the
+/// definitions it listed in `azure/cli/command_modules/role/custom.py`).
+pub(crate) fn role_definition_id(scope: &str, guid: &str) -> String {
+    let segs: Vec<&str> = scope.split('/').filter(|s| !s.is_empty()).collect();
+    match segs.as_slice() {
+        [s, sub, ..] if s.eq_ignore_ascii_case("subscriptions") => {
+            format!("/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}")
+        }
+        _ => format!("/providers/Microsoft.Authorization/roleDefinitions/{guid}"),
+    }
+}
+
 pub(crate) fn check_subscription(st: &State, sub: &str) -> Result<(), ApiError> {
     if sub.eq_ignore_ascii_case(&st.tenant.subscription_id) {
         Ok(())

@@ -1,5 +1,5 @@
-//! Subscriptions (list and read, so a client can find its subscription) and resource provider
-//! registration, which is always `Registered` in the emulator.
+//! Subscriptions: list and read, so a client can find its subscription (provider registration
+//! is in `providers.rs`).
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -8,7 +8,7 @@ use crate::errors::ApiError;
 use crate::http::{Resp, json_response};
 use crate::state::State;
 
-use super::{Call, api_version, rbac, scope};
+use super::{Call, rbac, scope};
 
 fn render(st: &State) -> Value {
     let sub = &st.tenant.subscription_id;
@@ -54,36 +54,4 @@ pub(crate) fn get(call: &Call, sub: &str) -> Result<Resp, ApiError> {
         ));
     }
     Ok(json_response(StatusCode::OK, &render(&st)))
-}
-
-/// `GET /subscriptions/{sub}/providers/{ns}` and `POST .../register`.
-pub(crate) fn provider(call: &Call, sub: &str, ns: &str) -> Result<Resp, ApiError> {
-    let st = call.ctx.world();
-    scope::check_subscription(&st, sub)?;
-    rbac::authorize(
-        &st,
-        call.caller,
-        &scope::subscription_id(sub),
-        "Microsoft.Resources/subscriptions/providers/read",
-    )?;
-    let resource_types = if ns.eq_ignore_ascii_case("Microsoft.DigitalTwins") {
-        json!([{
-            "resourceType": "digitalTwinsInstances",
-            "locations": crate::regions::digital_twins_regions(),
-            "apiVersions": api_version::DIGITAL_TWINS.iter().rev().collect::<Vec<_>>(),
-            "capabilities": "SystemAssignedResourceIdentity"
-        }])
-    } else {
-        json!([])
-    };
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({
-            "id": format!("/subscriptions/{sub}/providers/{ns}"),
-            "namespace": ns,
-            "registrationState": "Registered",
-            "registrationPolicy": "RegistrationRequired",
-            "resourceTypes": resource_types
-        }),
-    ))
 }

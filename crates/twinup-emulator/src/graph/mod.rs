@@ -6,6 +6,7 @@ mod applications;
 mod directory;
 mod grants;
 pub(crate) mod objects;
+mod permissions;
 mod query;
 pub(crate) mod routes;
 mod service_principals;
@@ -100,6 +101,7 @@ pub(crate) fn handle(ctx: &Ctx, req: &Req, route: &GraphRoute) -> Resp {
             req,
             caller: &caller,
         };
+        permissions::authorize(&call, route)?;
         dispatch(&call, route)
     })();
     let mut resp = result.unwrap_or_else(|e| error_response(&e));
@@ -144,6 +146,7 @@ fn dispatch(call: &GCall, route: &GraphRoute) -> Result<Resp, ApiError> {
         User(key) if m == Method::GET => directory::get_user(call, key),
         Me if m == Method::GET => directory::me(call),
         DirectoryObject(id) if m == Method::GET => directory::get_object(call, id),
+        DirectoryObjectsGetByIds if m == Method::POST => directory::get_by_ids(call),
         Organization if m == Method::GET => directory::organization(call),
         Grants if m == Method::POST => grants::create(call),
         Grants if m == Method::GET => grants::list(call),

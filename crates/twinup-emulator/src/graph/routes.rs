@@ -43,6 +43,7 @@ pub(crate) enum GraphRoute {
     Grants,
     Grant(String),
     DirectoryObject(String),
+    DirectoryObjectsGetByIds,
     Organization,
     Unknown,
 }
@@ -135,6 +136,10 @@ pub(crate) fn classify(segs: &[String]) -> Option<(GraphRoute, String)> {
         [g, id] if eq(g, "oauth2PermissionGrants") => {
             Some((Grant(id.to_string()), "/oauth2PermissionGrants/{}".into()))
         }
+        [d, a] if eq(d, "directoryObjects") && eq(a, "getByIds") => Some((
+            DirectoryObjectsGetByIds,
+            "/directoryObjects/getByIds".into(),
+        )),
         [d, id] if eq(d, "directoryObjects") => Some((
             DirectoryObject(id.to_string()),
             "/directoryObjects/{}".into(),

@@ -72,7 +72,17 @@ fn insert_new(
             ),
         ));
     }
-    let Some(app) = st.application_by_app_id(app_id) else {
+    // An application created moments ago is not yet visible to the service-principal write
+    // (replication lag): Graph answers as if it did not exist, for a few seconds. Sources:
+    // kubernetes-retired/kubernetes-anywhere#248 (Request_BadRequest, "The appId of the service
+    // principal does not reference a valid application object.", NoBackingApplicationObject),
+    // Microsoft365DSC/Microsoft365DSC#3390 (the same message from Graph v1.0 with the appId).
+    let lag = *crate::ctx::lock(&call.ctx.graph_write_lag);
+    let now = call.ctx.clock.now();
+    let Some(app) = st
+        .application_by_app_id(app_id)
+        .filter(|a| a.created_at + lag <= now)
+    else {
         return Err(bad_request(format!(
             "The appId '{app_id}' of the service principal does not reference a valid application object."
         )));

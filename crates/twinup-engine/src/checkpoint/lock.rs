@@ -70,6 +70,31 @@ impl LockHolder {
         }
         Ok(LockHolder { file })
     }
+
+    /// Who holds the lock on the checkpoint at `checkpoint_path` right now (the holder's note,
+    /// e.g. `process 4242 since ...`), or `None` when no live process does: the OS drops the
+    /// lock of a process that died, so a run that was killed is told apart from one that runs.
+    /// The probe takes a shared lock for an instant, never the exclusive one.
+    pub fn current_holder(checkpoint_path: &Path) -> Option<String> {
+        let mut file = File::open(lock_path_for(checkpoint_path)).ok()?;
+        match file.try_lock_shared() {
+            Ok(()) => {
+                let _ = file.unlock();
+                None
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
+                Some(if holder.is_empty() {
+                    "a process that is just starting".to_string()
+                } else {
+                    holder.to_string()
+                })
+            }
+            Err(std::fs::TryLockError::Error(_)) => None,
+        }
+    }
 }
 
 fn lock_path_for(checkpoint_path: &Path) -> PathBuf {

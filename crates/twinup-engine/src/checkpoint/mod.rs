@@ -7,6 +7,7 @@ mod lock;
 mod model;
 mod store;
 pub mod test_hooks;
+mod transitions;
 
 pub use file_store::{FileStore, parse_checkpoint};
 pub use integrity::contradictions;

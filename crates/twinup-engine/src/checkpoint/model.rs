@@ -36,6 +36,11 @@ pub struct Checkpoint {
     /// The most recent run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_run: Option<RunRecord>,
+    /// Where the deployment lives, as the binary describes it (its cloud and endpoints), so
+    /// every later command on this checkpoint reaches the same place. Never credentials; the
+    /// engine does not interpret it.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub environment: IndexMap<String, Value>,
 }
 
 /// Which plan a checkpoint was written for.
@@ -163,6 +168,7 @@ impl Checkpoint {
             steps: IndexMap::new(),
             outputs: serde_json::Map::new(),
             last_run: None,
+            environment: IndexMap::new(),
         }
     }
 

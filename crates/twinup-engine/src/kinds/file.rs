@@ -206,15 +206,6 @@ impl StepKind for FileKind {
         Ok(outputs.as_object().cloned().unwrap_or_default())
     }
 
-    async fn resume(
-        &self,
-        ctx: &StepContext,
-        with: &Value,
-        _token: &Value,
-    ) -> Result<Outputs, StepError> {
-        self.apply(ctx, with).await
-    }
-
     async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
         let (path, _) = target(with)?;
         // A succeeded step with the same inputs is read where it wrote; otherwise where the

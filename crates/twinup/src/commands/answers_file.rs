@@ -6,10 +6,13 @@ use std::io::Write;
 use std::path::Path;
 
 use indexmap::IndexMap;
-use serde_json::Value;
+use serde_json::{Value, json};
 use twinup_plan::Plan;
 
+use crate::cli::OutputFormat;
+use crate::commands::connect::DISCOVERED;
 use crate::failure::Failure;
+use crate::output::JSON_SCHEMA_VERSION;
 
 /// A value as YAML: simple words plain, everything else in JSON syntax (valid YAML).
 pub fn yaml_value(value: &Value) -> String {
@@ -50,6 +53,9 @@ pub fn render(plan: &Plan, values: &IndexMap<String, Value>, header: &[String]) 
         let mut facts = vec![format!("type: {}", spec.ty)];
         match &spec.default {
             Some(d) => facts.push(format!("default: {}", yaml_value(d))),
+            None if DISCOVERED.contains(&name.as_str()) => {
+                facts.push("default: found when you sign in".to_string())
+            }
             None => facts.push("REQUIRED".to_string()),
         }
         if let Some(choices) = &spec.choices {
@@ -78,12 +84,21 @@ pub fn render(plan: &Plan, values: &IndexMap<String, Value>, header: &[String]) 
     out
 }
 
-/// Writes `text` to `out` (`-` is standard output); refuses to overwrite unless `force`.
-pub fn write_out(out: &Path, text: &str, force: bool) -> Result<(), Failure> {
+/// Writes `text` to `out` (`-` is standard output); refuses to overwrite unless `force`. With
+/// `--output json` the result is one JSON object on stdout (holding the text itself when `out`
+/// is `-`).
+pub fn write_out(out: &Path, text: &str, force: bool, format: OutputFormat) -> Result<(), Failure> {
     if out == Path::new("-") {
+        let doc = match format {
+            OutputFormat::Json => format!(
+                "{}\n",
+                json!({"schema_version": JSON_SCHEMA_VERSION, "status": "written", "path": "-", "answers": text})
+            ),
+            OutputFormat::Text => text.to_string(),
+        };
         let mut stdout = std::io::stdout().lock();
         return stdout
-            .write_all(text.as_bytes())
+            .write_all(doc.as_bytes())
             .map_err(|e| Failure::step_failed(format!("cannot write to standard output: {e}")));
     }
     if out.exists() && !force {
@@ -98,6 +113,11 @@ pub fn write_out(out: &Path, text: &str, force: bool) -> Result<(), Failure> {
     }
     std::fs::write(out, text)
         .map_err(|e| Failure::bad_input(format!("cannot write {}: {e}", out.display())))?;
-    eprintln!("Wrote {}", out.display());
+    match format {
+        OutputFormat::Json => crate::output::print_json(
+            json!({"status": "written", "path": out.display().to_string()}),
+        ),
+        OutputFormat::Text => eprintln!("Wrote {}", out.display()),
+    }
     Ok(())
 }

@@ -55,9 +55,8 @@ async fn copy(
     to.save(&checkpoint).await?;
     let steps = checkpoint.steps.len();
     match format {
-        OutputFormat::Json => println!(
-            "{}",
-            json!({"from": from.location(), "to": to.location(), "plan": checkpoint.plan.name, "steps": steps})
+        OutputFormat::Json => crate::output::print_json(
+            json!({"from": from.location(), "to": to.location(), "plan": checkpoint.plan.name, "steps": steps}),
         ),
         OutputFormat::Text => println!(
             "Copied the checkpoint of plan `{}` ({steps} steps) from {} to {}.\nUse it with: --checkpoint {}",
@@ -91,10 +90,9 @@ async fn restore(args: RestoreArgs, format: OutputFormat) -> Result<(), Failure>
     store.save(&checkpoint).await?;
     let location = store.location();
     match format {
-        OutputFormat::Json => println!(
-            "{}",
-            json!({"checkpoint": location, "restored": args.snapshot})
-        ),
+        OutputFormat::Json => {
+            crate::output::print_json(json!({"checkpoint": location, "restored": args.snapshot}))
+        }
         OutputFormat::Text => println!(
             "Restored snapshot {} as the current checkpoint of {location}; the version it replaced is kept (see `twinup status --history`).",
             args.snapshot

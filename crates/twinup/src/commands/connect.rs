@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 use twinup_engine::{InputSources, KindRegistry, ResolvedInputs};
 use twinup_plan::Plan;
 
@@ -14,6 +15,10 @@ use crate::cli::{CloudArgs, InputArgs, OutputFormat, PlanArgs};
 use crate::failure::Failure;
 use crate::plan_source::load_plan;
 use crate::registry::validation_registry;
+
+/// Inputs whose default is discovered by signing in (the only subscription the credential
+/// sees, the signed-in principal).
+pub const DISCOVERED: &[&str] = &["subscription", "role_assignee"];
 
 /// Loads the plan named by `args` and checks it against every known kind.
 pub fn load_valid_plan(args: &PlanArgs) -> Result<Plan, Failure> {
@@ -53,6 +58,51 @@ pub fn input_sources(
     }
 }
 
+/// The command that continues `verb` (`up` or `down`) on the deployment `plan` names, as a
+/// user can type it: the cloud and inputs come from the checkpoint, so only a plan and a
+/// checkpoint other than the defaults are spelled out.
+pub fn resume_command(verb: &str, plan: &PlanArgs) -> String {
+    let mut command = format!("twinup {verb}");
+    if let Some(path) = &plan.plan {
+        command.push_str(&format!(
+            " --plan {}",
+            shell_word(&path.display().to_string())
+        ));
+    }
+    if plan.checkpoint != Path::new(DEFAULT_CHECKPOINT) {
+        let checkpoint = plan.checkpoint.display().to_string();
+        command.push_str(&format!(" --checkpoint {}", shell_word(&checkpoint)));
+    }
+    command
+}
+
+/// `--checkpoint`'s default.
+pub const DEFAULT_CHECKPOINT: &str = ".twinup/checkpoint.json";
+
+/// `text` quoted for a POSIX shell when it holds anything but safe characters.
+fn shell_word(text: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+/// A token cancelled at the first Ctrl-C, which is announced with `text` (an
+/// `interrupt_requested` event with `--output json`): running steps then reach a safe point.
+pub fn cancel_on_ctrl_c(format: OutputFormat, text: &'static str) -> CancellationToken {
+    let cancel = CancellationToken::new();
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            crate::output::notice(format, "interrupt_requested", text);
+            on_signal.cancel();
+        }
+    });
+    cancel
+}
+
 /// The directory holding the checkpoint (where `--cloud local` keeps its emulator state);
 /// `.twinup` (created if missing) when the checkpoint is a blob URL.
 pub fn state_dir(checkpoint: &Path) -> PathBuf {
@@ -61,11 +111,22 @@ pub fn state_dir(checkpoint: &Path) -> PathBuf {
         let _ = std::fs::create_dir_all(&dir);
         return dir;
     }
-    checkpoint
+    let dir = checkpoint
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
-        .to_path_buf()
+        .to_path_buf();
+    // `--cloud local` keeps its emulator state here, even for commands that write no
+    // checkpoint (`preview` in a fresh directory); errors surface when the state is written.
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    let _ = builder.create(&dir);
+    dir
 }
 
 /// The inputs a deployment was made with: the checkpoint's saved values and plan defaults,
@@ -107,12 +168,12 @@ pub async fn connected_registry(
         return Ok((registry, None));
     }
     let connection = AzureSession::connect(cloud, &state_dir(checkpoint)).await?;
-    if format == OutputFormat::Text {
-        eprintln!(
-            "Signed in as {} with {} (tenant {})",
-            connection.who, connection.credential, connection.tenant_id
-        );
-    }
+    crate::output::signed_in(
+        format,
+        &connection.who,
+        &connection.credential,
+        &connection.tenant_id,
+    );
     let subscription = cloud.subscription.clone().or_else(|| {
         inputs
             .values

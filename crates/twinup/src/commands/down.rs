@@ -6,13 +6,15 @@
 use std::io::IsTerminal;
 
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
-use twinup_engine::{Disposal, RunConfig, Session, disposals};
+use twinup_engine::{Disposal, RunConfig, Session, Steps, disposals};
 
 use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{DownArgs, OutputFormat};
-use crate::commands::connect::{connected_registry, deployed_inputs, load_valid_plan};
-use crate::failure::{Failure, describe_step_failures};
+use crate::cloud_memory;
+use crate::commands::connect::{
+    cancel_on_ctrl_c, connected_registry, deployed_inputs, load_valid_plan, resume_command,
+};
+use crate::failure::{Failure, describe_step_failures, step_failures_json};
 use crate::output::progress_sink;
 
 /// Runs `twinup down`.
@@ -28,9 +30,13 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
         )));
     }
     let checkpoint = session.checkpoint().clone();
+    // Before anything is listed or asked: the cloud the deployment lives in.
+    let cloud =
+        cloud_memory::effective(&target.cloud, Some(&checkpoint), target.inputs.reconfigure)?;
+    crate::azure_session::check_cloud_args(&cloud)?;
     let inputs = deployed_inputs(&plan, &checkpoint)?;
     // `for_each` steps become one step per item, as `up` ran them.
-    let plan = twinup_engine::expand_plan(&plan, &inputs)?.into_owned();
+    let plan = twinup_engine::expand_plan(&plan, &inputs)?;
     let planned = disposals(&plan, &checkpoint);
     let to_delete: Vec<&String> = planned
         .iter()
@@ -45,7 +51,8 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
         })
         .collect();
 
-    if format == OutputFormat::Text {
+    // The list is shown whenever the user is asked to confirm it, even with --quiet.
+    if crate::output::chatty(format) || (format == OutputFormat::Text && !args.yes) {
         if to_delete.is_empty() {
             eprintln!("Nothing to delete: the checkpoint records nothing twinup created.");
         } else {
@@ -62,39 +69,23 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
         confirm(format)?;
     }
 
-    let (registry, _connection) = connected_registry(
-        &plan,
-        &target.cloud,
-        &target.plan.checkpoint,
-        &inputs,
+    let (registry, _connection) =
+        connected_registry(&plan, &cloud, &target.plan.checkpoint, &inputs, format).await?;
+    let cancel = cancel_on_ctrl_c(
         format,
-    )
-    .await?;
-    let cancel = CancellationToken::new();
-    let on_signal = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("Interrupted: saving the checkpoint; run `twinup down` again to finish...");
-            on_signal.cancel();
-        }
-    });
+        "Interrupted: saving the checkpoint; run `twinup down` again to finish...",
+    );
     let config = RunConfig {
         parallelism: usize::from(args.parallelism),
         cancel,
+        events: progress_sink(format),
         ..RunConfig::default()
     };
-    let report = twinup_engine::destroy(
-        &mut session,
-        &plan,
-        &registry,
-        &inputs,
-        progress_sink(format),
-        &config,
-    )
-    .await?;
+    let steps = Steps::new(&plan, &registry, &inputs);
+    let report = twinup_engine::destroy(&mut session, steps, &config).await?;
     let hint = format!(
-        "run `twinup down --checkpoint {}` again to finish",
-        target.plan.checkpoint.display()
+        "run `{}` again to finish",
+        resume_command("down", &target.plan)
     );
     if report.interrupted {
         return Err(Failure::interrupted(format!(
@@ -104,17 +95,15 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
     if !report.failures.is_empty() {
         let mut message = describe_step_failures(" was not deleted", &report.failures, "");
         message.push_str(&hint);
-        return Err(Failure::step_failed(message));
+        return Err(Failure::step_failed(message)
+            .with_detail("failed_steps", step_failures_json(&report.failures)));
     }
     match format {
-        OutputFormat::Json => println!(
-            "{}",
-            json!({
-                "status": "deleted",
-                "deleted": report.deleted,
-                "kept": report.kept.iter().map(|(s, why)| json!({"step": s, "reason": why})).collect::<Vec<_>>(),
-            })
-        ),
+        OutputFormat::Json => crate::output::print_json(json!({
+            "status": "deleted",
+            "deleted": report.deleted,
+            "kept": report.kept.iter().map(|(s, why)| json!({"step": s, "reason": why})).collect::<Vec<_>>(),
+        })),
         OutputFormat::Text => {
             println!(
                 "Teardown completed: {} deleted, {} kept.",

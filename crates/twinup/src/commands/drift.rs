@@ -28,17 +28,16 @@ pub fn report_refresh(format: OutputFormat, found: &[StepCheck]) {
     if format == OutputFormat::Json {
         // One event line per drifted step, on stderr beside the run's other events.
         for check in found.iter().filter(|c| c.drift.is_some()) {
-            let event = serde_json::json!({
+            crate::output::json_event_line(serde_json::json!({
                 "event": "drift_found",
                 "step": check.step,
                 "kind": check.kind,
                 "drift": check.drift,
-            });
-            eprintln!("{event}");
+            }));
         }
         return;
     }
-    if found.is_empty() {
+    if found.is_empty() || !crate::output::chatty(format) {
         return;
     }
     for check in found {

@@ -8,7 +8,7 @@ use std::path::Path;
 use indexmap::IndexMap;
 use serde_json::Value;
 
-use crate::cli::ImportArgs;
+use crate::cli::{ImportArgs, OutputFormat};
 use crate::commands::answers_file::{render, write_out};
 use crate::failure::Failure;
 use crate::plan_source::load_plan;
@@ -92,9 +92,9 @@ pub fn convert(
 }
 
 /// Runs `twinup import-deploy-config`.
-pub fn import(args: ImportArgs) -> Result<(), Failure> {
+pub fn import(args: ImportArgs, format: OutputFormat) -> Result<(), Failure> {
     let plan = load_plan(None)?;
     let (values, notes) = convert(&args.config, &plan)?;
     let text = render(&plan, &values, &notes);
-    write_out(&args.out, &text, args.force)
+    write_out(&args.out, &text, args.force, format)
 }

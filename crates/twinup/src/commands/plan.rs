@@ -46,9 +46,8 @@ pub async fn plan(args: PlanArgs, format: OutputFormat) -> Result<(), Failure> {
                 .values()
                 .map(|i| json!({"name": i.name, "required": i.is_required(), "secret": i.secret}))
                 .collect();
-            println!(
-                "{}",
-                json!({"plan": plan.name, "valid": true, "inputs": inputs, "steps": steps})
+            crate::output::print_json(
+                json!({"plan": plan.name, "valid": true, "inputs": inputs, "steps": steps}),
             );
         }
         OutputFormat::Text => {

@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use serde_json::json;
 use twinup_engine::checkpoint::Checkpoint;
 use twinup_engine::{
-    Change, InputSources, KindRegistry, PreviewItem, Prompter, display_value, load_for_plan,
+    Change, InputSources, KindRegistry, PreviewItem, Prompter, Steps, display_value, load_for_plan,
     preview as engine_preview, resolve_inputs, validate_steps,
 };
 
@@ -16,6 +16,7 @@ use crate::answers::read_answers;
 use crate::azure_session::{AzureSession, check_cloud_args, uses_azure};
 use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{OutputFormat, PreviewArgs};
+use crate::cloud_memory;
 use crate::commands::connect::{input_sources, load_valid_plan, state_dir};
 use crate::failure::Failure;
 use crate::prompt::TerminalPrompter;
@@ -33,11 +34,13 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
     let checkpoint = load_for_plan(store.as_ref(), &plan)
         .await?
         .unwrap_or_else(|| Checkpoint::new(&plan.name, &plan.hash()));
+    let cloud = cloud_memory::effective(&args.cloud, Some(&checkpoint), args.inputs.reconfigure)?;
+    check_cloud_args(&cloud)?;
 
     let mut sources = input_sources(
         &plan,
         &args.inputs,
-        &args.cloud,
+        &cloud,
         answers,
         checkpoint.inputs.clone(),
     );
@@ -49,14 +52,13 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
     }
 
     let connection = if uses_azure(&plan) {
-        let connection =
-            AzureSession::connect(&args.cloud, &state_dir(&args.plan.checkpoint)).await?;
-        if format == OutputFormat::Text {
-            eprintln!(
-                "Signed in as {} with {} (tenant {})",
-                connection.who, connection.credential, connection.tenant_id
-            );
-        }
+        let connection = AzureSession::connect(&cloud, &state_dir(&args.plan.checkpoint)).await?;
+        crate::output::signed_in(
+            format,
+            &connection.who,
+            &connection.credential,
+            &connection.tenant_id,
+        );
         discover(&mut plan, &mut sources, &connection).await?;
         Some(connection)
     } else {
@@ -70,9 +72,9 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
         None
     };
     let inputs = resolve_inputs(&plan, &sources, prompter)?;
-    validate_steps(&plan, &validation_registry()?, &inputs)?;
     // `for_each` steps become one step per item, as in `up`.
-    let plan = twinup_engine::expand_plan(&plan, &inputs)?.into_owned();
+    let plan = twinup_engine::expand_plan(&plan, &inputs)?;
+    validate_steps(&plan, &validation_registry()?, &inputs)?;
 
     let mut registry = KindRegistry::with_builtins();
     if let Some(connection) = &connection {
@@ -83,7 +85,7 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
             .map(str::to_string);
         connection.register(&mut registry, subscription);
     }
-    let items = engine_preview(&plan, &registry, &inputs, &checkpoint).await;
+    let items = engine_preview(Steps::new(&plan, &registry, &inputs), &checkpoint).await;
     print_preview(format, &items);
     Ok(())
 }
@@ -123,14 +125,11 @@ fn print_preview(format: OutputFormat, items: &[PreviewItem]) {
     let unknown = count(&|c| matches!(c, Change::Unknown { .. }));
     let replaces = count(&|c| matches!(c, Change::Replace { .. }));
     if format == OutputFormat::Json {
-        println!(
-            "{}",
-            json!({
-                "status": "previewed",
-                "steps": items,
-                "summary": {"create": creates, "update": updates, "replace": replaces, "no_change": same, "unknown": unknown},
-            })
-        );
+        crate::output::print_json(json!({
+            "status": "previewed",
+            "steps": items,
+            "summary": {"create": creates, "update": updates, "replace": replaces, "no_change": same, "unknown": unknown},
+        }));
         return;
     }
     let width = items.iter().map(|i| i.step.len()).max().unwrap_or(0);

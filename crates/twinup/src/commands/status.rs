@@ -8,6 +8,8 @@ use twinup_engine::{display_value, load_for_plan};
 
 use crate::checkpoint_store::{blob_store_for, blob_url, checkpoint_store_for};
 use crate::cli::{OutputFormat, StatusArgs};
+use crate::cloud_memory;
+use crate::commands::connect::resume_command;
 use crate::failure::Failure;
 use crate::plan_source::load_plan;
 
@@ -25,26 +27,32 @@ pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failur
             "no checkpoint at {location}: nothing has run yet; start with `twinup up`"
         )));
     };
+    // A run in progress holds the checkpoint's lock (local files; a blob's lease is not probed).
+    let live = if blob_url(&args.checkpoint).is_none() {
+        twinup_engine::checkpoint::LockHolder::current_holder(&args.checkpoint)
+    } else {
+        None
+    };
     if format == OutputFormat::Json {
-        println!(
-            "{}",
-            json!({
-                "plan": checkpoint.plan.name,
-                "deployment_id": checkpoint.deployment_id,
-                "legacy_names": twinup_engine::deployment::is_legacy(&checkpoint),
-                "last_run": checkpoint.last_run,
-                "steps": checkpoint.steps.iter().map(|(id, r)| json!({
-                    "id": id, "kind": r.kind, "state": r.state, "attempts": r.attempts,
-                    "started_at": r.started_at, "finished_at": r.finished_at,
-                    "in_flight": r.resume_token.is_some(), "error": r.error,
-                    "deleting": twinup_engine::delete_in_progress(r),
-                    "created": r.outputs.as_ref().and_then(twinup_engine::created_by_step),
-                    "found": r.outputs.as_ref().and_then(twinup_engine::found_reason),
-                })).collect::<Vec<_>>(),
-                "outputs": checkpoint.outputs,
-                "secret_outputs": plan.secret_outputs,
-            })
-        );
+        crate::output::print_json(json!({
+            "plan": checkpoint.plan.name,
+            "deployment_id": checkpoint.deployment_id,
+            "legacy_names": twinup_engine::deployment::is_legacy(&checkpoint),
+            "last_run": checkpoint.last_run,
+            "running_now": live.is_some(),
+            "holder": live,
+            "cloud": cloud_memory::recorded(&checkpoint).map(|c| cloud_memory::record(&c)),
+            "steps": checkpoint.steps.iter().map(|(id, r)| json!({
+                "id": id, "kind": r.kind, "state": r.state, "attempts": r.attempts,
+                "started_at": r.started_at, "finished_at": r.finished_at,
+                "in_flight": r.resume_token.is_some(), "error": r.error,
+                "deleting": twinup_engine::delete_in_progress(r),
+                "created": r.outputs.as_ref().and_then(twinup_engine::created_by_step),
+                "found": r.outputs.as_ref().and_then(twinup_engine::found_reason),
+            })).collect::<Vec<_>>(),
+            "outputs": checkpoint.outputs,
+            "secret_outputs": plan.secret_outputs,
+        }));
         return Ok(());
     }
     println!("Checkpoint {location} (plan `{}`)", checkpoint.plan.name);
@@ -55,12 +63,26 @@ pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failur
         ),
         None => {}
     }
+    if let Some(cloud) = cloud_memory::recorded(&checkpoint) {
+        println!("Cloud: {}", cloud_memory::describe(&cloud));
+    }
     if let Some(run) = &checkpoint.last_run {
-        let status = match (run.status, run.finished_at) {
-            (RunStatus::Running, None) => {
+        let status = match (run.status, run.finished_at, &live) {
+            (RunStatus::Running, None, Some(holder)) => {
+                let done = checkpoint
+                    .steps
+                    .values()
+                    .filter(|r| r.state == StepState::Succeeded)
+                    .count();
+                format!(
+                    "running now ({holder}); {done} of {} steps done",
+                    checkpoint.steps.len()
+                )
+            }
+            (RunStatus::Running, None, None) => {
                 "stopped unexpectedly (the process ended mid-run)".to_string()
             }
-            (s, _) => s.to_string(),
+            (s, _, _) => s.to_string(),
         };
         println!(
             "Last run: started {}, {status}",
@@ -120,13 +142,15 @@ pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failur
             println!("  help: {help}");
         }
     }
-    if !twinup_engine::unfinished_deletes(&checkpoint).is_empty() {
+    if live.is_some() {
+        // Nothing to resume: the run is still going.
+    } else if !twinup_engine::unfinished_deletes(&checkpoint).is_empty() {
         println!(
-            "Finish the teardown with: twinup down --checkpoint {}",
-            args.checkpoint.display()
+            "Finish the teardown with: {}",
+            resume_command("down", &args)
         );
     } else if unfinished {
-        println!("Resume with: twinup up --checkpoint {location}");
+        println!("Resume with: {}", resume_command("up", &args));
     }
     Ok(())
 }
@@ -143,15 +167,12 @@ async fn history(args: &StatusArgs, format: OutputFormat) -> Result<(), Failure>
     let location = store.address().display();
     let versions = store.history().await?;
     if format == OutputFormat::Json {
-        println!(
-            "{}",
-            json!({
-                "checkpoint": location,
-                "versions": versions.iter().map(|v| json!({
-                    "snapshot": v.snapshot, "modified": v.modified, "size": v.size, "note": v.note,
-                })).collect::<Vec<_>>(),
-            })
-        );
+        crate::output::print_json(json!({
+            "checkpoint": location,
+            "versions": versions.iter().map(|v| json!({
+                "snapshot": v.snapshot, "modified": v.modified, "size": v.size, "note": v.note,
+            })).collect::<Vec<_>>(),
+        }));
         return Ok(());
     }
     if versions.is_empty() {

@@ -54,9 +54,8 @@ fn report(
     message: &str,
 ) -> Result<(), Failure> {
     match format {
-        OutputFormat::Json => println!(
-            "{}",
-            json!({"broken": broken, "holder": holder, "message": message})
+        OutputFormat::Json => crate::output::print_json(
+            json!({"broken": broken, "holder": holder, "message": message}),
         ),
         OutputFormat::Text => println!("{message}"),
     }

@@ -5,11 +5,10 @@
 use std::io::IsTerminal;
 use std::sync::Arc;
 
-use tokio_util::sync::CancellationToken;
 use twinup_engine::checkpoint::RunStatus;
 use twinup_engine::{
-    EventSink, InputError, InputSources, KindRegistry, Prompter, ResolvedInputs, RunConfig,
-    Session, preflight, resolve_inputs, validate_steps,
+    EventSink, ExpandedPlan, InputError, InputSources, KindRegistry, Prompter, ResolvedInputs,
+    RunConfig, Session, Steps, expand_plan, preflight, resolve_inputs, validate_steps,
 };
 use twinup_plan::Plan;
 
@@ -17,15 +16,15 @@ use crate::answers::read_answers;
 use crate::azure_session::{AzureSession, check_cloud_args, uses_azure};
 use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{OutputFormat, UpArgs};
-use crate::commands::connect::{input_sources, state_dir};
-use crate::failure::{Failure, describe_step_failures};
+use crate::cloud_memory;
+use crate::commands::connect::{
+    DISCOVERED, cancel_on_ctrl_c, input_sources, resume_command, state_dir,
+};
+use crate::failure::{Failure, describe_step_failures, step_failures_json};
 use crate::output::{print_success, progress_sink};
 use crate::plan_source::load_plan;
 use crate::prompt::TerminalPrompter;
 use crate::registry::validation_registry;
-
-/// Inputs whose default is discovered by signing in.
-const DISCOVERED: &[&str] = &["subscription", "role_assignee"];
 
 /// Runs `twinup up`.
 pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
@@ -42,14 +41,14 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
     let store = checkpoint_store_for(&args.plan.checkpoint)?;
     let mut session = Session::open(store, &plan).await?;
     crate::commands::drift::refuse_unfinished_down(&session, &args.plan.checkpoint)?;
-
-    let mut sources = input_sources(
-        &plan,
-        &args.inputs,
+    let cloud = cloud_memory::effective(
         &args.cloud,
-        answers,
-        session.saved_inputs(),
-    );
+        Some(session.checkpoint()),
+        args.inputs.reconfigure,
+    )?;
+    check_cloud_args(&cloud)?;
+
+    let mut sources = input_sources(&plan, &args.inputs, &cloud, answers, session.saved_inputs());
     let interactive = !args.inputs.non_interactive && std::io::stdin().is_terminal();
 
     // First pass without network or prompts: any bad value stops here, before any request.
@@ -75,7 +74,7 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
         }
     };
     if let Ok(inputs) = &first {
-        validate_steps(&plan, &registry, inputs)?;
+        validate_steps(&expand_plan(&plan, inputs)?, &registry, inputs)?;
     } else if needs_discovery && !interactive {
         // Every other input is known: check the steps now, before signing in, with the inputs
         // still to be discovered left as references (which kinds check once they are known).
@@ -85,18 +84,19 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
                 .discovered
                 .insert(name.to_string(), format!("${{inputs.{name}}}").into());
         }
-        validate_steps(&plan, &registry, &resolve_inputs(&plan, &pending, None)?)?;
+        let known = resolve_inputs(&plan, &pending, None)?;
+        validate_steps(&expand_plan(&plan, &known)?, &registry, &known)?;
     }
 
     let state_dir = state_dir(&args.plan.checkpoint);
     let connection = if azure {
-        let connection = AzureSession::connect(&args.cloud, &state_dir).await?;
-        if format == OutputFormat::Text {
-            eprintln!(
-                "Signed in as {} with {} (tenant {})",
-                connection.who, connection.credential, connection.tenant_id
-            );
-        }
+        let connection = AzureSession::connect(&cloud, &state_dir).await?;
+        crate::output::signed_in(
+            format,
+            &connection.who,
+            &connection.credential,
+            &connection.tenant_id,
+        );
         Some(connection)
     } else {
         None
@@ -119,14 +119,14 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
             handler.abort();
         }
         let inputs = resolved?;
-        validate_steps(&plan, &registry, &inputs)?;
+        validate_steps(&expand_plan(&plan, &inputs)?, &registry, &inputs)?;
         inputs
     } else {
         first?
     };
     // `for_each` steps become one step per item from here on (refresh, preflight and the run
     // all see the items).
-    let plan = twinup_engine::expand_plan(&plan, &inputs)?.into_owned();
+    let plan = expand_plan(&plan, &inputs)?;
 
     let mut registry = KindRegistry::with_builtins();
     if let Some(connection) = &connection {
@@ -142,21 +142,16 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
     }
     // Ctrl-C from here on (prompts are over): during the read-only checks it stops at once,
     // during the run it lets running steps reach a safe point.
-    let cancel = CancellationToken::new();
-    let on_signal = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!(
-                "Interrupted: letting running steps reach a safe point, then saving the checkpoint..."
-            );
-            on_signal.cancel();
-        }
-    });
+    let cancel = cancel_on_ctrl_c(
+        format,
+        "Interrupted: letting running steps reach a safe point, then saving the checkpoint...",
+    );
     session.fix_deployment_id(&plan, &inputs);
     let events: Arc<dyn EventSink> = progress_sink(format);
     let checks = async {
         if !args.no_refresh {
-            let drift = twinup_engine::refresh(&mut session, &plan, &registry, &inputs).await;
+            let steps = Steps::new(&plan, &registry, &inputs);
+            let drift = twinup_engine::refresh(&mut session, steps).await;
             crate::commands::drift::report_refresh(format, &drift);
         }
         run_preflight(&plan, &registry, &inputs, &session, events.clone()).await?;
@@ -178,16 +173,18 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
             ));
         }
     }
+    cloud_memory::remember(&mut session, &cloud);
     let config = RunConfig {
         parallelism: usize::from(args.parallelism),
         cancel,
+        events,
         ..RunConfig::default()
     };
-    let report =
-        twinup_engine::run(&mut session, &plan, &registry, &inputs, events, &config).await?;
+    let steps = Steps::new(&plan, &registry, &inputs);
+    let report = twinup_engine::run(&mut session, steps, &config).await?;
     let resume_hint = format!(
-        "rerun `twinup up` with the same --checkpoint ({}) to resume",
-        session.location()
+        "rerun `{}` to resume (the cloud and the inputs are remembered in the checkpoint)",
+        resume_command("up", &args.plan)
     );
     match report.status {
         RunStatus::Succeeded => {
@@ -204,7 +201,9 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
         RunStatus::Failed | RunStatus::Running => {
             let mut message = describe_step_failures(" failed", &report.failures, "");
             message.push_str(&resume_hint);
-            Err(Failure::step_failed(message))
+            Err(Failure::step_failed(message)
+                .with_detail("failed_steps", step_failures_json(&report.failures))
+                .with_detail("resume_command", resume_command("up", &args.plan).into()))
         }
     }
 }
@@ -260,7 +259,7 @@ async fn discover(
 }
 
 async fn run_preflight(
-    plan: &Plan,
+    plan: &ExpandedPlan,
     registry: &KindRegistry,
     inputs: &ResolvedInputs,
     session: &Session,
@@ -273,7 +272,8 @@ async fn run_preflight(
                 "preflight found problems; nothing was created:\n{}",
                 describe_step_failures("", &failures, "  ")
             );
-            Err(Failure::bad_input(message.trim_end()))
+            Err(Failure::bad_input(message.trim_end())
+                .with_detail("failed_steps", step_failures_json(&failures)))
         }
     }
 }
@@ -281,7 +281,7 @@ async fn run_preflight(
 /// Lists the replacements the run would make (an identifying field of a created resource
 /// changed) and asks for confirmation: `--yes`, or a yes at a terminal; otherwise exit 2.
 fn confirm_replacements(
-    plan: &Plan,
+    plan: &twinup_engine::ExpandedPlan,
     registry: &KindRegistry,
     inputs: &ResolvedInputs,
     session: &Session,
@@ -289,7 +289,8 @@ fn confirm_replacements(
     format: OutputFormat,
     interactive: bool,
 ) -> Result<(), Failure> {
-    let replacements = twinup_engine::replacements(plan, registry, inputs, session.checkpoint());
+    let steps = Steps::new(plan, registry, inputs);
+    let replacements = twinup_engine::replacements(steps, session.checkpoint());
     if replacements.is_empty() {
         return Ok(());
     }

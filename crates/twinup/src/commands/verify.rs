@@ -3,10 +3,11 @@
 //! with a dependency); `twinup up` repairs drift. Reads only.
 
 use serde_json::json;
-use twinup_engine::{Drift, StepCheck, display_value, load_for_plan};
+use twinup_engine::{Drift, StepCheck, Steps, display_value, load_for_plan};
 
 use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{ConnectArgs, OutputFormat};
+use crate::cloud_memory;
 use crate::commands::connect::{connected_registry, deployed_inputs, load_valid_plan};
 use crate::failure::{EXIT_STEP_FAILED, Failure};
 
@@ -21,10 +22,11 @@ pub async fn verify(args: ConnectArgs, format: OutputFormat) -> Result<u8, Failu
         )));
     };
     let inputs = deployed_inputs(&plan, &checkpoint)?;
-    let plan = twinup_engine::expand_plan(&plan, &inputs)?.into_owned();
+    let plan = twinup_engine::expand_plan(&plan, &inputs)?;
+    let cloud = cloud_memory::effective(&args.cloud, Some(&checkpoint), args.inputs.reconfigure)?;
     let (registry, _connection) =
-        connected_registry(&plan, &args.cloud, &args.plan.checkpoint, &inputs, format).await?;
-    let checks = twinup_engine::verify(&plan, &registry, &inputs, &checkpoint).await;
+        connected_registry(&plan, &cloud, &args.plan.checkpoint, &inputs, format).await?;
+    let checks = twinup_engine::verify(Steps::new(&plan, &registry, &inputs), &checkpoint).await;
     let drifted = checks.iter().filter(|c| c.drift.is_some()).count();
     print_checks(format, &checks, drifted);
     Ok(if drifted > 0 { EXIT_STEP_FAILED } else { 0 })
@@ -65,14 +67,11 @@ pub fn describe(check: &StepCheck) -> Vec<String> {
 
 fn print_checks(format: OutputFormat, checks: &[StepCheck], drifted: usize) {
     if format == OutputFormat::Json {
-        println!(
-            "{}",
-            json!({
-                "status": if drifted > 0 { "drifted" } else { "clean" },
-                "drifted": drifted,
-                "steps": checks,
-            })
-        );
+        crate::output::print_json(json!({
+            "status": if drifted > 0 { "drifted" } else { "clean" },
+            "drifted": drifted,
+            "steps": checks,
+        }));
         return;
     }
     let width = checks.iter().map(|c| c.step.len()).max().unwrap_or(0);

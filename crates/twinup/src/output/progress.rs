@@ -92,14 +92,42 @@ impl EventSink for TextProgress {
     }
 }
 
+/// Prints nothing (`--quiet`): failures reach the user in the final report.
+pub struct NoProgress;
+
+impl EventSink for NoProgress {
+    fn emit(&self, _event: Event) {}
+}
+
 /// Prints every event as one JSON line.
 pub struct JsonEvents;
 
 impl EventSink for JsonEvents {
     fn emit(&self, event: Event) {
-        if let Ok(line) = serde_json::to_string(&event) {
-            let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "{line}");
+        if let Ok(value) = serde_json::to_value(&event) {
+            json_event_line(value);
         }
     }
+}
+
+/// Writes one JSON event line on stderr, with `schema_version` and `timestamp` added (the
+/// event's own fields, `event` first among them, follow).
+pub fn json_event_line(event: serde_json::Value) {
+    let mut line = serde_json::Map::new();
+    line.insert(
+        "schema_version".into(),
+        serde_json::json!(super::JSON_SCHEMA_VERSION),
+    );
+    line.insert(
+        "timestamp".into(),
+        serde_json::json!(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+    );
+    match event {
+        serde_json::Value::Object(fields) => line.extend(fields),
+        other => {
+            line.insert("value".into(), other);
+        }
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{}", serde_json::Value::Object(line));
 }

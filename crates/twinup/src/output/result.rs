@@ -16,12 +16,16 @@ pub fn print_success(
 ) {
     match format {
         OutputFormat::Json => {
-            let doc =
-                json!({"status": "succeeded", "nothing_to_do": nothing_to_do, "outputs": outputs});
+            let doc = json!({
+                "schema_version": super::JSON_SCHEMA_VERSION,
+                "status": "succeeded",
+                "nothing_to_do": nothing_to_do,
+                "outputs": outputs,
+            });
             println!("{doc}");
         }
         OutputFormat::Text => {
-            if nothing_to_do {
+            if nothing_to_do && super::chatty(format) {
                 eprintln!("Nothing to do: every step is done and its inputs are unchanged.");
             }
             println!("Deployment completed successfully");
@@ -45,8 +49,18 @@ pub fn print_failure(format: OutputFormat, failure: &Failure) {
                 crate::failure::EXIT_STEP_FAILED => "failed",
                 _ => "invalid",
             };
-            let doc =
-                json!({"status": status, "exit_code": failure.code, "error": failure.message});
+            let mut detail = serde_json::Map::new();
+            detail.insert("code".into(), json!(failure.json_code()));
+            detail.insert("message".into(), json!(failure.message));
+            detail.extend(failure.details.clone());
+            // `error` stays the message string scripts already read; `failure` is the object.
+            let doc = json!({
+                "schema_version": super::JSON_SCHEMA_VERSION,
+                "status": status,
+                "exit_code": failure.code,
+                "error": failure.message,
+                "failure": detail,
+            });
             println!("{doc}");
         }
         OutputFormat::Text if failure.located => eprintln!("{}", escape_controls(&failure.message)),

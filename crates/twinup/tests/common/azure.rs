@@ -40,26 +40,10 @@ impl EmulatorProcess {
 
     /// Requests that change something in Azure (token requests and name checks are reads).
     pub fn writes(&self) -> Vec<String> {
-        self.requests()["requests"]
-            .as_array()
-            .expect("requests")
+        self.entries()
             .iter()
-            .filter(|r| {
-                let method = r["method"].as_str().unwrap_or("");
-                let route = r["route"].as_str().unwrap_or("");
-                match method {
-                    "PUT" | "PATCH" | "DELETE" => true,
-                    "POST" => !route.contains("oauth2") && !route.contains("checkNameAvailability"),
-                    _ => false,
-                }
-            })
-            .map(|r| {
-                format!(
-                    "{} {}",
-                    r["method"].as_str().unwrap_or(""),
-                    r["route"].as_str().unwrap_or("")
-                )
-            })
+            .filter(|e| e.is_write())
+            .map(|e| e.kind())
             .collect()
     }
 
@@ -91,32 +75,10 @@ impl EmulatorProcess {
 
     /// `twinup up` against this emulator as a custom cloud, signed in as its admin principal.
     pub fn up(&self, scratch: &super::Scratch) -> assert_cmd::Command {
-        let url = self.url();
         let mut cmd = scratch.twinup();
-        cmd.args(["up", "--cloud", "custom", "--non-interactive"])
-            .args([
-                "--authority-host",
-                &url,
-                "--arm-endpoint",
-                &url,
-                "--graph-endpoint",
-                &url,
-            ])
-            .env(
-                "AZURE_TENANT_ID",
-                self.info["tenant_id"].as_str().unwrap_or(""),
-            )
-            .env(
-                "AZURE_CLIENT_ID",
-                self.info["client_id"].as_str().unwrap_or(""),
-            )
-            .env(
-                "AZURE_CLIENT_SECRET",
-                self.info["client_secret"].as_str().unwrap_or(""),
-            );
-        if let Some(ca) = self.ca_cert() {
-            cmd.env("SSL_CERT_FILE", ca);
-        }
+        cmd.args(["up", "--non-interactive"])
+            .args(self.cloud_args())
+            .envs(self.cloud_env());
         cmd
     }
 }

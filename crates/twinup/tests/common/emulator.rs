@@ -249,18 +249,42 @@ impl Emu {
     /// `twinup up` against this emulator as a custom cloud, signed in as its service principal,
     /// in `dir`, unattended. Output goes to files so a killed run cannot block on a pipe.
     pub fn up(&self, dir: &Path) -> Command {
-        let url = self.url();
         let mut cmd = clean_command(dir);
-        cmd.args(["up", "--cloud", "custom", "--non-interactive"])
-            .args(["--authority-host", &url, "--arm-endpoint", &url])
-            .args(["--graph-endpoint", &url])
-            .env("AZURE_TENANT_ID", self.field("tenant_id"))
-            .env("AZURE_CLIENT_ID", self.field("client_id"))
-            .env("AZURE_CLIENT_SECRET", self.field("client_secret"));
-        if let Some(ca) = self.info["ca_cert"].as_str() {
-            cmd.env("SSL_CERT_FILE", ca);
-        }
+        cmd.args(["up", "--non-interactive"])
+            .args(self.cloud_args())
+            .envs(self.cloud_env());
         cmd
+    }
+
+    /// The flags that point `twinup` at this emulator as a custom cloud.
+    pub fn cloud_args(&self) -> Vec<String> {
+        let url = self.url();
+        [
+            "--cloud",
+            "custom",
+            "--authority-host",
+            &url,
+            "--arm-endpoint",
+            &url,
+        ]
+        .into_iter()
+        .chain(["--graph-endpoint", &url])
+        .map(str::to_string)
+        .collect()
+    }
+
+    /// The environment that signs `twinup` in as this emulator's service principal (and
+    /// trusts its certificate when it serves TLS).
+    pub fn cloud_env(&self) -> Vec<(&'static str, String)> {
+        let mut env = vec![
+            ("AZURE_TENANT_ID", self.field("tenant_id")),
+            ("AZURE_CLIENT_ID", self.field("client_id")),
+            ("AZURE_CLIENT_SECRET", self.field("client_secret")),
+        ];
+        if let Some(ca) = self.info["ca_cert"].as_str() {
+            env.push(("SSL_CERT_FILE", ca.to_string()));
+        }
+        env
     }
 }
 
@@ -318,15 +342,9 @@ pub struct Inventory {
 pub fn clean_command(dir: &Path) -> Command {
     let mut cmd = Command::new(twinup_bin());
     cmd.current_dir(dir).stdin(Stdio::null());
-    for (key, _) in std::env::vars() {
-        if key.starts_with("TWINUP_")
-            || key.starts_with("AZURE_")
-            || key == "RUST_LOG"
-            || key == "SSL_CERT_FILE"
-        {
-            cmd.env_remove(key);
-        }
-    }
+    clean_env(|key| {
+        cmd.env_remove(key);
+    });
     cmd
 }
 
@@ -441,4 +459,22 @@ pub fn scratch() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("answers.yaml"), ANSWERS).expect("answers");
     dir
+}
+
+/// Whether an environment variable of the test process must not reach `twinup`: the inputs,
+/// credentials, logging and CA bundle a test gives explicitly when it wants them.
+pub fn leaks_in(key: &str) -> bool {
+    key.starts_with("TWINUP_")
+        || key.starts_with("AZURE_")
+        || key == "RUST_LOG"
+        || key == "SSL_CERT_FILE"
+}
+
+/// Removes from `cmd` every variable of the test's environment that [`leaks_in`].
+pub fn clean_env(mut remove: impl FnMut(String)) {
+    for (key, _) in std::env::vars() {
+        if leaks_in(&key) {
+            remove(key);
+        }
+    }
 }

@@ -10,10 +10,23 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+use emulator::clean_env;
+
 /// The repository's top-level `tests/fixtures` directory.
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
 }
+
+/// `up` on the files plan (`tests/fixtures/files-plan.yaml`), unattended, with the one
+/// required input set; the secret input comes from `TWINUP_API_KEY`.
+pub const FILES_UP: &[&str] = &[
+    "up",
+    "--plan",
+    "files-plan.yaml",
+    "--non-interactive",
+    "--set",
+    "audience=world",
+];
 
 /// A scratch working directory for one test.
 pub struct Scratch {
@@ -45,11 +58,28 @@ impl Scratch {
     pub fn twinup(&self) -> Command {
         let mut cmd = Command::cargo_bin("twinup").expect("binary");
         cmd.current_dir(self.dir.path());
-        for (key, _) in std::env::vars() {
-            if key.starts_with("TWINUP_") || key.starts_with("AZURE_") || key == "RUST_LOG" {
-                cmd.env_remove(key);
-            }
-        }
+        clean_env(|key| {
+            cmd.env_remove(key);
+        });
+        cmd
+    }
+
+    /// `twinup up` on the files plan ([`FILES_UP`]); the test sets `TWINUP_API_KEY`.
+    pub fn files_up(&self) -> Command {
+        let mut cmd = self.twinup();
+        cmd.args(FILES_UP);
+        cmd
+    }
+
+    /// `twinup` for a pseudo-terminal (rexpect): here, without colour, no variable leaking in.
+    pub fn pty_twinup(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("twinup"));
+        cmd.current_dir(self.dir.path())
+            .env("NO_COLOR", "1")
+            .env("TERM", "xterm");
+        clean_env(|key| {
+            cmd.env_remove(key);
+        });
         cmd
     }
 

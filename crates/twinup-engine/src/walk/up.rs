@@ -1,0 +1,352 @@
+//! `up` as a configuration of the walk: dependencies first; per step skip (succeeded with
+//! unchanged inputs), run (create, update, retry) or resume (a saved resume token); the run's
+//! record and the plan's outputs around it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use serde_json::Value;
+
+use super::{Decision, Direction, Ended, Failure, RunConfig, Steps, Walk, humanize, millis, walk};
+use crate::checkpoint::{Checkpoint, RunRecord, RunStatus, StepRecord, StepState};
+use crate::context::StepContext;
+use crate::errors::EngineError;
+use crate::events::{Event, EventSink, StepAction};
+use crate::expand::ExpandedPlan;
+use crate::inputs::ResolvedInputs;
+use crate::kind::{Outputs, StepError, StepErrorKind};
+use crate::recorder::Recorder;
+use crate::registry::KindRegistry;
+use crate::render::{input_hash, lookup, render_with};
+use crate::session::Session;
+
+/// How a run ended.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// Succeeded, failed or interrupted.
+    pub status: RunStatus,
+    /// True when every step was already done with unchanged inputs.
+    pub nothing_to_do: bool,
+    /// The plan's outputs (when the run succeeded), secret ones included: show them through
+    /// [`crate::mask_outputs`] with `secret_outputs`.
+    pub outputs: serde_json::Map<String, Value>,
+    /// The outputs that are secret: declared `secret: true`, or holding a secret input's value.
+    pub secret_outputs: Vec<String>,
+    /// Steps that ran in this run, in the order they finished.
+    pub ran: Vec<String>,
+    /// Steps that failed, with why.
+    pub failures: Vec<(String, StepError)>,
+}
+
+/// Runs `plan` in `session` with `inputs`. The plan and inputs must already be validated.
+pub async fn run(
+    session: &mut Session,
+    steps: Steps<'_>,
+    config: &RunConfig,
+) -> Result<RunReport, EngineError> {
+    let Steps {
+        plan,
+        registry,
+        inputs,
+    } = steps;
+    let events = crate::redact::redacting(config.events.clone(), inputs);
+    let redactor = crate::redact::Redactor::new(inputs);
+    let mut start = session.checkpoint.clone();
+    if start.deployment_id.is_none() {
+        start.deployment_id = crate::deployment::planned_id(plan, inputs, &start);
+    }
+    let deployment_id = start.deployment_id.clone();
+    start.plan.hash = plan.hash();
+    start.inputs = inputs.non_secret();
+    for step in &plan.steps {
+        start
+            .steps
+            .entry(step.id.clone())
+            .or_insert_with(|| StepRecord::pending(&step.kind));
+    }
+    start.last_run = Some(RunRecord {
+        started_at: Utc::now(),
+        finished_at: None,
+        status: RunStatus::Running,
+    });
+    let recorder = Arc::new(Recorder::saving(session.store.clone(), start));
+    recorder.update(|_| {}).await?;
+
+    let mut up = Up {
+        plan,
+        registry,
+        inputs,
+        recorder: recorder.clone(),
+        events: events.clone(),
+        config,
+        redactor,
+        deployment_id,
+        pass_snapshot: None,
+        skipped: Vec::new(),
+        announced: false,
+        started: Vec::new(),
+        ran: Vec::new(),
+        failures: Vec::new(),
+    };
+    let walked = walk(
+        plan,
+        Direction::DependenciesFirst,
+        config.parallelism,
+        &config.cancel,
+        events.as_ref(),
+        &mut up,
+    )
+    .await?;
+
+    let mut report = RunReport {
+        status: RunStatus::Running,
+        nothing_to_do: false,
+        outputs: serde_json::Map::new(),
+        secret_outputs: Vec::new(),
+        ran: up.ran,
+        failures: up.failures,
+    };
+    let interrupted = config.cancel.is_cancelled()
+        || report
+            .failures
+            .iter()
+            .any(|(_, e)| e.kind == StepErrorKind::Interrupted);
+    report.status = if interrupted {
+        RunStatus::Interrupted
+    } else if !report.failures.is_empty() || !walked.all_done {
+        RunStatus::Failed
+    } else {
+        RunStatus::Succeeded
+    };
+    report.nothing_to_do = report.status == RunStatus::Succeeded && report.ran.is_empty();
+    if report.status == RunStatus::Succeeded {
+        let snapshot = recorder.snapshot().await;
+        for (name, template) in &plan.outputs {
+            let value = template
+                .render(&|r| lookup(r, inputs, &snapshot, true))
+                .map_err(|e| EngineError::Render {
+                    step: format!("outputs.{name}"),
+                    message: e.to_string(),
+                })?;
+            report.outputs.insert(name.clone(), value);
+        }
+    }
+    let status = report.status;
+    // Secret outputs, and any whose value holds a secret, never reach the checkpoint or the
+    // events.
+    report.secret_outputs = plan.secret_outputs.clone();
+    for (name, value) in &report.outputs {
+        if !report.secret_outputs.contains(name) && up.redactor.taints(value) {
+            report.secret_outputs.push(name.clone());
+        }
+    }
+    let mut saved_outputs = report.outputs.clone();
+    saved_outputs.retain(|name, _| !report.secret_outputs.contains(name));
+    let final_checkpoint = recorder
+        .update(|c| {
+            if status == RunStatus::Succeeded {
+                c.outputs = saved_outputs;
+            }
+            if let Some(run) = c.last_run.as_mut() {
+                run.status = status;
+                run.finished_at = Some(Utc::now());
+            }
+        })
+        .await?;
+    session.checkpoint = final_checkpoint;
+    events.emit(Event::RunFinished {
+        status: status.to_string(),
+        outputs: crate::redact::mask_outputs(&report.outputs, &report.secret_outputs),
+    });
+    Ok(report)
+}
+
+/// The state of one `up` walk.
+struct Up<'a> {
+    plan: &'a ExpandedPlan,
+    registry: &'a KindRegistry,
+    inputs: &'a ResolvedInputs,
+    recorder: Arc<Recorder>,
+    events: Arc<dyn EventSink>,
+    config: &'a RunConfig,
+    /// Takes secret inputs' values out of step errors.
+    redactor: crate::redact::Redactor,
+    /// The deployment id every step derives its names from.
+    deployment_id: Option<String>,
+    /// One snapshot per pass: the steps started in a pass change only their own records.
+    pass_snapshot: Option<Checkpoint>,
+    skipped: Vec<String>,
+    announced: bool,
+    started: Vec<String>,
+    ran: Vec<String>,
+    failures: Vec<(String, StepError)>,
+}
+
+#[async_trait]
+impl Walk for Up<'_> {
+    type Output = Outputs;
+
+    fn begin_pass(&mut self) {
+        self.pass_snapshot = None;
+    }
+
+    async fn decide(
+        &mut self,
+        id: &str,
+        slot_free: bool,
+    ) -> Result<Decision<Outputs>, EngineError> {
+        let Some(step) = self.plan.step(id) else {
+            return Ok(Decision::Settled);
+        };
+        if self.pass_snapshot.is_none() {
+            self.pass_snapshot = Some(self.recorder.snapshot().await);
+        }
+        let Some(snapshot) = self.pass_snapshot.as_ref() else {
+            return Ok(Decision::Settled);
+        };
+        let hash = input_hash(step, self.inputs, snapshot);
+        let record = snapshot.steps.get(id).cloned();
+        if record.as_ref().is_some_and(|r| r.is_current(&hash)) {
+            self.skipped.push(id.to_string());
+            self.events.emit(Event::StepSkipped {
+                step: id.to_string(),
+            });
+            return Ok(Decision::Settled);
+        }
+        if !slot_free {
+            return Ok(Decision::NeedsSlot);
+        }
+        if !self.announced {
+            self.announced = true;
+            self.events.emit(Event::RunStarted {
+                to_run: self
+                    .plan
+                    .graph()
+                    .topological_order()
+                    .iter()
+                    .filter(|s| !self.skipped.contains(s))
+                    .cloned()
+                    .collect(),
+                unchanged: self.skipped.clone(),
+            });
+        }
+        let action = choose_action(record.as_ref(), &hash);
+        // Validation guarantees a known kind; treat a gap as a failure, not a panic.
+        let prepared = self
+            .registry
+            .get(&step.kind)
+            .cloned()
+            .ok_or_else(|| format!("unknown step kind `{}`", step.kind))
+            .and_then(|kind| Ok((kind, render_with(step, self.inputs, snapshot)?)));
+        let (kind, with) = match prepared {
+            Ok(prepared) => prepared,
+            Err(message) => {
+                let error = StepError::rejected(self.redactor.text(&message));
+                return Ok(Decision::Fail(error));
+            }
+        };
+        let previous_outputs = record.as_ref().and_then(|r| r.outputs.clone());
+        let token = match action {
+            StepAction::Resume => record.as_ref().and_then(|r| r.resume_token.clone()),
+            _ => None,
+        };
+        let resume = action == StepAction::Resume;
+        self.recorder
+            .update(|c| {
+                c.steps
+                    .entry(id.to_string())
+                    .or_insert_with(|| StepRecord::pending(&step.kind))
+                    .start(&step.kind, &hash, resume);
+            })
+            .await?;
+        self.started.push(id.to_string());
+        self.events.emit(Event::StepStarted {
+            step: id.to_string(),
+            kind: step.kind.clone(),
+            action,
+        });
+        let ctx = StepContext::new(
+            id.to_string(),
+            previous_outputs,
+            self.recorder.clone(),
+            self.events.clone(),
+            self.config.cancel.child_token(),
+        )
+        .with_creating(record.as_ref().is_some_and(|r| r.creating))
+        .with_deployment_id(self.deployment_id.clone());
+        let timeout = step.timeout.unwrap_or(self.config.default_timeout);
+        Ok(Decision::Start {
+            work: Box::pin(async move {
+                match &token {
+                    Some(token) => kind.resume(&ctx, &with, token).await,
+                    None => kind.apply(&ctx, &with).await,
+                }
+            }),
+            timeout,
+            timed_out: timed_out(timeout),
+        })
+    }
+
+    async fn finish(&mut self, id: &str, ended: Ended<Outputs>) -> Result<bool, EngineError> {
+        let Ended { result, elapsed } = ended;
+        if self.started.iter().any(|s| s == id) {
+            self.ran.push(id.to_string());
+        }
+        match result {
+            Ok(outputs) => {
+                crate::checkpoint::test_hooks::before_success(id);
+                let saved = outputs.clone();
+                self.recorder.step(id, |r| r.succeed(saved)).await?;
+                self.events.emit(Event::StepSucceeded {
+                    step: id.to_string(),
+                    outputs,
+                    elapsed_ms: millis(elapsed),
+                });
+                Ok(true)
+            }
+            Err(error) => {
+                let error = self.redactor.error(error);
+                let failure = Failure {
+                    recorder: &self.recorder,
+                    events: self.events.as_ref(),
+                    failures: &mut self.failures,
+                };
+                failure.record(id, error, elapsed, StepRecord::fail).await
+            }
+        }
+    }
+}
+
+/// The failure of a step that ran past its timeout.
+fn timed_out(timeout: Duration) -> StepError {
+    StepError {
+        kind: StepErrorKind::TimedOut,
+        code: None,
+        message: format!(
+            "step did not finish within its timeout of {}",
+            humanize(timeout)
+        ),
+        help: Some(
+            "rerun to keep waiting on the work in flight, or raise the step's `timeout:` in the plan"
+                .to_string(),
+        ),
+    }
+}
+
+/// Decides why a step that is not skipped runs.
+fn choose_action(record: Option<&StepRecord>, hash: &str) -> StepAction {
+    let Some(record) = record else {
+        return StepAction::Create;
+    };
+    let same_inputs = record.input_hash.as_deref() == Some(hash);
+    match record.state {
+        StepState::Pending => StepAction::Create,
+        StepState::Succeeded => StepAction::Update,
+        StepState::Running | StepState::Failed if same_inputs && record.resume_token.is_some() => {
+            StepAction::Resume
+        }
+        StepState::Running | StepState::Failed => StepAction::Retry,
+    }
+}
