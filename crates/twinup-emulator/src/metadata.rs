@@ -42,7 +42,8 @@ pub(crate) fn endpoints(_ctx: &Ctx, req: &Req) -> Resp {
             "portal": base,
             "resourceManager": base,
             "authentication": {
-                "loginEndpoint": base,
+                // Without the trailing slash, as az stores a cloud's `activeDirectory`.
+                "loginEndpoint": base.trim_end_matches('/'),
                 "audiences": [format!("{ARM_AUDIENCE}/")],
                 "tenant": "common",
                 "identityProvider": "AAD"
