@@ -56,6 +56,7 @@ pub struct StepContext {
     cancel: CancellationToken,
     creating: bool,
     outputs_current: bool,
+    deployment_id: Option<String>,
 }
 
 impl StepContext {
@@ -75,6 +76,7 @@ impl StepContext {
             cancel,
             creating: false,
             outputs_current: false,
+            deployment_id: None,
         }
     }
 
@@ -92,6 +94,18 @@ impl StepContext {
     /// whose inputs did not change.
     pub fn previous_outputs_current(&self) -> bool {
         self.outputs_current && self.previous_outputs.is_some()
+    }
+
+    /// Tells the step which deployment it belongs to (see [`crate::deployment`]).
+    pub fn with_deployment_id(mut self, id: Option<String>) -> Self {
+        self.deployment_id = id;
+        self
+    }
+
+    /// The deployment's id, to fold into names derived for idempotency; `None` for a
+    /// checkpoint written before deployment ids existed (derive names as before).
+    pub fn deployment_id(&self) -> Option<&str> {
+        self.deployment_id.as_deref()
     }
 
     /// Tells the step that an earlier attempt recorded it was creating its target (see

@@ -49,6 +49,15 @@ pub trait StepKind: Send + Sync {
     /// Reads the live state of what the step describes. Reads only.
     async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError>;
 
+    /// When the step's record holds a target that `with` no longer names (a field that
+    /// identifies the target changed: a name, a location, a path), what replaces what. `up`
+    /// asks before running such a step, and the kind's `apply` then creates the new target and
+    /// deletes the recorded one if the step created it (create before destroy).
+    /// `ctx.previous_outputs()` holds the record. Reads nothing; the default never replaces.
+    fn replacement(&self, _ctx: &StepContext, _with: &Value) -> Option<Replacement> {
+        None
+    }
+
     /// The form in which a value of field `field` (a dotted path inside `with`) compares
     /// with what [`StepKind::read`] reports: `preview`, `verify` and the drift refresh see a
     /// change only where the normalised values differ. The default compares values exactly;
@@ -80,6 +89,15 @@ pub trait StepKind: Send + Sync {
 /// manages, `false` when it found it already there. `twinup down` deletes only the former.
 pub const CREATED_OUTPUT: &str = "created";
 
+/// The output a kind may add when it records `created: false`: why the target is not its own
+/// (found under a name it did not derive, existed before it). `status` and `down` show it.
+pub const FOUND_OUTPUT: &str = "found";
+
+/// Why the step that produced `outputs` does not own its target, when the kind said.
+pub fn found_reason(outputs: &Outputs) -> Option<&str> {
+    outputs.get(FOUND_OUTPUT).and_then(Value::as_str)
+}
+
 /// Whether the step that produced `outputs` created its target (see [`CREATED_OUTPUT`]).
 /// `None` when the outputs do not say (a checkpoint from before the field existed).
 pub fn created_by_step(outputs: &Outputs) -> Option<bool> {
@@ -92,6 +110,18 @@ pub fn created_flag(ctx: &StepContext, found_existing: bool) -> bool {
     !found_existing
         || ctx.was_creating()
         || ctx.previous_outputs().and_then(created_by_step) == Some(true)
+}
+
+/// A target that a changed `with` replaces: what the record holds and what the plan names now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replacement {
+    /// The recorded target, for a person (e.g. `app twinup-client (appId ...)`).
+    pub from: String,
+    /// The new target, for a person.
+    pub to: String,
+    /// Whether the recorded target is deleted once the new one exists (the step created it);
+    /// `false` when it is kept (it existed before twinup).
+    pub deletes_old: bool,
 }
 
 /// What a step's target looks like right now.

@@ -32,6 +32,7 @@
 pub mod checkpoint;
 mod compare;
 mod context;
+pub mod deployment;
 mod errors;
 mod events;
 mod expand;
@@ -40,6 +41,7 @@ mod kind;
 pub mod kinds;
 mod preflight;
 mod recorder;
+mod redact;
 mod registry;
 mod render;
 mod session;
@@ -56,16 +58,19 @@ pub use inputs::{
     resolve_inputs, saved_inputs, value_hint,
 };
 pub use kind::{
-    CREATED_OUTPUT, FieldError, LiveState, Outputs, StepError, StepErrorKind, StepKind,
-    created_by_step, created_flag,
+    CREATED_OUTPUT, FOUND_OUTPUT, FieldError, LiveState, Outputs, Replacement, StepError,
+    StepErrorKind, StepKind, created_by_step, created_flag, found_reason,
 };
 pub use preflight::preflight;
+pub use redact::{Redactor, SECRET_MASK, SECRET_PLACEHOLDER, mask_outputs, redacting};
 pub use registry::KindRegistry;
 pub use session::{Session, load_for_plan};
 pub use validate::validate_steps;
 pub use walk::down::{
     DestroyReport, Disposal, delete_in_progress, destroy, disposals, unfinished_deletes,
 };
-pub use walk::read::{Change, Drift, PreviewItem, StepCheck, preview, refresh, verify};
+pub use walk::read::{
+    Change, Drift, PreviewItem, StepCheck, preview, refresh, replacements, verify,
+};
 pub use walk::up::{RunReport, run};
 pub use walk::{DEFAULT_STEP_TIMEOUT, RunConfig, Steps, humanize};

@@ -25,6 +25,8 @@ pub async fn preflight(
     checkpoint: &Checkpoint,
     events: Arc<dyn EventSink>,
 ) -> Result<(), Vec<(String, StepError)>> {
+    let events = crate::redact::redacting(events, inputs);
+    let redactor = crate::redact::Redactor::new(inputs);
     let mut checks = Vec::new();
     for step in &plan.steps {
         let done = checkpoint
@@ -40,13 +42,16 @@ pub async fn preflight(
         let with = step
             .with
             .render_partial(&|r| lookup(r, inputs, checkpoint, true));
+        let record = checkpoint.steps.get(&step.id);
         let ctx = StepContext::new(
             step.id.clone(),
-            None,
+            record.and_then(|r| r.outputs.clone()),
             Arc::new(ReadOnly::new("during preflight, which only reads")),
             events.clone(),
             CancellationToken::new(),
-        );
+        )
+        .with_creating(record.is_some_and(|r| r.creating))
+        .with_deployment_id(checkpoint.deployment_id.clone());
         let id = step.id.clone();
         checks.push(async move {
             let result = kind.preflight(&ctx, &with).await;
@@ -56,7 +61,7 @@ pub async fn preflight(
     let failures: Vec<(String, StepError)> = futures_join_all(checks)
         .await
         .into_iter()
-        .filter_map(|(id, r)| r.err().map(|e| (id, e)))
+        .filter_map(|(id, r)| r.err().map(|e| (id, redactor.error(e))))
         .collect();
     if failures.is_empty() {
         Ok(())

@@ -52,6 +52,13 @@ impl Session {
         self.checkpoint.inputs.clone()
     }
 
+    /// Fixes the deployment id in memory for this run (see [`crate::deployment`]): the
+    /// recorded one, or a new one for a checkpoint with nothing deployed. The run writes it.
+    pub fn fix_deployment_id(&mut self, plan: &Plan, inputs: &crate::inputs::ResolvedInputs) {
+        self.checkpoint.deployment_id =
+            crate::deployment::planned_id(plan, inputs, &self.checkpoint);
+    }
+
     /// Sets `key` of the checkpoint's `environment` (where the deployment lives); written with
     /// the run's first checkpoint write, so nothing is recorded by a run that changes nothing.
     pub fn set_environment(&mut self, key: &str, value: Value) {

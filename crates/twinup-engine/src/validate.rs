@@ -16,6 +16,7 @@ pub fn validate_steps(
     inputs: &ResolvedInputs,
 ) -> Result<(), Diagnostics> {
     let empty = Checkpoint::new(&plan.name, "");
+    let redactor = crate::redact::Redactor::new(inputs);
     let mut diagnostics = Vec::new();
     for (index, step) in plan.steps.iter().enumerate() {
         let Some(kind) = registry.get(&step.kind) else {
@@ -43,8 +44,8 @@ pub fn validate_steps(
             };
             diagnostics.push(Diagnostic {
                 location,
-                message: format!("step `{}`: {field}: {}", step.id, error.message),
-                help: error.help,
+                message: redactor.text(&format!("step `{}`: {field}: {}", step.id, error.message)),
+                help: error.help.map(|h| redactor.text(&h)),
             });
         }
     }

@@ -137,6 +137,7 @@ mod plan;
 mod reference;
 mod step;
 mod suggest;
+mod taint;
 mod template;
 mod text;
 mod validate;

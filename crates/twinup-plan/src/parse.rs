@@ -30,7 +30,9 @@ const TOP_KEYS: &[&str] = &[
     "inputs",
     "steps",
     "outputs",
+    "identity",
 ];
+const OUTPUT_KEYS: &[&str] = &["value", "secret", "description"];
 const INPUT_KEYS: &[&str] = &[
     "description",
     "type",
@@ -119,7 +121,8 @@ pub(crate) fn parse_plan(file_name: &str, text: &str) -> Result<Plan, PlanError>
     let description = optional_string(&mut c, &root, "description");
     let inputs = parse_inputs(&mut c, &root);
     let steps = parse_steps(&mut c, &root);
-    let outputs = parse_outputs(&mut c, &root);
+    let parsed_outputs = parse_outputs(&mut c, &root);
+    let identity = parse_identity(&mut c, &root, &inputs);
 
     let mut sites = Vec::new();
     let mut step_refs: Vec<Vec<String>> = Vec::new();
@@ -145,12 +148,32 @@ pub(crate) fn parse_plan(file_name: &str, text: &str) -> Result<Plan, PlanError>
             crate::foreach::check_input_for_each(&mut c, pos, step, &inputs);
         }
     }
-    for (name, template) in &outputs {
-        let prefix = vec![PathSeg::Key("outputs".into()), PathSeg::Key(name.clone())];
+    for (name, output) in &parsed_outputs {
+        let mut prefix = vec![PathSeg::Key("outputs".into()), PathSeg::Key(name.clone())];
+        if output.long_form {
+            prefix.push(PathSeg::Key("value".into()));
+        }
         check_references(
-            &mut c, &root, &prefix, template, &inputs, &steps, None, &mut sites,
+            &mut c,
+            &root,
+            &prefix,
+            &output.template,
+            &inputs,
+            &steps,
+            None,
+            &mut sites,
         );
     }
+    crate::taint::check_secret_outputs(&mut c, &inputs, &parsed_outputs);
+    let secret_outputs: Vec<String> = parsed_outputs
+        .iter()
+        .filter(|(_, o)| o.secret)
+        .map(|(name, _)| name.clone())
+        .collect();
+    let outputs: IndexMap<String, Template> = parsed_outputs
+        .into_iter()
+        .map(|(name, o)| (name, o.template))
+        .collect();
 
     let unique = check_step_ids(&mut c, &root, &steps);
     check_needs(&mut c, &root, &steps);
@@ -188,6 +211,8 @@ pub(crate) fn parse_plan(file_name: &str, text: &str) -> Result<Plan, PlanError>
         inputs,
         steps,
         outputs,
+        secret_outputs,
+        identity,
         file_name: file_name.to_string(),
         text: text.to_string(),
         root,
@@ -642,16 +667,113 @@ fn parse_needs(c: &mut Collector<'_>, node: &Node, place: &str) -> Vec<String> {
     needs
 }
 
-fn parse_outputs(c: &mut Collector<'_>, root: &Node) -> IndexMap<String, Template> {
-    section(
+/// One entry of `outputs`: `name: VALUE`, or the long form `name: {value: VALUE, secret: true}`.
+pub(crate) struct ParsedOutput {
+    pub(crate) template: Template,
+    pub(crate) secret: bool,
+    pub(crate) long_form: bool,
+    pub(crate) pos: Pos,
+}
+
+fn parse_outputs(c: &mut Collector<'_>, root: &Node) -> IndexMap<String, ParsedOutput> {
+    let mut out = IndexMap::new();
+    let entries = section(
         c,
         root,
         "outputs",
         "write each output as `name: ${steps.ID.outputs.NAME}`",
-    )
-    .iter()
-    .map(|e| (e.key.clone(), Template(e.value.to_value())))
-    .collect()
+    );
+    for e in entries {
+        // The long form is a mapping with `value` and nothing but output settings.
+        let long = e.value.entries().filter(|fields| {
+            fields.iter().any(|f| f.key == "value")
+                && fields.iter().all(|f| OUTPUT_KEYS.contains(&f.key.as_str()))
+        });
+        let parsed = match long {
+            None => ParsedOutput {
+                template: Template(e.value.to_value()),
+                secret: false,
+                long_form: false,
+                pos: e.value.pos,
+            },
+            Some(_) => {
+                let mut secret = false;
+                if let Some(s) = e.value.get("secret") {
+                    match &s.kind {
+                        NodeKind::Scalar(Value::Bool(b)) => secret = *b,
+                        _ => c.error(
+                            s.pos,
+                            format!(
+                                "`secret` of output `{}` must be true or false, got {}",
+                                e.key,
+                                s.type_name()
+                            ),
+                            "write `secret: true` or `secret: false`",
+                        ),
+                    }
+                }
+                let value = e.value.get("value");
+                ParsedOutput {
+                    template: Template(value.map(Node::to_value).unwrap_or(Value::Null)),
+                    secret,
+                    long_form: true,
+                    pos: value.map_or(e.value.pos, |v| v.pos),
+                }
+            }
+        };
+        out.insert(e.key.clone(), parsed);
+    }
+    out
+}
+
+/// `identity:`, the inputs that identify a deployment (a list of input names, not secret).
+fn parse_identity(
+    c: &mut Collector<'_>,
+    root: &Node,
+    inputs: &IndexMap<String, InputSpec>,
+) -> Vec<String> {
+    let Some(node) = root.get("identity") else {
+        return Vec::new();
+    };
+    let help = "list the inputs that identify a deployment, e.g. `identity: [subscription, resource_group, instance_name]`";
+    let NodeKind::Seq(items) = &node.kind else {
+        c.error(
+            node.pos,
+            format!(
+                "`identity` must be a list of input names, got {}",
+                node.type_name()
+            ),
+            help,
+        );
+        return Vec::new();
+    };
+    let mut names = Vec::new();
+    for item in items {
+        let NodeKind::Scalar(Value::String(name)) = &item.kind else {
+            c.error(item.pos, "`identity` items must be input names", help);
+            continue;
+        };
+        let name = name.as_str();
+        match inputs.get(name) {
+            None => {
+                let help = help_or(name, inputs.keys().map(String::as_str), || {
+                    format!("declare `{name}` under `inputs:` or remove it from `identity`")
+                });
+                c.error(
+                    item.pos,
+                    format!("`identity` names `{name}`, which is not an input"),
+                    help,
+                );
+            }
+            Some(spec) if spec.secret => c.error(
+                item.pos,
+                format!("`identity` names the secret input `{name}`"),
+                "a deployment's identity is saved in its checkpoint; name only inputs that are not secret",
+            ),
+            Some(_) => names.push(name.to_string()),
+        }
+    }
+    names
 }
 
 fn steps_help(steps: &[Step]) -> String {

@@ -30,6 +30,10 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// Values reported when the plan has run, in file order.
     pub outputs: IndexMap<String, Template>,
+    /// Outputs declared `secret: true`: shown as `********`, never saved in the checkpoint.
+    pub secret_outputs: Vec<String>,
+    /// The inputs that identify a deployment (`identity:`), in file order.
+    pub identity: Vec<String>,
     pub(crate) file_name: String,
     pub(crate) text: String,
     pub(crate) root: Node,

@@ -44,7 +44,7 @@ fn unknown_key_without_a_close_match_lists_the_allowed_keys() {
     assert_eq!(
         errors(&format!("{HEAD}steps: []\nbanana: 1\n")),
         [
-            "plan.yaml:4:1: error: unknown key `banana` in the plan\n  help: allowed keys here are `version`, `name`, `description`, `inputs`, `steps`, `outputs`"
+            "plan.yaml:4:1: error: unknown key `banana` in the plan\n  help: allowed keys here are `version`, `name`, `description`, `inputs`, `steps`, `outputs`, `identity`"
         ]
     );
 }

@@ -290,6 +290,12 @@ pub struct UpArgs {
     /// changed outside twinup.
     #[arg(long)]
     pub no_refresh: bool,
+
+    /// Confirm replacements without asking: when a field that identifies a resource changed
+    /// (a name, a location, a path), `up` creates the new one, then deletes the old one it
+    /// created. Without it `up` asks on a terminal and exits 2 otherwise.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 /// Where input values come from.

@@ -163,6 +163,24 @@ fn verify_and_down_of_file_steps_keep_a_file_that_existed() {
     let s = Scratch::new();
     std::fs::create_dir_all(s.path("out")).unwrap();
     s.write("out/second.txt", "mine, from before twinup");
+    // A file the deployment did not create is not overwritten without `overwrite: true`.
+    let refused = files_up(&s, &[]);
+    assert_eq!(refused.code, Some(2), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("out/second.txt already exists")
+            && refused.stderr.contains("overwrite: true"),
+        "{}",
+        refused.stderr
+    );
+    assert!(s.checkpoint_bytes().is_none(), "nothing may be written");
+    let plan = std::fs::read_to_string(s.path("files-plan.yaml")).unwrap();
+    s.write(
+        "files-plan.yaml",
+        &plan.replace(
+            "      path: out/second.txt\n",
+            "      path: out/second.txt\n      overwrite: true\n",
+        ),
+    );
     let up = files_up(&s, &[]);
     assert_eq!(up.code, Some(0), "{}", up.stderr);
     let checkpoint = s.checkpoint();

@@ -1,7 +1,9 @@
 //! `azure.ad_application`: an app registration for a client of the Digital Twins data plane
 //! (public client, redirect URIs, `requiredResourceAccess` from the manifest, single tenant),
-//! upserted by a `uniqueName` derived from tenant, step and display name so a rerun after a
-//! crash never creates a duplicate. Optionally its service principal and admin consent.
+//! upserted by a `uniqueName` derived from tenant, deployment, step and display name so a rerun
+//! after a crash never creates a duplicate and two deployments never share an app. A changed
+//! display name is a replacement: the new app is registered, then the recorded one deleted if
+//! this step created it. Optionally its service principal and admin consent.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -9,7 +11,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use twinup_engine::{
-    CREATED_OUTPUT, FieldError, LiveState, Outputs, StepContext, StepError, StepKind, created_flag,
+    CREATED_OUTPUT, FieldError, LiveState, Outputs, Replacement, StepContext, StepError, StepKind,
+    created_flag,
 };
 use uuid::Uuid;
 
@@ -23,14 +26,30 @@ pub struct AdApplicationKind {
     ctx: Arc<AzureContext>,
 }
 
-/// The deterministic `uniqueName` of an app: same tenant, step and display name give the same name.
-pub fn unique_name(tenant_id: &str, step_id: &str, display_name: &str) -> String {
-    let key = format!(
-        "twinup:application:{}|{}|{}",
-        tenant_id.to_ascii_lowercase(),
-        step_id,
-        display_name
-    );
+/// The deterministic `uniqueName` of an app: same tenant, deployment, step and display name
+/// give the same name. A checkpoint from before deployment ids (`deployment: None`) derives it
+/// from tenant, step and display name, as then.
+pub fn unique_name(
+    tenant_id: &str,
+    deployment: Option<&str>,
+    step_id: &str,
+    display_name: &str,
+) -> String {
+    let key = match deployment {
+        Some(id) => format!(
+            "twinup:application:{}|{}|{}|{}",
+            tenant_id.to_ascii_lowercase(),
+            id,
+            step_id,
+            display_name
+        ),
+        None => format!(
+            "twinup:application:{}|{}|{}",
+            tenant_id.to_ascii_lowercase(),
+            step_id,
+            display_name
+        ),
+    };
     format!(
         "twinup-{}",
         Uuid::new_v5(&Uuid::NAMESPACE_URL, key.as_bytes())
@@ -87,14 +106,43 @@ pub fn matches(live: &Value, desired: &Value) -> bool {
         && live.get("requiredResourceAccess") == desired.get("requiredResourceAccess")
 }
 
-fn outputs_of(app: &Application, sp_id: Option<&str>, tenant_id: &str, created: bool) -> Outputs {
+/// The outputs, with the app's identity (`unique_name`, `display_name`) recorded for `down`,
+/// replacement and `verify`.
+fn outputs_of(
+    app: &Application,
+    sp_id: Option<&str>,
+    tenant_id: &str,
+    created: bool,
+    unique: &str,
+) -> Outputs {
     fields::outputs(json!({
         "client_id": app.app_id,
         "object_id": app.object_id,
         "service_principal_id": sp_id,
         "tenant_id": tenant_id,
         CREATED_OUTPUT: created,
+        "unique_name": unique,
+        "display_name": app.body.get("displayName"),
     }))
+}
+
+/// The recorded app this step created, when `unique` (derived from the current `with`) names
+/// another one: (object id, appId, display name).
+fn replaced_app(ctx: &StepContext, unique: &str) -> Option<(String, String, String)> {
+    let recorded = ctx.previous_outputs()?;
+    if twinup_engine::created_by_step(recorded) != Some(true) {
+        return None;
+    }
+    let text = |k: &str| recorded.get(k).and_then(Value::as_str).unwrap_or_default();
+    let old_unique = text("unique_name");
+    if old_unique.is_empty() || text("object_id").is_empty() || old_unique == unique {
+        return None;
+    }
+    Some((
+        text("object_id").to_string(),
+        text("client_id").to_string(),
+        text("display_name").to_string(),
+    ))
 }
 
 /// Outputs of a step turned off with `enabled: false`: no app, but the tenant is still known.
@@ -119,7 +167,12 @@ impl AdApplicationKind {
             return Ok(name);
         }
         let display = fields::string(with, "display_name")?;
-        Ok(unique_name(&self.ctx.tenant_id, ctx.step_id(), &display))
+        Ok(unique_name(
+            &self.ctx.tenant_id,
+            ctx.deployment_id(),
+            ctx.step_id(),
+            &display,
+        ))
     }
 
     /// Grants every delegated scope of the manifest to the app's service principal, tenant-wide.
@@ -346,12 +399,57 @@ impl StepKind for AdApplicationKind {
             self.grant_consent(ctx, &graph, sp, &desired["requiredResourceAccess"])
                 .await?;
         }
+        // Create before destroy: the app the record names goes once the new one exists.
+        if let Some((object_id, app_id, old_name)) = replaced_app(ctx, &unique) {
+            ctx.progress(format!(
+                "deleting the replaced application {old_name} (appId {app_id})"
+            ));
+            graph.delete_application(&object_id).await?;
+        }
         Ok(outputs_of(
             &app,
             sp_id.as_deref(),
             &self.ctx.tenant_id,
             created,
+            &unique,
         ))
+    }
+
+    async fn preflight(&self, ctx: &StepContext, with: &Value) -> Result<(), StepError> {
+        if !fields::opt_bool(with, "enabled", true) {
+            return Ok(());
+        }
+        let Some(display) = fields::opt_string(with, "display_name").filter(|d| !d.contains("${"))
+        else {
+            return Ok(());
+        };
+        let unique = self.unique_name(ctx, with)?;
+        let graph = self.ctx.graph()?;
+        let filter = format!("displayName eq '{}'", display.replace('\'', "''"));
+        for app in graph.find_applications(&filter).await? {
+            let theirs = app.get("uniqueName").and_then(Value::as_str) != Some(unique.as_str());
+            if theirs {
+                let app_id = app.get("appId").and_then(Value::as_str).unwrap_or("?");
+                ctx.progress(format!(
+                    "an app registration named {display} already exists (appId {app_id}) and this deployment did not make it; it is left alone and a new one is registered"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn replacement(&self, ctx: &StepContext, with: &Value) -> Option<Replacement> {
+        if !fields::opt_bool(with, "enabled", true) {
+            return None;
+        }
+        let unique = self.unique_name(ctx, with).ok()?;
+        let (_, app_id, old_name) = replaced_app(ctx, &unique)?;
+        let display = fields::string(with, "display_name").ok()?;
+        Some(Replacement {
+            from: format!("app {old_name} (appId {app_id})"),
+            to: format!("app {display}"),
+            deletes_old: true,
+        })
     }
 
     fn normalize(&self, field: &str, value: &Value) -> Value {
@@ -411,11 +509,15 @@ mod tests {
 
     #[test]
     fn unique_name_is_stable_and_scoped() {
-        let a = unique_name("T", "app", "Twins client");
-        assert_eq!(a, unique_name("t", "app", "Twins client"));
-        assert_ne!(a, unique_name("t2", "app", "Twins client"));
-        assert_ne!(a, unique_name("t", "app", "Other"));
+        let a = unique_name("T", None, "app", "Twins client");
+        assert_eq!(a, unique_name("t", None, "app", "Twins client"));
+        assert_ne!(a, unique_name("t2", None, "app", "Twins client"));
+        assert_ne!(a, unique_name("t", None, "app", "Other"));
         assert!(a.starts_with("twinup-"));
+        let one = unique_name("t", Some("d1"), "app", "Twins client");
+        assert_ne!(one, a, "a deployment id changes the name");
+        assert_ne!(one, unique_name("t", Some("d2"), "app", "Twins client"));
+        assert_eq!(one, unique_name("T", Some("d1"), "app", "Twins client"));
     }
 
     #[test]

@@ -72,9 +72,13 @@ impl StepKind for ApiPermissionsManifestKind {
                         .with_help("check that the directory is writable")
                 })?;
         }
-        Ok(fields::outputs(
-            json!({ "path": path.display().to_string(), "manifest": manifest(), CREATED_OUTPUT: created }),
-        ))
+        let target = twinup_engine::kinds::local_path::absolute(&path)?;
+        Ok(fields::outputs(json!({
+            "path": path.display().to_string(),
+            "manifest": manifest(),
+            CREATED_OUTPUT: created,
+            twinup_engine::kinds::local_path::TARGET_OUTPUT: target.display().to_string(),
+        })))
     }
 
     fn normalize(&self, field: &str, value: &Value) -> Value {
@@ -100,7 +104,11 @@ impl StepKind for ApiPermissionsManifestKind {
         with: &Value,
         _token: Option<&Value>,
     ) -> Result<(), StepError> {
-        let path = fields::string(with, "path")?;
-        twinup_engine::kinds::remove_file(ctx, std::path::Path::new(&path))
+        // The file the step recorded writing, never a re-render of the current plan.
+        let path = match twinup_engine::kinds::local_path::recorded_target(ctx.previous_outputs()) {
+            Some(recorded) => recorded,
+            None => std::path::PathBuf::from(fields::string(with, "path")?),
+        };
+        twinup_engine::kinds::remove_file(ctx, &path)
     }
 }

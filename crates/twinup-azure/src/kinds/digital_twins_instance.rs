@@ -574,9 +574,13 @@ impl StepKind for DigitalTwinsInstanceKind {
         with: &Value,
         token: Option<&Value>,
     ) -> Result<(), StepError> {
-        let t = self.target(with)?;
-        let what = format!("digital twins instance {}", t.name);
-        delete_arm(&self.ctx, ctx, &t.path, API_VERSION, token, &what).await
+        // The instance the step recorded, never a re-render of the current plan.
+        let path = match super::recorded_id(ctx) {
+            Some(id) => id,
+            None => self.target(with)?.path,
+        };
+        let what = format!("digital twins instance {}", super::name_of(&path));
+        delete_arm(&self.ctx, ctx, &path, API_VERSION, token, &what).await
     }
 }
 

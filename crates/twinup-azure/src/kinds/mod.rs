@@ -203,6 +203,21 @@ pub(crate) async fn delete_arm(
     }
 }
 
+/// The ARM id the step's record holds (`id` in its outputs): what `down` deletes, whatever the
+/// plan names now.
+pub(crate) fn recorded_id(ctx: &StepContext) -> Option<String> {
+    ctx.previous_outputs()
+        .and_then(|o| o.get("id"))
+        .and_then(Value::as_str)
+        .filter(|id| id.to_ascii_lowercase().starts_with("/subscriptions/"))
+        .map(normalize_scope)
+}
+
+/// The last segment of an ARM id (the resource's name).
+pub(crate) fn name_of(id: &str) -> &str {
+    id.rsplit('/').next().unwrap_or(id)
+}
+
 /// Normalises an ARM id or scope to start with exactly one `/`.
 pub(crate) fn normalize_scope(scope: &str) -> String {
     format!("/{}", scope.trim().trim_matches('/'))

@@ -57,6 +57,19 @@ fn outputs_of(body: &Value, name: &str, created: bool) -> Outputs {
     }))
 }
 
+/// Adds why the group is not this deployment's, when it is not.
+fn found(mut outputs: Outputs, name: &str) -> Outputs {
+    if outputs.get(CREATED_OUTPUT) == Some(&json!(false)) {
+        outputs.insert(
+            twinup_engine::FOUND_OUTPUT.into(),
+            json!(format!(
+                "resource group {name} existed before this deployment"
+            )),
+        );
+    }
+    outputs
+}
+
 #[async_trait]
 impl StepKind for ResourceGroupKind {
     fn name(&self) -> &'static str {
@@ -115,17 +128,18 @@ impl StepKind for ResourceGroupKind {
                 ))
                 .with_help(format!("set `location: {live_location}` or choose another group name")));
             }
+            let created = created_flag(ctx, true);
             let planned = tags::planned(with);
             let missing = tags::missing(&planned, &tags::live(&existing.body));
             if missing.is_empty() {
                 ctx.progress(format!("resource group {name} exists"));
-                return Ok(outputs_of(&existing.body, &name, created_flag(ctx, true)));
+                return Ok(found(outputs_of(&existing.body, &name, created), &name));
             }
             // Only the plan's keys are written: tags others put on the group stay.
             ctx.progress(format!("adding tags to resource group {name}"));
             let what = format!("tags of resource group {name}");
             tags::merge(&self.ctx, ctx, &path, &missing, &what).await?;
-            return Ok(outputs_of(&existing.body, &name, created_flag(ctx, true)));
+            return Ok(found(outputs_of(&existing.body, &name, created), &name));
         }
         ctx.progress(format!("creating resource group {name} in {location}"));
         ctx.note_creating().await?;
@@ -162,8 +176,12 @@ impl StepKind for ResourceGroupKind {
         with: &Value,
         token: Option<&Value>,
     ) -> Result<(), StepError> {
-        let (path, name) = self.path(with)?;
-        let what = format!("resource group {name}");
+        // The group the step recorded, never a re-render of the current plan.
+        let path = match super::recorded_id(ctx) {
+            Some(id) => id,
+            None => self.path(with)?.0,
+        };
+        let what = format!("resource group {}", super::name_of(&path));
         delete_arm(&self.ctx, ctx, &path, API_VERSION, token, &what).await
     }
 }

@@ -1,6 +1,8 @@
 //! `azure.role_assignment`: grants a role (by name or GUID) to a principal (by UPN or object id)
-//! on a scope. The assignment name is a UUIDv5 of scope, role and principal, so reruns are
-//! idempotent; 409 `RoleAssignmentExists` counts as success, and `PrincipalNotFound` (directory
+//! on a scope. The assignment name is a UUIDv5 of deployment, scope, role and principal, so
+//! reruns are idempotent and two deployments never share one; 409 `RoleAssignmentExists` (the
+//! role is already assigned under another name, by someone else) counts as success but is
+//! recorded as found (`created: false`), so `down` keeps it; `PrincipalNotFound` (directory
 //! replication lag) is retried for a bounded time.
 
 use std::sync::Arc;
@@ -37,14 +39,23 @@ pub struct RoleAssignmentKind {
     principals: std::sync::Mutex<std::collections::HashMap<String, DirectoryObject>>,
 }
 
-/// The deterministic assignment name for (scope, role GUID, principal object id).
-pub fn assignment_name(scope: &str, role_guid: &str, principal_id: &str) -> String {
-    let key = format!(
+/// The deterministic assignment name for (deployment, scope, role GUID, principal object id).
+/// A checkpoint from before deployment ids (`deployment: None`) derives it without, as then.
+pub fn assignment_name(
+    deployment: Option<&str>,
+    scope: &str,
+    role_guid: &str,
+    principal_id: &str,
+) -> String {
+    let mut key = format!(
         "twinup:role-assignment:{}|{}|{}",
         normalize_scope(scope).to_ascii_lowercase(),
         role_guid.to_ascii_lowercase(),
         principal_id.to_ascii_lowercase()
     );
+    if let Some(id) = deployment {
+        key.push_str(&format!("|deployment:{id}"));
+    }
     Uuid::new_v5(&Uuid::NAMESPACE_URL, key.as_bytes()).to_string()
 }
 
@@ -254,12 +265,12 @@ impl RoleAssignmentKind {
         Ok(found)
     }
 
-    async fn resolve(&self, with: &Value) -> Result<Resolved, StepError> {
+    async fn resolve(&self, ctx: &StepContext, with: &Value) -> Result<Resolved, StepError> {
         let scope = normalize_scope(&fields::string(with, "scope")?);
         let role = fields::string(with, "role")?;
         let (role_guid, role_definition_id) = self.resolve_role(&scope, &role).await?;
         let principal = self.resolve_principal(with).await?;
-        let name = assignment_name(&scope, &role_guid, &principal.id);
+        let name = assignment_name(ctx.deployment_id(), &scope, &role_guid, &principal.id);
         Ok(Resolved {
             scope,
             role_guid,
@@ -352,7 +363,7 @@ impl RoleAssignmentKind {
         if let Some(live) = self.read_saved(ctx, with).await? {
             return Ok(live);
         }
-        let r = self.resolve(with).await?;
+        let r = self.resolve(ctx, with).await?;
         Ok(
             match self.ctx.arm().get_optional(&r.path(), API_VERSION).await? {
                 None => LiveState::Absent,
@@ -499,7 +510,7 @@ impl StepKind for RoleAssignmentKind {
     }
 
     async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
-        let r = self.resolve(with).await?;
+        let r = self.resolve(ctx, with).await?;
         let arm = self.ctx.arm();
         // A first attempt goes straight to the PUT: the name is deterministic, so the PUT is
         // idempotent and its status says what happened (201 created, 200 it was there). A
@@ -537,9 +548,20 @@ impl StepKind for RoleAssignmentKind {
                     return Ok(Self::outputs(&r, &answer.body, created_flag(ctx, found)));
                 }
                 Err(AzureError::Arm(e)) if e.code == "RoleAssignmentExists" => {
-                    ctx.progress("the role was already assigned under another name".to_string());
+                    // Under a name this deployment did not derive: someone else's. Use it, never
+                    // adopt it (whatever this step's record says about creating).
                     let existing = self.find_existing(&r).await?.unwrap_or(Value::Null);
-                    return Ok(Self::outputs(&r, &existing, created_flag(ctx, true)));
+                    let name = existing
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("another name");
+                    let why = format!(
+                        "the role was already assigned to this principal on this scope as {name}, not by this deployment"
+                    );
+                    ctx.progress(format!("{why}; it is used and kept"));
+                    let mut outputs = Self::outputs(&r, &existing, false);
+                    outputs.insert(twinup_engine::FOUND_OUTPUT.into(), json!(why));
+                    return Ok(outputs);
                 }
                 Err(AzureError::Arm(e)) if e.code == "PrincipalNotFound" => {
                     let waited = started.elapsed();
@@ -623,12 +645,28 @@ mod tests {
 
     #[test]
     fn names_are_deterministic_and_case_insensitive() {
-        let a = assignment_name("/subscriptions/S/resourceGroups/rg", "ROLE", "P");
-        let b = assignment_name("subscriptions/s/resourcegroups/RG/", "role", "p");
+        let a = assignment_name(None, "/subscriptions/S/resourceGroups/rg", "ROLE", "P");
+        let b = assignment_name(None, "subscriptions/s/resourcegroups/RG/", "role", "p");
         assert_eq!(a, b);
         assert_ne!(
             a,
-            assignment_name("/subscriptions/s/resourceGroups/rg", "role", "q")
+            assignment_name(None, "/subscriptions/s/resourceGroups/rg", "role", "q")
+        );
+        let d = assignment_name(
+            Some("d1"),
+            "/subscriptions/s/resourceGroups/rg",
+            "role",
+            "p",
+        );
+        assert_ne!(a, d, "the deployment id is part of the name");
+        assert_ne!(
+            d,
+            assignment_name(
+                Some("d2"),
+                "/subscriptions/s/resourceGroups/rg",
+                "role",
+                "p"
+            )
         );
         assert!(Uuid::parse_str(&a).is_ok());
     }

@@ -1,5 +1,7 @@
 //! The local checkpoint file: JSON, mode 0600, replaced atomically (temporary file, fsync,
-//! rename, fsync of the directory), locked by [`LockHolder`].
+//! rename, fsync of the directory), locked by [`LockHolder`]. The lock, reads and writes all go
+//! to the file's canonical path, so every way of naming one checkpoint (a symlink, `..`, a
+//! relative or absolute path) meets the same lock and writes the same file.
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -29,6 +31,22 @@ impl FileStore {
         &self.path
     }
 
+    /// The checkpoint's canonical path: symlinks, `.` and `..` resolved (through the parent
+    /// directory when the file does not exist yet). The path as given when nothing resolves.
+    pub fn canonical_path(&self) -> PathBuf {
+        if let Ok(real) = fs::canonicalize(&self.path) {
+            return real;
+        }
+        let dir = match self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            Some(dir) => dir,
+            None => Path::new("."),
+        };
+        match (fs::canonicalize(dir), self.path.file_name()) {
+            (Ok(dir), Some(name)) => dir.join(name),
+            _ => self.path.clone(),
+        }
+    }
+
     fn ensure_dir(&self) -> Result<(), CheckpointError> {
         let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) else {
             return Ok(());
@@ -56,9 +74,8 @@ impl FileStore {
             path: self.path.clone(),
             source,
         };
-        let tmp = self
-            .path
-            .with_extension(format!("json.tmp-{}", std::process::id()));
+        let real = self.canonical_path();
+        let tmp = real.with_extension(format!("json.tmp-{}", std::process::id()));
         let crash_midway = test_hooks::begin_write();
         let mut options = OpenOptions::new();
         options.write(true).create(true).truncate(true);
@@ -79,13 +96,13 @@ impl FileStore {
             .and_then(|()| file.sync_all())
             .and_then(|()| {
                 drop(file);
-                fs::rename(&tmp, &self.path)
+                fs::rename(&tmp, &real)
             });
         if let Err(source) = written {
             let _ = fs::remove_file(&tmp);
             return Err(not_writable(source));
         }
-        sync_dir(&self.path);
+        sync_dir(&real);
         test_hooks::end_write();
         Ok(())
     }
@@ -162,7 +179,10 @@ impl CheckpointStore for FileStore {
 
     async fn lock(&self) -> Result<Box<dyn CheckpointLock>, CheckpointError> {
         self.ensure_dir()?;
-        Ok(Box::new(LockHolder::acquire(&self.path)?))
+        Ok(Box::new(LockHolder::acquire(
+            &self.canonical_path(),
+            &self.location(),
+        )?))
     }
 
     async fn load(&self) -> Result<Option<Checkpoint>, CheckpointError> {
@@ -172,7 +192,7 @@ impl CheckpointStore for FileStore {
                 detail: "it is a directory, not a file".to_string(),
             });
         }
-        let bytes = match fs::read(&self.path) {
+        let bytes = match fs::read(self.canonical_path()) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(source) => {

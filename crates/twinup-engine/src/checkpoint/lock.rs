@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::store::CheckpointLock;
 use crate::errors::CheckpointError;
 
-/// Holds the exclusive lock on `<checkpoint>.lock` until dropped.
+/// Holds the exclusive lock on `<canonical checkpoint path>.lock` until dropped.
 pub struct LockHolder {
     file: File,
 }
@@ -24,8 +24,10 @@ impl Drop for LockHolder {
 }
 
 impl LockHolder {
-    /// Takes the lock for the checkpoint at `checkpoint_path`, or says who holds it.
-    pub fn acquire(checkpoint_path: &Path) -> Result<LockHolder, CheckpointError> {
+    /// Takes the lock for the checkpoint at `checkpoint_path` (its canonical path, so every
+    /// path to one file meets one lock), or says who holds it; `location` names the checkpoint
+    /// in messages as the user gave it.
+    pub fn acquire(checkpoint_path: &Path, location: &str) -> Result<LockHolder, CheckpointError> {
         let lock_path = lock_path_for(checkpoint_path);
         let mut file = open_lock_file(&lock_path)?;
         match file.try_lock() {
@@ -35,7 +37,7 @@ impl LockHolder {
                 let _ = file.read_to_string(&mut holder);
                 let holder = holder.trim();
                 return Err(CheckpointError::Locked {
-                    location: checkpoint_path.display().to_string(),
+                    location: location.to_string(),
                     holder: if holder.is_empty() {
                         "a process that is just starting".to_string()
                     } else {

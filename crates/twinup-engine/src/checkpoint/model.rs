@@ -18,6 +18,10 @@ pub struct Checkpoint {
     pub schema_version: u32,
     /// The plan this checkpoint belongs to.
     pub plan: PlanIdentity,
+    /// The deployment's identity, fixed when the checkpoint is first written (see
+    /// [`crate::deployment`]); absent in checkpoints written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_id: Option<String>,
     /// When the first run began.
     pub created_at: DateTime<Utc>,
     /// When this file was last written.
@@ -157,6 +161,7 @@ impl Checkpoint {
                 name: plan_name.to_string(),
                 hash: plan_hash.to_string(),
             },
+            deployment_id: None,
             created_at: now,
             updated_at: now,
             inputs: IndexMap::new(),

@@ -1,5 +1,9 @@
 //! The `file` step kind: writes rendered content to a path (e.g. a client app's settings file
-//! holding the deployment's outputs). A string is written as-is; any other value as JSON.
+//! holding the deployment's outputs). A string is written as-is; any other value as JSON. The
+//! path stays inside the working directory unless `outside_workdir: true`; no symlink is
+//! followed or replaced; a file the step did not create is overwritten only with
+//! `overwrite: true` (and then kept by `down`). The absolute path written is recorded
+//! (`target`), and `down` removes that file, whatever the plan says now.
 
 use std::path::{Path, PathBuf};
 
@@ -7,15 +11,17 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::local_path::{self, Found, TARGET_OUTPUT, check_path, check_target, recorded_target};
 use crate::context::StepContext;
 use crate::kind::{
-    CREATED_OUTPUT, FieldError, LiveState, Outputs, StepError, StepKind, created_flag,
+    CREATED_OUTPUT, FOUND_OUTPUT, FieldError, LiveState, Outputs, Replacement, StepError, StepKind,
+    created_by_step,
 };
 
 /// Writes a file.
 pub struct FileKind;
 
-const KNOWN_FIELDS: &[&str] = &["path", "content"];
+const KNOWN_FIELDS: &[&str] = &["path", "content", "overwrite", "outside_workdir"];
 
 fn content_bytes(content: &Value) -> Vec<u8> {
     match content {
@@ -28,11 +34,20 @@ fn content_bytes(content: &Value) -> Vec<u8> {
     }
 }
 
+fn flag(with: &Value, field: &str) -> bool {
+    with.get(field).and_then(Value::as_bool).unwrap_or(false)
+}
+
 fn target(with: &Value) -> Result<(PathBuf, Vec<u8>), StepError> {
     let path = with
         .get("path")
         .and_then(Value::as_str)
         .ok_or_else(|| StepError::rejected("`path` must be a string"))?;
+    if let Some(problem) = check_path(path, flag(with, "outside_workdir")) {
+        return Err(
+            StepError::rejected(problem.message).with_help(problem.help.unwrap_or_default())
+        );
+    }
     let content = with.get("content").cloned().unwrap_or(Value::Null);
     Ok((PathBuf::from(path), content_bytes(&content)))
 }
@@ -50,6 +65,15 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(&tmp, bytes)?;
     std::fs::File::open(&tmp)?.sync_all()?;
     std::fs::rename(&tmp, path)
+}
+
+/// The recorded file this step created, when `with` now names another one.
+fn replaced_file(ctx: &StepContext, target: &Path) -> Option<PathBuf> {
+    let recorded = ctx.previous_outputs();
+    if recorded.and_then(created_by_step) != Some(true) {
+        return None;
+    }
+    recorded_target(recorded).filter(|old| old != target)
 }
 
 #[async_trait]
@@ -75,12 +99,26 @@ impl StepKind for FileKind {
             if !KNOWN_FIELDS.contains(&key.as_str()) {
                 let hint = twinup_plan::did_you_mean(key, KNOWN_FIELDS.iter().copied())
                     .map(|s| format!("did you mean `{s}`?"))
-                    .unwrap_or_else(|| "the `file` kind takes `path` and `content`".to_string());
+                    .unwrap_or_else(|| {
+                        "the `file` kind takes `path`, `content`, `overwrite` and `outside_workdir`"
+                            .to_string()
+                    });
                 errors.push(FieldError::new(
                     key.clone(),
                     format!("unknown field `{key}`"),
                     hint,
                 ));
+            }
+        }
+        for field in ["overwrite", "outside_workdir"] {
+            match map.get(field) {
+                None | Some(Value::Bool(_)) => {}
+                Some(Value::String(s)) if s.contains("${") => {}
+                Some(_) => errors.push(FieldError::new(
+                    field,
+                    format!("`{field}` must be true or false"),
+                    format!("write `{field}: true` or leave it out"),
+                )),
             }
         }
         match map.get("path") {
@@ -94,7 +132,7 @@ impl StepKind for FileKind {
                 "`path` is empty",
                 "give the file to write",
             )),
-            Some(Value::String(_)) => {}
+            Some(Value::String(s)) => errors.extend(check_path(s, flag(with, "outside_workdir"))),
             Some(_) => errors.push(FieldError::new(
                 "path",
                 "`path` must be a string",
@@ -111,33 +149,80 @@ impl StepKind for FileKind {
         errors
     }
 
+    async fn preflight(&self, ctx: &StepContext, with: &Value) -> Result<(), StepError> {
+        let Some(path) = with.get("path").and_then(Value::as_str) else {
+            return Ok(());
+        };
+        if path.contains("${") {
+            return Ok(()); // known once earlier steps ran; `apply` checks it then
+        }
+        let (path, _) = target(with)?;
+        let absolute = local_path::absolute(&path)?;
+        check_target(ctx, &path, &absolute, flag(with, "overwrite")).map(|_| ())
+    }
+
+    fn replacement(&self, ctx: &StepContext, with: &Value) -> Option<Replacement> {
+        let (path, _) = target(with).ok()?;
+        let absolute = local_path::absolute(&path).ok()?;
+        let old = replaced_file(ctx, &absolute)?;
+        Some(Replacement {
+            from: old.display().to_string(),
+            to: absolute.display().to_string(),
+            deletes_old: true,
+        })
+    }
+
     async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
         let (path, bytes) = target(with)?;
-        let existed = path.exists();
+        let absolute = local_path::absolute(&path)?;
+        let created = match check_target(ctx, &path, &absolute, flag(with, "overwrite"))? {
+            Found::Absent => {
+                ctx.note_creating().await?;
+                true
+            }
+            Found::Ours => true,
+            Found::Foreign => false,
+        };
         ctx.progress(format!("writing {}", path.display()));
         write_atomically(&path, &bytes).map_err(|e| {
             StepError::failed(format!("cannot write {}: {e}", path.display()))
                 .with_help("check that the directory exists and is writable")
         })?;
+        // Create before destroy: the file the record names goes once the new one is written.
+        if let Some(old) = replaced_file(ctx, &absolute) {
+            remove_file(ctx, &old)?;
+        }
         let digest = hex::encode(Sha256::digest(&bytes));
-        let outputs = json!({
+        let mut outputs = json!({
             "path": path.display().to_string(),
             "sha256": digest,
-            CREATED_OUTPUT: created_flag(ctx, existed),
+            CREATED_OUTPUT: created,
+            TARGET_OUTPUT: absolute.display().to_string(),
         });
+        if !created {
+            outputs[FOUND_OUTPUT] =
+                json!("the file existed before this deployment; written with `overwrite: true`");
+        }
         Ok(outputs.as_object().cloned().unwrap_or_default())
     }
 
-    async fn read(&self, _ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
+    async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
         let (path, _) = target(with)?;
-        match std::fs::read(&path) {
+        // A succeeded step with the same inputs is read where it wrote; otherwise where the
+        // plan now points.
+        let read_at = if ctx.previous_outputs_current() {
+            recorded_target(ctx.previous_outputs()).unwrap_or_else(|| path.clone())
+        } else {
+            path.clone()
+        };
+        match std::fs::read(&read_at) {
             Ok(bytes) => Ok(LiveState::Present {
                 properties: json!({"path": path.display().to_string(), "sha256": hex::encode(Sha256::digest(&bytes))}),
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(LiveState::Absent),
             Err(e) => Err(StepError::failed(format!(
                 "cannot read {}: {e}",
-                path.display()
+                read_at.display()
             ))),
         }
     }
@@ -148,13 +233,25 @@ impl StepKind for FileKind {
         with: &Value,
         _token: Option<&Value>,
     ) -> Result<(), StepError> {
-        let (path, _) = target(with)?;
+        // The file the step recorded writing, never a re-render of the current plan.
+        let path = match recorded_target(ctx.previous_outputs()) {
+            Some(recorded) => recorded,
+            None => target(with)?.0,
+        };
         remove_file(ctx, &path)
     }
 }
 
-/// Removes a file a step wrote; a file that is already gone counts as removed.
+/// Removes a file a step wrote; a file that is already gone counts as removed. A symlink is
+/// never removed (twinup writes regular files only).
 pub fn remove_file(ctx: &StepContext, path: &Path) -> Result<(), StepError> {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(StepError::rejected(format!(
+            "{} is now a symlink, not the file twinup wrote; it was left alone",
+            path.display()
+        ))
+        .with_help("remove it by hand if it should go"));
+    }
     ctx.progress(format!("removing {}", path.display()));
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),

@@ -81,7 +81,10 @@ fn disposal_of(record: &StepRecord) -> Disposal {
             match record.outputs.as_ref().map(created_by_step) {
                 Some(Some(true)) => Disposal::Delete,
                 Some(Some(false)) => Disposal::Keep {
-                    reason: "it existed before twinup; kept".into(),
+                    reason: match record.outputs.as_ref().and_then(crate::kind::found_reason) {
+                        Some(why) => format!("it existed before twinup; kept ({why})"),
+                        None => "it existed before twinup; kept".into(),
+                    },
                 },
                 Some(None) => Disposal::Keep {
                     reason: "the checkpoint does not say whether twinup created it (written by an older twinup); kept, delete it by hand if you want it gone".into(),
@@ -120,6 +123,7 @@ pub async fn destroy(
     config: &RunConfig,
 ) -> Result<DestroyReport, EngineError> {
     let snapshot = session.checkpoint.clone();
+    let events = crate::redact::redacting(config.events.clone(), steps.inputs);
     let todo: HashMap<String, Disposal> = disposals(steps.plan, &snapshot).into_iter().collect();
     let recorder = Arc::new(Recorder::saving(session.store.clone(), snapshot.clone()));
     let mut down = Down {
@@ -129,8 +133,9 @@ pub async fn destroy(
         snapshot,
         todo,
         recorder: recorder.clone(),
-        events: config.events.clone(),
+        events: events.clone(),
         config,
+        redactor: crate::redact::Redactor::new(steps.inputs),
         report: DestroyReport::default(),
     };
     let walked = walk(
@@ -138,7 +143,7 @@ pub async fn destroy(
         Direction::DependentsFirst,
         config.parallelism,
         &config.cancel,
-        config.events.as_ref(),
+        events.as_ref(),
         &mut down,
     )
     .await?;
@@ -168,6 +173,8 @@ struct Down<'a> {
     recorder: Arc<Recorder>,
     events: Arc<dyn EventSink>,
     config: &'a RunConfig,
+    /// Takes secret inputs' values out of step errors.
+    redactor: crate::redact::Redactor,
     report: DestroyReport,
 }
 
@@ -232,7 +239,8 @@ impl Walk for Down<'_> {
             self.recorder.clone(),
             self.events.clone(),
             self.config.cancel.child_token(),
-        );
+        )
+        .with_deployment_id(self.snapshot.deployment_id.clone());
         Ok(Decision::Start {
             work: Box::pin(async move { kind.delete(&ctx, &with, token.as_ref()).await }),
             timeout: step.timeout.unwrap_or(self.config.default_timeout),
@@ -258,6 +266,7 @@ impl Walk for Down<'_> {
                 });
             }
             Err(error) => {
+                let error = self.redactor.error(error);
                 if error.kind == StepErrorKind::Interrupted {
                     self.report.interrupted = true;
                 }

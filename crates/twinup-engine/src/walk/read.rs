@@ -39,6 +39,16 @@ pub enum Change {
     Update { changes: Vec<FieldChange> },
     /// It exists as the plan describes.
     NoChange,
+    /// A field that identifies the target changed: `up` creates `to`, then deletes `from` if
+    /// twinup created it (create before destroy), after confirmation.
+    Replace {
+        /// The recorded target.
+        from: String,
+        /// The new target.
+        to: String,
+        /// Whether `from` is deleted (twinup created it) or kept.
+        deletes_old: bool,
+    },
     /// Cannot tell before earlier steps run (their outputs feed this step).
     AfterDependencies { waiting_on: Vec<String> },
     /// Reading it failed.
@@ -90,6 +100,7 @@ pub struct StepCheck {
 /// `with` needs outputs of steps that do not exist yet is reported as
 /// [`Change::AfterDependencies`].
 pub async fn preview(steps: Steps<'_>, checkpoint: &Checkpoint) -> Vec<PreviewItem> {
+    let checkpoint = &with_planned_id(steps, checkpoint);
     Reads::new(Mode::Preview, steps, checkpoint)
         .walk()
         .await
@@ -108,6 +119,7 @@ pub async fn preview(steps: Steps<'_>, checkpoint: &Checkpoint) -> Vec<PreviewIt
 /// Checks every step the checkpoint records as succeeded against its live state. Steps that
 /// depend on a drifted step are reported as [`Drift::DependencyDrifted`] without being read.
 pub async fn verify(steps: Steps<'_>, checkpoint: &Checkpoint) -> Vec<StepCheck> {
+    let checkpoint = &with_planned_id(steps, checkpoint);
     Reads::new(Mode::Verify, steps, checkpoint)
         .walk()
         .await
@@ -164,6 +176,66 @@ pub async fn refresh(session: &mut Session, steps: Steps<'_>) -> Vec<StepCheck> 
     found
 }
 
+/// `checkpoint` with the deployment id a run would use (reads then derive the same names).
+fn with_planned_id(steps: Steps<'_>, checkpoint: &Checkpoint) -> Checkpoint {
+    let mut checkpoint = checkpoint.clone();
+    checkpoint.deployment_id = crate::deployment::planned_id(steps.plan, steps.inputs, &checkpoint);
+    checkpoint
+}
+
+/// The steps whose recorded target a run with `steps`' inputs would replace (see
+/// [`crate::StepKind::replacement`]), in run order, for `up` to confirm before running.
+pub fn replacements(
+    steps: Steps<'_>,
+    checkpoint: &Checkpoint,
+) -> Vec<(String, crate::kind::Replacement)> {
+    let mut out = Vec::new();
+    for id in steps.plan.graph().topological_order() {
+        let Some(step) = steps.plan.step(id) else {
+            continue;
+        };
+        let Some(kind) = steps.registry.get(&step.kind) else {
+            continue;
+        };
+        let Some(record) = checkpoint.steps.get(id).filter(|r| r.outputs.is_some()) else {
+            continue;
+        };
+        let Ok(with) = step
+            .with
+            .render(&|r| lookup(r, steps.inputs, checkpoint, true))
+        else {
+            continue;
+        };
+        let current = record.is_current(&input_hash(step, steps.inputs, checkpoint));
+        if let Some(r) = kind.replacement(
+            &read_context(step, Some(record), checkpoint, current),
+            &with,
+        ) {
+            out.push((id.clone(), r));
+        }
+    }
+    out
+}
+
+/// The context a read of `step` gets: its recorded outputs and the deployment id, writing
+/// nothing.
+fn read_context(
+    step: &Step,
+    record: Option<&StepRecord>,
+    checkpoint: &Checkpoint,
+    current: bool,
+) -> StepContext {
+    StepContext::new(
+        step.id.clone(),
+        record.and_then(|r| r.outputs.clone()),
+        Arc::new(ReadOnly::new("while its state was only being read")),
+        Arc::new(NoEvents),
+        CancellationToken::new(),
+    )
+    .with_previous_outputs_current(current)
+    .with_deployment_id(checkpoint.deployment_id.clone())
+}
+
 /// Which read walk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -194,6 +266,13 @@ impl Judged {
             Judged::Read(Change::Create) => Some(Drift::Deleted),
             Judged::Read(Change::Update { changes }) => Some(Drift::Changed { changes }),
             Judged::Read(Change::Unknown { error }) => Some(Drift::Unreadable { error }),
+            Judged::Read(Change::Replace { from, to, .. }) => Some(Drift::Changed {
+                changes: vec![FieldChange {
+                    field: "target".to_string(),
+                    live: serde_json::Value::String(from),
+                    wanted: serde_json::Value::String(to),
+                }],
+            }),
             Judged::DependencyDrifted(dependencies) => {
                 Some(Drift::DependencyDrifted { dependencies })
             }
@@ -345,14 +424,15 @@ impl Walk for Reads<'_> {
         if !slot_free {
             return Ok(Decision::NeedsSlot);
         }
-        let ctx = StepContext::new(
-            step.id.clone(),
-            record.and_then(|r| r.outputs.clone()),
-            Arc::new(ReadOnly::new("while its state was only being read")),
-            Arc::new(NoEvents),
-            CancellationToken::new(),
-        )
-        .with_previous_outputs_current(current);
+        let ctx = read_context(step, record, self.checkpoint, current);
+        if let Some(r) = kind.replacement(&ctx, &with) {
+            let change = Change::Replace {
+                from: r.from,
+                to: r.to,
+                deletes_old: r.deletes_old,
+            };
+            return Ok(self.judge(id, Judged::Read(change)));
+        }
         Ok(Decision::Start {
             work: Box::pin(async move {
                 Ok(match kind.read(&ctx, &with).await {

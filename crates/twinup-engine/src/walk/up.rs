@@ -29,8 +29,11 @@ pub struct RunReport {
     pub status: RunStatus,
     /// True when every step was already done with unchanged inputs.
     pub nothing_to_do: bool,
-    /// The plan's outputs (when the run succeeded).
+    /// The plan's outputs (when the run succeeded), secret ones included: show them through
+    /// [`crate::mask_outputs`] with `secret_outputs`.
     pub outputs: serde_json::Map<String, Value>,
+    /// The outputs that are secret: declared `secret: true`, or holding a secret input's value.
+    pub secret_outputs: Vec<String>,
     /// Steps that ran in this run, in the order they finished.
     pub ran: Vec<String>,
     /// Steps that failed, with why.
@@ -48,7 +51,13 @@ pub async fn run(
         registry,
         inputs,
     } = steps;
+    let events = crate::redact::redacting(config.events.clone(), inputs);
+    let redactor = crate::redact::Redactor::new(inputs);
     let mut start = session.checkpoint.clone();
+    if start.deployment_id.is_none() {
+        start.deployment_id = crate::deployment::planned_id(plan, inputs, &start);
+    }
+    let deployment_id = start.deployment_id.clone();
     start.plan.hash = plan.hash();
     start.inputs = inputs.non_secret();
     for step in &plan.steps {
@@ -64,7 +73,6 @@ pub async fn run(
     });
     let recorder = Arc::new(Recorder::saving(session.store.clone(), start));
     recorder.update(|_| {}).await?;
-    let events = config.events.clone();
 
     let mut up = Up {
         plan,
@@ -73,6 +81,8 @@ pub async fn run(
         recorder: recorder.clone(),
         events: events.clone(),
         config,
+        redactor,
+        deployment_id,
         pass_snapshot: None,
         skipped: Vec::new(),
         announced: false,
@@ -94,6 +104,7 @@ pub async fn run(
         status: RunStatus::Running,
         nothing_to_do: false,
         outputs: serde_json::Map::new(),
+        secret_outputs: Vec::new(),
         ran: up.ran,
         failures: up.failures,
     };
@@ -123,11 +134,20 @@ pub async fn run(
         }
     }
     let status = report.status;
-    let outputs = report.outputs.clone();
+    // Secret outputs, and any whose value holds a secret, never reach the checkpoint or the
+    // events.
+    report.secret_outputs = plan.secret_outputs.clone();
+    for (name, value) in &report.outputs {
+        if !report.secret_outputs.contains(name) && up.redactor.taints(value) {
+            report.secret_outputs.push(name.clone());
+        }
+    }
+    let mut saved_outputs = report.outputs.clone();
+    saved_outputs.retain(|name, _| !report.secret_outputs.contains(name));
     let final_checkpoint = recorder
         .update(|c| {
             if status == RunStatus::Succeeded {
-                c.outputs = outputs;
+                c.outputs = saved_outputs;
             }
             if let Some(run) = c.last_run.as_mut() {
                 run.status = status;
@@ -138,7 +158,7 @@ pub async fn run(
     session.checkpoint = final_checkpoint;
     events.emit(Event::RunFinished {
         status: status.to_string(),
-        outputs: report.outputs.clone(),
+        outputs: crate::redact::mask_outputs(&report.outputs, &report.secret_outputs),
     });
     Ok(report)
 }
@@ -151,6 +171,10 @@ struct Up<'a> {
     recorder: Arc<Recorder>,
     events: Arc<dyn EventSink>,
     config: &'a RunConfig,
+    /// Takes secret inputs' values out of step errors.
+    redactor: crate::redact::Redactor,
+    /// The deployment id every step derives its names from.
+    deployment_id: Option<String>,
     /// One snapshot per pass: the steps started in a pass change only their own records.
     pass_snapshot: Option<Checkpoint>,
     skipped: Vec<String>,
@@ -218,7 +242,10 @@ impl Walk for Up<'_> {
             .and_then(|kind| Ok((kind, render_with(step, self.inputs, snapshot)?)));
         let (kind, with) = match prepared {
             Ok(prepared) => prepared,
-            Err(message) => return Ok(Decision::Fail(StepError::rejected(message))),
+            Err(message) => {
+                let error = StepError::rejected(self.redactor.text(&message));
+                return Ok(Decision::Fail(error));
+            }
         };
         let previous_outputs = record.as_ref().and_then(|r| r.outputs.clone());
         let token = match action {
@@ -247,7 +274,8 @@ impl Walk for Up<'_> {
             self.events.clone(),
             self.config.cancel.child_token(),
         )
-        .with_creating(record.as_ref().is_some_and(|r| r.creating));
+        .with_creating(record.as_ref().is_some_and(|r| r.creating))
+        .with_deployment_id(self.deployment_id.clone());
         let timeout = step.timeout.unwrap_or(self.config.default_timeout);
         Ok(Decision::Start {
             work: Box::pin(async move {
@@ -279,6 +307,7 @@ impl Walk for Up<'_> {
                 Ok(true)
             }
             Err(error) => {
+                let error = self.redactor.error(error);
                 let failure = Failure {
                     recorder: &self.recorder,
                     events: self.events.as_ref(),

@@ -123,11 +123,12 @@ fn print_preview(format: OutputFormat, items: &[PreviewItem]) {
     let updates = count(&|c| matches!(c, Change::Update { .. }));
     let same = count(&|c| matches!(c, Change::NoChange));
     let unknown = count(&|c| matches!(c, Change::Unknown { .. }));
+    let replaces = count(&|c| matches!(c, Change::Replace { .. }));
     if format == OutputFormat::Json {
         crate::output::print_json(json!({
             "status": "previewed",
             "steps": items,
-            "summary": {"create": creates, "update": updates, "no_change": same, "unknown": unknown},
+            "summary": {"create": creates, "update": updates, "replace": replaces, "no_change": same, "unknown": unknown},
         }));
         return;
     }
@@ -160,9 +161,27 @@ fn print_preview(format: OutputFormat, items: &[PreviewItem]) {
             Change::Unknown { error } => {
                 println!("  ? {step:<width$}  cannot read its live state: {error}")
             }
+            Change::Replace {
+                from,
+                to,
+                deletes_old,
+            } => {
+                println!("  ± {step:<width$}  replace ({})", item.kind);
+                let old = if *deletes_old {
+                    "then deletes the old one"
+                } else {
+                    "the old one is kept: twinup did not create it"
+                };
+                println!("        {from} -> {to} (creates the new one, {old})");
+            }
         }
     }
-    println!("Summary: {creates} to create, {updates} to update, {same} unchanged.");
+    let replaced = if replaces > 0 {
+        format!(" {replaces} to replace,")
+    } else {
+        String::new()
+    };
+    println!("Summary: {creates} to create, {updates} to update,{replaced} {same} unchanged.");
     if unknown > 0 {
         println!("{unknown} step(s) could not be read; see above.");
     }

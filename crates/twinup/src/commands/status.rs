@@ -36,6 +36,8 @@ pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failur
     if format == OutputFormat::Json {
         crate::output::print_json(json!({
             "plan": checkpoint.plan.name,
+            "deployment_id": checkpoint.deployment_id,
+            "legacy_names": twinup_engine::deployment::is_legacy(&checkpoint),
             "last_run": checkpoint.last_run,
             "running_now": live.is_some(),
             "holder": live,
@@ -45,12 +47,22 @@ pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failur
                 "started_at": r.started_at, "finished_at": r.finished_at,
                 "in_flight": r.resume_token.is_some(), "error": r.error,
                 "deleting": twinup_engine::delete_in_progress(r),
+                "created": r.outputs.as_ref().and_then(twinup_engine::created_by_step),
+                "found": r.outputs.as_ref().and_then(twinup_engine::found_reason),
             })).collect::<Vec<_>>(),
             "outputs": checkpoint.outputs,
+            "secret_outputs": plan.secret_outputs,
         }));
         return Ok(());
     }
     println!("Checkpoint {location} (plan `{}`)", checkpoint.plan.name);
+    match &checkpoint.deployment_id {
+        Some(id) => println!("Deployment: {id}"),
+        None if twinup_engine::deployment::is_legacy(&checkpoint) => println!(
+            "Deployment: no id (written by an older twinup; names are derived as before, without one)"
+        ),
+        None => {}
+    }
     if let Some(cloud) = cloud_memory::recorded(&checkpoint) {
         println!("Cloud: {}", cloud_memory::describe(&cloud));
     }
@@ -94,8 +106,15 @@ pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failur
         } else {
             ""
         };
+        let kept = match record.outputs.as_ref() {
+            Some(o) if twinup_engine::created_by_step(o) == Some(false) => format!(
+                "  (kept by `twinup down`: {})",
+                twinup_engine::found_reason(o).unwrap_or("it existed before twinup")
+            ),
+            _ => String::new(),
+        };
         println!(
-            "  {id:<width$}  {:<10} {timing}{extra}",
+            "  {id:<width$}  {:<10} {timing}{extra}{kept}",
             record.state.to_string()
         );
         if record.state != StepState::Succeeded {
@@ -109,6 +128,12 @@ pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failur
         println!("Outputs:");
         for (name, value) in &checkpoint.outputs {
             println!("  {name}: {}", display_value(value));
+        }
+        for name in &plan.secret_outputs {
+            println!(
+                "  {name}: {} (secret: not saved; `twinup up --outputs-file FILE` writes it)",
+                twinup_engine::SECRET_MASK
+            );
         }
     }
     if let Some((step, error)) = last_error {

@@ -146,6 +146,7 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
         format,
         "Interrupted: letting running steps reach a safe point, then saving the checkpoint...",
     );
+    session.fix_deployment_id(&plan, &inputs);
     let events: Arc<dyn EventSink> = progress_sink(format);
     let checks = async {
         if !args.no_refresh {
@@ -153,7 +154,16 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
             let drift = twinup_engine::refresh(&mut session, steps).await;
             crate::commands::drift::report_refresh(format, &drift);
         }
-        run_preflight(&plan, &registry, &inputs, &session, events.clone()).await
+        run_preflight(&plan, &registry, &inputs, &session, events.clone()).await?;
+        confirm_replacements(
+            &plan,
+            &registry,
+            &inputs,
+            &session,
+            &args,
+            format,
+            interactive,
+        )
     };
     tokio::select! {
         checked = checks => checked?,
@@ -181,7 +191,8 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
             if let Some(path) = &args.outputs_file {
                 write_outputs_file(path, &report.outputs)?;
             }
-            print_success(format, report.nothing_to_do, &report.outputs);
+            let shown = twinup_engine::mask_outputs(&report.outputs, &report.secret_outputs);
+            print_success(format, report.nothing_to_do, &shown);
             Ok(())
         }
         RunStatus::Interrupted => Err(Failure::interrupted(format!(
@@ -267,6 +278,60 @@ async fn run_preflight(
     }
 }
 
+/// Lists the replacements the run would make (an identifying field of a created resource
+/// changed) and asks for confirmation: `--yes`, or a yes at a terminal; otherwise exit 2.
+fn confirm_replacements(
+    plan: &twinup_engine::ExpandedPlan,
+    registry: &KindRegistry,
+    inputs: &ResolvedInputs,
+    session: &Session,
+    args: &UpArgs,
+    format: OutputFormat,
+    interactive: bool,
+) -> Result<(), Failure> {
+    let steps = Steps::new(plan, registry, inputs);
+    let replacements = twinup_engine::replacements(steps, session.checkpoint());
+    if replacements.is_empty() {
+        return Ok(());
+    }
+    let mut list = String::new();
+    for (step, r) in &replacements {
+        let old = if r.deletes_old {
+            "then deletes the old one, which this deployment created"
+        } else {
+            "the old one is kept: this deployment did not create it"
+        };
+        list.push_str(&format!(
+            "\n  ± {step}: {} -> {} (creates the new one, {old})",
+            r.from, r.to
+        ));
+    }
+    if format == OutputFormat::Text {
+        eprintln!("Preflight: identifying fields changed, so these are replacements:{list}");
+    }
+    if args.yes {
+        return Ok(());
+    }
+    if !interactive || format == OutputFormat::Json {
+        return Err(Failure::bad_input(format!(
+            "this run replaces what the checkpoint records:{list}\nnothing was changed; pass --yes to confirm the replacement, or put the old values back"
+        )));
+    }
+    let answer = dialoguer::Confirm::new()
+        .with_prompt("Replace these?")
+        .default(false)
+        .interact()
+        .map_err(|e| {
+            let dialoguer::Error::IO(io) = e;
+            Failure::bad_input(format!("cannot ask for confirmation: {io}"))
+        })?;
+    if answer {
+        Ok(())
+    } else {
+        Err(Failure::bad_input("not confirmed; nothing was changed"))
+    }
+}
+
 fn write_outputs_file(
     path: &std::path::Path,
     outputs: &serde_json::Map<String, serde_json::Value>,
@@ -276,10 +341,30 @@ fn write_outputs_file(
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         let _ = std::fs::create_dir_all(dir);
     }
-    std::fs::write(path, text).map_err(|e| {
+    write_private(path, text.as_bytes()).map_err(|e| {
         Failure::step_failed(format!(
             "the deployment succeeded but --outputs-file {} could not be written: {e}",
             path.display()
         ))
     })
+}
+
+/// Writes `bytes` to `path` readable by its owner only (0600): the outputs file is the one
+/// place secret outputs are written.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        // An existing file keeps its mode on open: narrow it first.
+        if path.exists() {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }

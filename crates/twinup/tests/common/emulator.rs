@@ -135,6 +135,33 @@ impl Emu {
         })
     }
 
+    /// Sends an ARM request (`path` with its query) as the emulator's own admin principal, the way
+    /// someone else in the tenant would; returns the status and the JSON body.
+    pub fn arm_as_admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let token = self.admin(
+            reqwest::Method::POST,
+            "/_emulator/tokens",
+            Some(json!({"principal": self.field("client_id")})),
+        );
+        let bearer = token["access_token"].as_str().expect("token").to_string();
+        let url = format!("{}{path}", self.url());
+        self.runtime.block_on(async {
+            let mut req = self.client.request(method, url).bearer_auth(bearer);
+            if let Some(body) = body {
+                req = req.json(&body);
+            }
+            let resp = req.send().await.expect("arm request");
+            let status = resp.status().as_u16();
+            let text = resp.text().await.unwrap_or_default();
+            (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        })
+    }
+
     /// Adds a fault rule (`{"method"?, "path_contains"?, "count"?, "skip"?, "kind"}`).
     pub fn fault(&self, rule: Value) {
         self.admin(reqwest::Method::POST, "/_emulator/faults", Some(rule));

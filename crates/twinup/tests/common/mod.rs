@@ -101,6 +101,13 @@ pub struct Outcome {
     pub stderr: String,
 }
 
+impl Outcome {
+    /// Everything printed, stdout then stderr.
+    pub fn all_text(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
 /// Runs `cmd` to completion and captures what it printed.
 pub fn run(cmd: &mut Command) -> Outcome {
     let out = cmd.output().expect("run twinup");
