@@ -260,7 +260,16 @@ fn a_run_through_a_symlink_to_a_held_checkpoint_is_refused() {
         twinup(
             &emu,
             &dir,
-            &["up", "--non-interactive", "--answers", "answers.yaml"],
+            // One step at a time: while the instance PUT hangs the first run sends nothing
+            // else, so every request counted below would be the second run's.
+            &[
+                "up",
+                "--non-interactive",
+                "--answers",
+                "answers.yaml",
+                "--parallelism",
+                "1",
+            ],
         ),
         &dir,
         "first",

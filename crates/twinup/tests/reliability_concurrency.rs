@@ -22,7 +22,9 @@ fn of_two_runs_on_one_checkpoint_exactly_one_proceeds() {
     let emu = Emu::start(dir.path());
     emu.fault(json!({"method": "PUT", "path_contains": "digitalTwinsInstances", "kind": "hang"}));
     let mut first = emu.up(dir.path());
-    first.args(["--answers", "answers.yaml"]);
+    // One step at a time: while the instance PUT hangs the first run sends nothing else, so
+    // every request counted below would be the second run's.
+    first.args(["--answers", "answers.yaml", "--parallelism", "1"]);
     let first = Running::spawn(first, dir.path(), "first");
     wait_for("the first run to be busy", Duration::from_secs(30), || {
         hung(&emu)
