@@ -143,7 +143,10 @@ fn status_tells_a_live_run_from_one_that_died() {
     wait_for(
         "the instance's operation to start",
         Duration::from_secs(60),
-        || std::fs::read_to_string(&checkpoint).is_ok_and(|t| t.contains("resume_token")),
+        || {
+            common::emulator::saved_checkpoint(&checkpoint)
+                .is_some_and(|c| c.to_string().contains("resume_token"))
+        },
     );
     let status = |tag: &str| {
         let mut cmd = common::emulator::clean_command(dir.path());
