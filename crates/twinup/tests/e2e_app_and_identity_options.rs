@@ -119,7 +119,10 @@ fn app_options_reach_the_registration_and_a_rerun_adds_no_owner_twice() {
         body["web"]["redirectUris"],
         json!(["https://app.example.com/auth"])
     );
-    assert_eq!(body["spa"]["redirectUris"], json!(["http://localhost:3000"]));
+    assert_eq!(
+        body["spa"]["redirectUris"],
+        json!(["http://localhost:3000"])
+    );
     assert_eq!(
         body["web"]["implicitGrantSettings"],
         json!({"enableIdTokenIssuance": true, "enableAccessTokenIssuance": true})
@@ -170,8 +173,10 @@ fn adding_owners_without_the_permission_fails_naming_it() {
     let out = emu.admin(
         reqwest::Method::POST,
         "/_emulator/principals",
-        Some(json!({"kind": "service_principal", "roles": [{"role": "Owner"}],
-            "graph_permissions": ["Application.ReadWrite.OwnedBy", "User.Read.All"]})),
+        Some(
+            json!({"kind": "service_principal", "roles": [{"role": "Owner"}],
+            "graph_permissions": ["Application.ReadWrite.OwnedBy", "User.Read.All"]}),
+        ),
     );
     let id = out["app_id"].as_str().expect("app_id").to_string();
     let secret = out["client_secret"].as_str().expect("secret").to_string();
@@ -259,12 +264,12 @@ fn a_user_assigned_identity_is_added_to_and_removed_from_an_existing_instance() 
     let added = up(&emu, &s, &[]);
     assert_eq!(added.code, Some(0), "{}", added.stderr);
     let identity = instance(&emu)["identity"].clone();
-    assert_eq!(identity["kind"], "SystemAssigned,UserAssigned", "{identity}");
-    assert!(identity["principal_id"].is_string(), "{identity}");
-    assert!(
-        identity["user_assigned"].get(&id).is_some(),
+    assert_eq!(
+        identity["kind"], "SystemAssigned,UserAssigned",
         "{identity}"
     );
+    assert!(identity["principal_id"].is_string(), "{identity}");
+    assert!(identity["user_assigned"].get(&id).is_some(), "{identity}");
     assert_eq!(emu.count("PUT", "digitalTwinsInstances/{}"), 2);
 
     answers(
