@@ -30,6 +30,15 @@ fn up(emu: &EmulatorProcess, s: &Scratch, more: &[&str]) -> Outcome {
         .args(more))
 }
 
+/// `twinup verify` against the emulator: what was deployed is still as deployed.
+fn verify(emu: &EmulatorProcess, s: &Scratch) -> Outcome {
+    let mut cmd = s.twinup();
+    cmd.arg("verify")
+        .args(emu.cloud_args())
+        .envs(emu.cloud_env());
+    run(&mut cmd)
+}
+
 fn app(emu: &EmulatorProcess) -> Value {
     emu.state()["applications"]
         .as_object()
@@ -142,6 +151,8 @@ fn app_options_reach_the_registration_and_a_rerun_adds_no_owner_twice() {
         "{app}"
     );
 
+    let verified = verify(&emu, &s);
+    assert_eq!(verified.code, Some(0), "no drift: {}", verified.stdout);
     emu.clear_requests();
     let again = up(&emu, &s, &[]);
     assert_eq!(again.code, Some(0), "{}", again.stderr);
@@ -271,6 +282,8 @@ fn a_user_assigned_identity_is_added_to_and_removed_from_an_existing_instance() 
     assert!(identity["principal_id"].is_string(), "{identity}");
     assert!(identity["user_assigned"].get(&id).is_some(), "{identity}");
     assert_eq!(emu.count("PUT", "digitalTwinsInstances/{}"), 2);
+    let verified = verify(&emu, &s);
+    assert_eq!(verified.code, Some(0), "no drift: {}", verified.stdout);
 
     answers(
         &s,

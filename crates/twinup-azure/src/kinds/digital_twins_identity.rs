@@ -142,6 +142,33 @@ pub fn matches(live: Option<&Value>, desired: Option<&Value>, with: &Value) -> b
         && (planned_users(with).is_none() || user_ids(live) == user_ids(Some(desired)))
 }
 
+/// The live identity as `read` reports it, in the terms of the `with` fields: `identity`
+/// (`SystemAssigned` or `None`, whether the system-assigned one is on) and
+/// `user_assigned_identities` (in the plan's order when they are the plan's, compared without
+/// case as ARM ids are).
+pub fn live_properties(live: Option<&Value>, with: &Value) -> (Value, Value) {
+    let system = if has_system(live) {
+        "SystemAssigned"
+    } else {
+        "None"
+    };
+    let ids = user_ids(live);
+    let planned = planned_users(with).unwrap_or_default();
+    let same = planned.len() == ids.len()
+        && planned
+            .iter()
+            .all(|p| ids.contains(&p.to_ascii_lowercase()));
+    let users: Vec<String> = if same {
+        planned
+    } else {
+        live.and_then(|i| i.get("userAssignedIdentities"))
+            .and_then(Value::as_object)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    (json!(system), json!(users))
+}
+
 /// The identities the update from `live` to `next` takes away: `"system-assigned"` and the
 /// ids of user-assigned ones (lower case).
 fn removed(live: Option<&Value>, next: &Value) -> (bool, BTreeSet<String>) {

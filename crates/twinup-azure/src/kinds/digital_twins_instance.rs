@@ -610,20 +610,20 @@ impl StepKind for DigitalTwinsInstanceKind {
         };
         Ok(match live {
             None => LiveState::Absent,
-            Some(r) => LiveState::Present {
-                properties: json!({
-                    "location": r.body.get("location"),
-                    "tags": tags::as_planned(&tags::planned(with), &tags::live(&r.body)),
-                    "identity": r.body.pointer("/identity/type"),
-                    "user_assigned_identities": r.body.pointer("/identity/userAssignedIdentities")
-                        .and_then(Value::as_object)
-                        .map(|m| m.keys().cloned().collect::<Vec<_>>())
-                        .unwrap_or_default(),
-                    "public_network_access": r.body.pointer("/properties/publicNetworkAccess"),
-                    "provisioning_state": lro::provisioning_state(&r.body),
-                    "host_name": r.body.pointer("/properties/hostName").and_then(Value::as_str).map(host_url),
-                }),
-            },
+            Some(r) => {
+                let (system, users) = identity::live_properties(r.body.get("identity"), with);
+                LiveState::Present {
+                    properties: json!({
+                        "location": r.body.get("location"),
+                        "tags": tags::as_planned(&tags::planned(with), &tags::live(&r.body)),
+                        "identity": system,
+                        "user_assigned_identities": users,
+                        "public_network_access": r.body.pointer("/properties/publicNetworkAccess"),
+                        "provisioning_state": lro::provisioning_state(&r.body),
+                        "host_name": r.body.pointer("/properties/hostName").and_then(Value::as_str).map(host_url),
+                    }),
+                }
+            }
         })
     }
 
