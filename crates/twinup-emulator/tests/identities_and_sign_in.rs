@@ -143,8 +143,19 @@ async fn redirect_uris_follow_the_sign_in_audience() {
         local.body["web"]["implicitGrantSettings"]["enableIdTokenIssuance"],
         true
     );
+    let v1 =
+        create(json!({"displayName": "v1", "signInAudience": "PersonalMicrosoftAccount"})).await;
+    assert_eq!(v1.status, 400, "{}", v1.body);
+    assert_eq!(v1.body["error"]["code"], "InvalidAccessTokenVersion");
+    let v2 = create(
+        json!({"displayName": "v2", "signInAudience": "PersonalMicrosoftAccount",
+        "api": {"requestedAccessTokenVersion": 2}}),
+    )
+    .await;
+    assert_eq!(v2.status, 201, "{}", v2.body);
     let wildcard = create(
         json!({"displayName": "c", "signInAudience": "PersonalMicrosoftAccount",
+        "api": {"requestedAccessTokenVersion": 2},
         "web": {"redirectUris": ["https://*.example.com"]}}),
     )
     .await;
@@ -154,7 +165,7 @@ async fn redirect_uris_follow_the_sign_in_audience() {
         .collect();
     let too_many = create(
         json!({"displayName": "d", "signInAudience": "AzureADandPersonalMicrosoftAccount",
-        "web": {"redirectUris": many}}),
+        "api": {"requestedAccessTokenVersion": 2}, "web": {"redirectUris": many}}),
     )
     .await;
     assert_eq!(too_many.status, 400, "{}", too_many.body);

@@ -177,6 +177,18 @@ fn app_options_reach_the_registration_and_a_rerun_adds_no_owner_twice() {
 }
 
 #[test]
+fn an_app_for_personal_accounts_gets_the_v2_access_tokens_entra_requires() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    answers(&s, "sign_in_audience: AzureADandPersonalMicrosoftAccount\n");
+    let out = up(&emu, &s, &[]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let body = app(&emu)["body"].clone();
+    assert_eq!(body["signInAudience"], "AzureADandPersonalMicrosoftAccount");
+    assert_eq!(body["api"]["requestedAccessTokenVersion"], 2);
+}
+
+#[test]
 fn adding_owners_without_the_permission_fails_naming_it() {
     let s = Scratch::new();
     let emu = EmulatorProcess::start(s.dir.path(), false);

@@ -6,8 +6,12 @@
 //! `web.implicitGrantSettings.enableIdTokenIssuance` / `enableAccessTokenIssuance`,
 //! `spa.redirectUris`) and how a live application compares with them.
 //!
+//! An audience with personal Microsoft accounts also needs `api.requestedAccessTokenVersion: 2`
+//! (Graph v1.0 `apiApplication` resource; Graph answers 400 `InvalidAccessTokenVersion`
+//! otherwise, as in azure-ad-b2c/Scripts#2 and Azure/azure-cli#15512), which is sent with it.
+//!
 //! With the defaults (single tenant, no web or SPA URIs, no implicit grant) the body is the one
-//! twinup always sent: no `web` or `spa` object at all.
+//! twinup always sent: no `web`, `spa` or `api` object at all.
 
 use std::collections::BTreeSet;
 
@@ -96,6 +100,9 @@ pub fn apply_to_body(body: &mut Value, with: &Value) {
     if !spa.is_empty() {
         body["spa"] = json!({ "redirectUris": spa });
     }
+    if personal(&audience(with)) {
+        body["api"] = json!({ "requestedAccessTokenVersion": 2 });
+    }
 }
 
 /// The body that updates `live` to `desired`: `web` and `spa` keep what the plan does not set
@@ -103,6 +110,13 @@ pub fn apply_to_body(body: &mut Value, with: &Value) {
 /// for URIs or tokens the live app still has.
 pub fn for_update(desired: &Value, live: &Value) -> Value {
     let mut body = desired.clone();
+    if let (Some(wanted), Some(Value::Object(live_api))) = (desired.get("api"), live.get("api")) {
+        let mut merged = live_api.clone();
+        for (k, v) in wanted.as_object().into_iter().flatten() {
+            merged.insert(k.clone(), v.clone());
+        }
+        body["api"] = Value::Object(merged);
+    }
     for key in ["web", "spa"] {
         let live_part = live.get(key).filter(|v| v.is_object());
         let wanted = desired.get(key).cloned().unwrap_or_else(|| reset(key));
@@ -157,7 +171,9 @@ fn same_part(key: &str, live: &Value, wanted: &Value) -> bool {
 
 /// True if the live app's audience, web and SPA settings are what `desired` asks for.
 pub fn matches(live: &Value, desired: &Value) -> bool {
+    let version = |v: &Value| v.pointer("/api/requestedAccessTokenVersion").cloned();
     live.get("signInAudience") == desired.get("signInAudience")
+        && (desired.get("api").is_none() || version(live) == version(desired))
         && ["web", "spa"].iter().all(|key| {
             let wanted = desired.get(*key).cloned().unwrap_or_else(|| reset(key));
             let have = live.get(*key).cloned().unwrap_or_else(|| reset(key));
@@ -323,6 +339,15 @@ mod tests {
             &json!({"signInAudience": "AzureADMultipleOrgs"}),
             &body
         ));
+        assert!(body.get("api").is_none());
+        let personal = json!({"sign_in_audience": "PersonalMicrosoftAccount"});
+        let mut body = json!({"signInAudience": audience(&personal)});
+        apply_to_body(&mut body, &personal);
+        assert_eq!(body["api"]["requestedAccessTokenVersion"], 2);
+        let live = json!({"api": {"oauth2PermissionScopes": [{"id": "s"}], "requestedAccessTokenVersion": null}});
+        let update = for_update(&body, &live);
+        assert_eq!(update["api"]["oauth2PermissionScopes"][0]["id"], "s");
+        assert_eq!(update["api"]["requestedAccessTokenVersion"], 2);
     }
 
     #[test]

@@ -5,7 +5,11 @@
 //! "Redirect URI (reply URL) restrictions and limitations", and "Validation differences by
 //! supported account types (signInAudience)"). `web.implicitGrantSettings` holds two booleans,
 //! `enableIdTokenIssuance` and `enableAccessTokenIssuance` (Graph v1.0 `implicitGrantSettings`
-//! resource type). The 400 `Request_BadRequest` wording is this emulator's.
+//! resource type). The 400 `Request_BadRequest` wording is this emulator's. An audience with
+//! personal Microsoft accounts needs `api.requestedAccessTokenVersion: 2` (Graph v1.0
+//! `apiApplication` resource, and microsoftgraph/microsoft-graph-docs-contrib#1122 for
+//! `PersonalMicrosoftAccount` too), else 400 `InvalidAccessTokenVersion` "One or more
+//! properties contains invalid values." (the answer shown in azure-ad-b2c/Scripts#2).
 
 use serde_json::{Map, Value};
 
@@ -53,6 +57,16 @@ pub(crate) fn check(app: &Map<String, Value>) -> Result<(), ApiError> {
                 )));
             }
         }
+    }
+    let version = app
+        .get("api")
+        .and_then(|a| a.get("requestedAccessTokenVersion"))
+        .and_then(Value::as_i64);
+    if personal && version != Some(2) {
+        return Err(ApiError::bad_request(
+            "InvalidAccessTokenVersion",
+            "One or more properties contains invalid values.",
+        ));
     }
     let total = uris(app, "web").len() + uris(app, "spa").len() + uris(app, "publicClient").len();
     let max = if personal { 100 } else { 256 };
