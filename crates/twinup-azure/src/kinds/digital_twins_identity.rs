@@ -247,8 +247,19 @@ pub async fn disabling_warning(
     if !system && users.is_empty() {
         return Ok(None);
     }
+    let endpoints = match identity_endpoints(arm, path, api_version).await {
+        Ok(endpoints) => endpoints,
+        // The caller may not read the endpoints: it cannot know, so it asks.
+        Err(e) if e.is_forbidden() => {
+            return Ok(Some(format!(
+                "disabling a managed identity of instance {} stops event delivery to any endpoint that authenticates with it, and the endpoints cannot be read to tell ({e})",
+                super::name_of(path)
+            )));
+        }
+        Err(e) => return Err(e),
+    };
     let mut hit = Vec::new();
-    for endpoint in identity_endpoints(arm, path, api_version).await? {
+    for endpoint in endpoints {
         match &endpoint.user_assigned {
             None if system => hit.push(format!("{} (system-assigned identity)", endpoint.name)),
             Some(id) if users.contains(&id.to_ascii_lowercase()) => {
