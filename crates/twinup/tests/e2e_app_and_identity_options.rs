@@ -2,7 +2,7 @@
 //! against the emulator: each option reaches the resource (read back from the emulator's
 //! state), bad values stop the run before anything is written, a user-assigned identity is
 //! added to and removed from an existing instance, and disabling an identity that an endpoint
-//! uses asks first.
+//! or a data history connection uses asks first.
 
 mod common;
 
@@ -95,16 +95,22 @@ fn instance_path(emu: &EmulatorProcess) -> String {
 
 /// Adds an identity-based Service Bus endpoint to the instance (as someone else would).
 fn endpoint(emu: &EmulatorProcess, name: &str, identity: Value) {
-    let (status, body) = emu.arm_as_admin(
-        reqwest::Method::PUT,
-        &format!(
-            "{}/endpoints/{name}?api-version=2023-01-31",
-            instance_path(emu)
-        ),
-        Some(json!({"properties": {
+    child(
+        emu,
+        &format!("endpoints/{name}"),
+        json!({"properties": {
             "endpointType": "ServiceBus", "authenticationType": "IdentityBased",
             "endpointUri": "sb://bus.servicebus.windows.net/", "entityPath": "twins",
-            "identity": identity}})),
+            "identity": identity}}),
+    );
+}
+
+/// PUTs `body` at `rest` under the instance (as someone else would).
+fn child(emu: &EmulatorProcess, rest: &str, body: Value) {
+    let (status, body) = emu.arm_as_admin(
+        reqwest::Method::PUT,
+        &format!("{}/{rest}?api-version=2023-01-31", instance_path(emu)),
+        Some(body),
     );
     assert!(status == 201 || status == 200, "{status} {body}");
 }
@@ -309,7 +315,7 @@ fn a_user_assigned_identity_is_added_to_and_removed_from_an_existing_instance() 
 }
 
 #[test]
-fn disabling_an_identity_that_endpoints_use_asks_first() {
+fn disabling_an_identity_that_endpoints_and_data_history_use_asks_first() {
     let s = Scratch::new();
     let emu = EmulatorProcess::start(s.dir.path(), false);
     answers(&s, "create_app_registration: false\n");
@@ -328,6 +334,15 @@ fn disabling_an_identity_that_endpoints_use_asks_first() {
         "to-bus-as-user",
         json!({"type": "UserAssigned", "userAssignedIdentity": id}),
     );
+    // A data history connection, which always authenticates with an identity.
+    child(
+        &emu,
+        "timeSeriesDatabaseConnections/history",
+        json!({"properties": {"connectionType": "AzureDataExplorer",
+            "adxEndpointUri": "https://adx.westus2.kusto.windows.net", "adxDatabaseName": "twins",
+            "eventHubEndpointUri": "sb://hub.servicebus.windows.net/", "eventHubEntityPath": "history",
+            "identity": {"type": "SystemAssigned"}}}),
+    );
 
     // Unattended without --yes: exit 2 naming both endpoints, and nothing changes.
     answers(
@@ -337,7 +352,11 @@ fn disabling_an_identity_that_endpoints_use_asks_first() {
     emu.clear_requests();
     let refused = up(&emu, &s, &[]);
     assert_eq!(refused.code, Some(2), "{}", refused.stderr);
-    for name in ["to-bus (system-assigned", "to-bus-as-user (user-assigned"] {
+    for name in [
+        "endpoint to-bus (system-assigned",
+        "endpoint to-bus-as-user (user-assigned",
+        "data history connection history (system-assigned",
+    ] {
         assert!(refused.stderr.contains(name), "{}", refused.stderr);
     }
     assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);

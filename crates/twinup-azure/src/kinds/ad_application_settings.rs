@@ -124,6 +124,10 @@ pub fn for_update(desired: &Value, live: &Value) -> Value {
             continue; // nothing asked for, nothing to take away: the body stays as it was
         }
         let mut merged = live_part.cloned().unwrap_or_else(|| json!({}));
+        if let Some(m) = merged.as_object_mut() {
+            // Entra ID derives these from `redirectUris`; sending stale ones back could clash.
+            m.remove("redirectUriSettings");
+        }
         if let (Some(m), Some(w)) = (merged.as_object_mut(), wanted.as_object()) {
             for (k, v) in w {
                 m.insert(k.clone(), v.clone());

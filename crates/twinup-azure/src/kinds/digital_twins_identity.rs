@@ -5,9 +5,10 @@
 //! `UserAssigned` or `SystemAssigned,UserAssigned`, and `userAssignedIdentities` as a map from
 //! resource id to `{}` in requests).
 //!
-//! Before an update takes an identity away, the instance's endpoints are listed
-//! (`GET .../digitalTwinsInstances/{name}/endpoints`); the ones with `authenticationType:
-//! IdentityBased` that use that identity stop delivering events (Learn: "Enable a managed
+//! Before an update takes an identity away, the instance's endpoints and data history
+//! connections are listed (`GET .../digitalTwinsInstances/{name}/endpoints` and
+//! `.../timeSeriesDatabaseConnections`); the endpoints with `authenticationType: IdentityBased`
+//! and the connections that use that identity stop delivering events (Learn: "Enable a managed
 //! identity for routing", considerations for disabling managed identities), so preflight asks
 //! for confirmation naming them.
 
@@ -180,62 +181,79 @@ fn removed(live: Option<&Value>, next: &Value) -> (bool, BTreeSet<String>) {
     (system, gone)
 }
 
-/// One endpoint that authenticates with an identity: its name and the identity it uses
-/// (`None` for the system-assigned one).
-struct IdentityEndpoint {
+/// One endpoint or data history connection that authenticates with an identity: what it is
+/// (`endpoint to-bus`) and the identity it uses (`None` for the system-assigned one).
+struct IdentityUser {
     name: String,
     user_assigned: Option<String>,
 }
 
-/// The endpoints of the instance at `path` with `authenticationType: IdentityBased`.
-async fn identity_endpoints(
+/// The instance's children that may authenticate with its identities: endpoints (when
+/// `authenticationType` is `IdentityBased`) and data history connections (always), as
+/// `(path segment, what a person calls one, always identity-based)` (2023-01-31 spec:
+/// `DigitalTwinsEndpoint_List`, `TimeSeriesDatabaseConnections_List`).
+const USERS: &[(&str, &str, bool)] = &[
+    ("endpoints", "endpoint", false),
+    (
+        "timeSeriesDatabaseConnections",
+        "data history connection",
+        true,
+    ),
+];
+
+/// The endpoints and data history connections of the instance at `path` that authenticate
+/// with one of its identities. A collection the cloud does not serve (404) has none.
+async fn identity_users(
     arm: &ArmClient,
     path: &str,
     api_version: &str,
-) -> Result<Vec<IdentityEndpoint>, AzureError> {
-    let list = arm
-        .get(&format!("{path}/endpoints"), api_version)
-        .await?
-        .body;
+) -> Result<Vec<IdentityUser>, AzureError> {
     let mut out = Vec::new();
-    for endpoint in list
-        .get("value")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let props = endpoint.get("properties").unwrap_or(&Value::Null);
-        let identity_based = props
-            .get("authenticationType")
-            .and_then(Value::as_str)
-            .is_some_and(|a| a.eq_ignore_ascii_case("IdentityBased"));
-        if !identity_based {
+    for (segment, label, always) in USERS {
+        let Some(list) = arm
+            .get_optional(&format!("{path}/{segment}"), api_version)
+            .await?
+        else {
             continue;
-        }
-        let identity = props.get("identity");
-        let user_assigned = identity
-            .filter(|i| {
-                i.get("type")
+        };
+        for child in list
+            .body
+            .get("value")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let props = child.get("properties").unwrap_or(&Value::Null);
+            let identity_based = *always
+                || props
+                    .get("authenticationType")
                     .and_then(Value::as_str)
-                    .is_some_and(|t| t.eq_ignore_ascii_case("UserAssigned"))
-            })
-            .and_then(|i| i.get("userAssignedIdentity"))
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        out.push(IdentityEndpoint {
-            name: endpoint
-                .get("name")
+                    .is_some_and(|a| a.eq_ignore_ascii_case("IdentityBased"));
+            if !identity_based {
+                continue;
+            }
+            let user_assigned = props
+                .get("identity")
+                .filter(|i| {
+                    i.get("type")
+                        .and_then(Value::as_str)
+                        .is_some_and(|t| t.eq_ignore_ascii_case("UserAssigned"))
+                })
+                .and_then(|i| i.get("userAssignedIdentity"))
                 .and_then(Value::as_str)
-                .unwrap_or("?")
-                .to_string(),
-            user_assigned,
-        });
+                .map(str::to_string);
+            let name = child.get("name").and_then(Value::as_str).unwrap_or("?");
+            out.push(IdentityUser {
+                name: format!("{label} {name}"),
+                user_assigned,
+            });
+        }
     }
     Ok(out)
 }
 
-/// When the update from `live` to `next` takes away an identity that endpoints of the
-/// instance use, what to confirm: the identities and the endpoints, by name.
+/// When the update from `live` to `next` takes away an identity that endpoints or data history
+/// connections of the instance use, what to confirm: the identities and those, by name.
 pub async fn disabling_warning(
     arm: &ArmClient,
     path: &str,
@@ -247,12 +265,12 @@ pub async fn disabling_warning(
     if !system && users.is_empty() {
         return Ok(None);
     }
-    let endpoints = match identity_endpoints(arm, path, api_version).await {
+    let endpoints = match identity_users(arm, path, api_version).await {
         Ok(endpoints) => endpoints,
         // The caller may not read the endpoints: it cannot know, so it asks.
         Err(e) if e.is_forbidden() => {
             return Ok(Some(format!(
-                "disabling a managed identity of instance {} stops event delivery to any endpoint that authenticates with it, and the endpoints cannot be read to tell ({e})",
+                "disabling a managed identity of instance {} stops event delivery to any endpoint or data history connection that authenticates with it, and they cannot be read to tell ({e})",
                 super::name_of(path)
             )));
         }
@@ -272,7 +290,7 @@ pub async fn disabling_warning(
         return Ok(None);
     }
     Ok(Some(format!(
-        "disabling a managed identity of instance {} stops event delivery to the endpoints that authenticate with it: {}",
+        "disabling a managed identity of instance {} stops event delivery to what authenticates with it: {}",
         super::name_of(path),
         hit.join(", ")
     )))

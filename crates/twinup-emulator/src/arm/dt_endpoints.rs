@@ -11,8 +11,14 @@
 //! Succeeded`, a terminal answer a poller accepts). An identity-based endpoint must use an
 //! identity the instance has (Learn: "Enable a managed identity for routing": the identity is
 //! enabled on the instance before an endpoint uses it; the 400 for one it lacks is this
-//! emulator's stricter reading). Endpoints are kept with the generic resources, under the
-//! instance's id, so deleting the instance removes them.
+//! emulator's stricter reading).
+//!
+//! Data history connections (`.../timeSeriesDatabaseConnections/{name}`, same spec:
+//! `TimeSeriesDatabaseConnections_*`, `connectionType` `AzureDataExplorer`, `identity` a
+//! `ManagedIdentityReference`; example `DigitalTwinsTimeSeriesDatabaseConnectionsPut_example.json`)
+//! are served the same way; they always authenticate with an identity (the system-assigned one
+//! when none is named). Both are kept with the generic resources, under the instance's id, so
+//! deleting the instance removes them.
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Map, Value, json};
@@ -23,65 +29,132 @@ use crate::state::{GenericResource, State};
 
 use super::{Call, method_not_allowed, rbac, scope};
 
-const TYPE: &str = "Microsoft.DigitalTwins/digitalTwinsInstances/endpoints";
-const ENDPOINT_TYPES: &[&str] = &["EventHub", "EventGrid", "ServiceBus"];
+/// A collection of an instance's children that may authenticate with its identities.
+pub(crate) struct Collection {
+    /// The path segment, as the spec spells it.
+    pub segment: &'static str,
+    type_name: &'static str,
+    /// The discriminator property and its values.
+    kind_field: &'static str,
+    kinds: &'static [&'static str],
+    /// True when every child authenticates with an identity (no `authenticationType`).
+    always_identity: bool,
+}
 
-/// Serves list, PUT, GET and DELETE of an instance's endpoints.
+const COLLECTIONS: &[Collection] = &[
+    Collection {
+        segment: "endpoints",
+        type_name: "Microsoft.DigitalTwins/digitalTwinsInstances/endpoints",
+        kind_field: "endpointType",
+        kinds: &["EventHub", "EventGrid", "ServiceBus"],
+        always_identity: false,
+    },
+    Collection {
+        segment: "timeSeriesDatabaseConnections",
+        type_name: "Microsoft.DigitalTwins/digitalTwinsInstances/timeSeriesDatabaseConnections",
+        kind_field: "connectionType",
+        kinds: &["AzureDataExplorer"],
+        always_identity: true,
+    },
+];
+
+/// The collection a path segment names (case-insensitive), if any.
+pub(crate) fn collection(segment: &str) -> Option<&'static Collection> {
+    COLLECTIONS
+        .iter()
+        .find(|c| c.segment.eq_ignore_ascii_case(segment))
+}
+
+/// One request on a collection: which, and the instance it belongs to.
+struct Target<'a> {
+    c: &'static Collection,
+    sub: &'a str,
+    rg: &'a str,
+    name: &'a str,
+}
+
+impl Target<'_> {
+    fn child_id(&self, child: &str) -> String {
+        format!(
+            "{}/{}/{child}",
+            scope::digital_twins_id(self.sub, self.rg, self.name),
+            self.c.segment
+        )
+    }
+
+    fn action(&self, verb: &str) -> String {
+        format!("{}/{verb}", self.c.type_name)
+    }
+
+    /// The instance's state key; 404 when it does not exist.
+    fn instance_key(&self, st: &State) -> Result<String, ApiError> {
+        scope::check_subscription(st, self.sub)?;
+        let key = scope::key(&scope::digital_twins_id(self.sub, self.rg, self.name));
+        if st.digital_twins.contains_key(&key) {
+            Ok(key)
+        } else {
+            Err(ApiError::not_found(
+                "ResourceNotFound",
+                format!(
+                    "The Resource 'Microsoft.DigitalTwins/digitalTwinsInstances/{}' under resource group '{}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+                    self.name, self.rg
+                ),
+            ))
+        }
+    }
+}
+
+/// Serves list, PUT, GET and DELETE of an instance's endpoints or data history connections.
 pub(crate) fn handle(
     call: &Call,
     sub: &str,
     rg: &str,
     name: &str,
-    endpoint: Option<&str>,
+    segment: &str,
+    child: Option<&str>,
 ) -> Result<Resp, ApiError> {
+    let Some(c) = collection(segment) else {
+        return Err(method_not_allowed(call.req));
+    };
+    let t = Target { c, sub, rg, name };
     let m = &call.req.method;
-    match endpoint {
-        None if *m == Method::GET => list(call, sub, rg, name),
-        Some(e) if *m == Method::PUT => put(call, sub, rg, name, e),
-        Some(e) if *m == Method::GET => get(call, sub, rg, name, e),
-        Some(e) if *m == Method::DELETE => delete(call, sub, rg, name, e),
+    match child {
+        None if *m == Method::GET => list(call, &t),
+        Some(e) if *m == Method::PUT => put(call, &t, e),
+        Some(e) if *m == Method::GET => get(call, &t, e),
+        Some(e) if *m == Method::DELETE => delete(call, &t, e),
         _ => Err(method_not_allowed(call.req)),
     }
-}
-
-fn instance_key(st: &State, sub: &str, rg: &str, name: &str) -> Result<String, ApiError> {
-    scope::check_subscription(st, sub)?;
-    let key = scope::key(&scope::digital_twins_id(sub, rg, name));
-    if st.digital_twins.contains_key(&key) {
-        Ok(key)
-    } else {
-        Err(ApiError::not_found(
-            "ResourceNotFound",
-            format!(
-                "The Resource 'Microsoft.DigitalTwins/digitalTwinsInstances/{name}' under resource group '{rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"
-            ),
-        ))
-    }
-}
-
-fn endpoint_id(sub: &str, rg: &str, name: &str, endpoint: &str) -> String {
-    format!(
-        "{}/endpoints/{endpoint}",
-        scope::digital_twins_id(sub, rg, name)
-    )
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::bad_request("InvalidRequestContent", message)
 }
 
-/// Checks the endpoint's properties against the spec and the instance's identities.
-fn check(st: &State, instance: &str, props: &Map<String, Value>) -> Result<(), ApiError> {
-    let kind = props.get("endpointType").and_then(Value::as_str);
-    if !kind.is_some_and(|k| ENDPOINT_TYPES.iter().any(|t| t.eq_ignore_ascii_case(k))) {
-        return Err(invalid(
-            "properties.endpointType is required: EventHub, EventGrid or ServiceBus.",
-        ));
+/// Checks the child's properties against the spec and the instance's identities.
+fn check(
+    c: &Collection,
+    st: &State,
+    instance: &str,
+    props: &Map<String, Value>,
+) -> Result<(), ApiError> {
+    let kind = props.get(c.kind_field).and_then(Value::as_str);
+    if !kind.is_some_and(|k| c.kinds.iter().any(|t| t.eq_ignore_ascii_case(k))) {
+        return Err(invalid(format!(
+            "properties.{} is required: {}.",
+            c.kind_field,
+            c.kinds.join(", ")
+        )));
     }
+    let default_auth = if c.always_identity {
+        "IdentityBased"
+    } else {
+        "KeyBased"
+    };
     let auth = props
         .get("authenticationType")
         .and_then(Value::as_str)
-        .unwrap_or("KeyBased");
+        .unwrap_or(default_auth);
     if !auth.eq_ignore_ascii_case("KeyBased") && !auth.eq_ignore_ascii_case("IdentityBased") {
         return Err(invalid(format!(
             "properties.authenticationType '{auth}' is not valid; use KeyBased or IdentityBased."
@@ -95,8 +168,10 @@ fn check(st: &State, instance: &str, props: &Map<String, Value>) -> Result<(), A
         .and_then(|i| i.get("type"))
         .and_then(Value::as_str)
         .unwrap_or("SystemAssigned");
-    let dt = st.digital_twins.get(instance);
-    let dt_identity = dt.and_then(|d| d.identity.as_ref());
+    let dt_identity = st
+        .digital_twins
+        .get(instance)
+        .and_then(|d| d.identity.as_ref());
     if id_type.eq_ignore_ascii_case("UserAssigned") {
         let wanted = identity
             .and_then(|i| i.get("userAssignedIdentity"))
@@ -115,23 +190,23 @@ fn check(st: &State, instance: &str, props: &Map<String, Value>) -> Result<(), A
     } else if id_type.eq_ignore_ascii_case("SystemAssigned") {
         if !dt_identity.is_some_and(|i| i.kind.contains("SystemAssigned")) {
             return Err(invalid(
-                "The Azure Digital Twins instance has no system-assigned identity; enable it before creating an identity-based endpoint.",
+                "The Azure Digital Twins instance has no system-assigned identity; enable it before using it to authenticate.",
             ));
         }
     } else {
         return Err(invalid(format!(
-            "properties.identity.type '{id_type}' is not valid for an identity-based endpoint; use SystemAssigned or UserAssigned."
+            "properties.identity.type '{id_type}' is not valid for identity-based authentication; use SystemAssigned or UserAssigned."
         )));
     }
     Ok(())
 }
 
-fn put(call: &Call, sub: &str, rg: &str, name: &str, endpoint: &str) -> Result<Resp, ApiError> {
+fn put(call: &Call, t: &Target, child: &str) -> Result<Resp, ApiError> {
     let now = call.ctx.clock.now();
     let mut st = call.ctx.world();
-    let id = endpoint_id(sub, rg, name, endpoint);
-    rbac::authorize(&st, call.caller, &id, &format!("{TYPE}/write"))?;
-    let instance = instance_key(&st, sub, rg, name)?;
+    let id = t.child_id(child);
+    rbac::authorize(&st, call.caller, &id, &t.action("write"))?;
+    let instance = t.instance_key(&st)?;
     let body = match call.req.json() {
         Ok(Value::Object(m)) => m,
         _ => return Err(invalid("The request content must be a JSON object.")),
@@ -141,7 +216,7 @@ fn put(call: &Call, sub: &str, rg: &str, name: &str, endpoint: &str) -> Result<R
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    check(&st, &instance, &props)?;
+    check(t.c, &st, &instance, &props)?;
     let key = scope::key(&id);
     let existing = st.generic.get(&key).map(|r| r.body.clone());
     let created = existing
@@ -150,10 +225,12 @@ fn put(call: &Call, sub: &str, rg: &str, name: &str, endpoint: &str) -> Result<R
         .unwrap_or_else(|| json!(now.to_rfc3339()));
     props.insert("provisioningState".into(), json!("Succeeded"));
     props.insert("createdTime".into(), created);
-    let out = json!({"id": id, "name": endpoint, "type": TYPE, "properties": props});
-    let Value::Object(map) = out.clone() else {
-        return Err(invalid("The request content must be a JSON object."));
-    };
+    let mut map = Map::new();
+    map.insert("id".into(), json!(id));
+    map.insert("name".into(), json!(child));
+    map.insert("type".into(), json!(t.c.type_name));
+    map.insert("properties".into(), Value::Object(props));
+    let out = Value::Object(map.clone());
     st.generic.insert(key, GenericResource { body: map });
     st.touch();
     let status = if existing.is_some() {
@@ -164,16 +241,17 @@ fn put(call: &Call, sub: &str, rg: &str, name: &str, endpoint: &str) -> Result<R
     Ok(json_response(status, &out))
 }
 
-fn get(call: &Call, sub: &str, rg: &str, name: &str, endpoint: &str) -> Result<Resp, ApiError> {
+fn get(call: &Call, t: &Target, child: &str) -> Result<Resp, ApiError> {
     let st = call.ctx.world();
-    let id = endpoint_id(sub, rg, name, endpoint);
-    rbac::authorize(&st, call.caller, &id, &format!("{TYPE}/read"))?;
-    instance_key(&st, sub, rg, name)?;
+    let id = t.child_id(child);
+    rbac::authorize(&st, call.caller, &id, &t.action("read"))?;
+    t.instance_key(&st)?;
     let r = st.generic.get(&scope::key(&id)).ok_or_else(|| {
         ApiError::not_found(
             "ResourceNotFound",
             format!(
-                "The endpoint '{endpoint}' of Azure Digital Twins instance '{name}' was not found."
+                "The {} '{child}' of Azure Digital Twins instance '{}' was not found.",
+                t.c.segment, t.name
             ),
         )
     })?;
@@ -183,12 +261,12 @@ fn get(call: &Call, sub: &str, rg: &str, name: &str, endpoint: &str) -> Result<R
     ))
 }
 
-fn list(call: &Call, sub: &str, rg: &str, name: &str) -> Result<Resp, ApiError> {
+fn list(call: &Call, t: &Target) -> Result<Resp, ApiError> {
     let st = call.ctx.world();
-    let instance_id = scope::digital_twins_id(sub, rg, name);
-    rbac::authorize(&st, call.caller, &instance_id, &format!("{TYPE}/read"))?;
-    let instance = instance_key(&st, sub, rg, name)?;
-    let prefix = format!("{instance}/endpoints/");
+    let instance_id = scope::digital_twins_id(t.sub, t.rg, t.name);
+    rbac::authorize(&st, call.caller, &instance_id, &t.action("read"))?;
+    let instance = t.instance_key(&st)?;
+    let prefix = format!("{instance}/{}/", t.c.segment.to_lowercase());
     let value: Vec<Value> = st
         .generic
         .iter()
@@ -198,11 +276,11 @@ fn list(call: &Call, sub: &str, rg: &str, name: &str) -> Result<Resp, ApiError> 
     Ok(json_response(StatusCode::OK, &json!({ "value": value })))
 }
 
-fn delete(call: &Call, sub: &str, rg: &str, name: &str, endpoint: &str) -> Result<Resp, ApiError> {
+fn delete(call: &Call, t: &Target, child: &str) -> Result<Resp, ApiError> {
     let mut st = call.ctx.world();
-    let id = endpoint_id(sub, rg, name, endpoint);
-    rbac::authorize(&st, call.caller, &id, &format!("{TYPE}/delete"))?;
-    instance_key(&st, sub, rg, name)?;
+    let id = t.child_id(child);
+    rbac::authorize(&st, call.caller, &id, &t.action("delete"))?;
+    t.instance_key(&st)?;
     if st.generic.remove(&scope::key(&id)).is_some() {
         st.touch();
         Ok(empty(StatusCode::OK))

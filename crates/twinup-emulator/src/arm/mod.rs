@@ -184,8 +184,9 @@ fn dispatch(call: &Call, route: &ArmRoute) -> Result<Resp, ApiError> {
             sub,
             rg,
             name,
+            collection,
             endpoint,
-        } => dt_endpoints::handle(call, sub, rg, name, endpoint.as_deref()),
+        } => dt_endpoints::handle(call, sub, rg, name, collection, endpoint.as_deref()),
         RoleAssignments { scope } if m == Method::GET => role_assignments::list(call, scope),
         RoleAssignment { scope, name } => match *m {
             Method::PUT => role_assignments::put(call, scope, name),

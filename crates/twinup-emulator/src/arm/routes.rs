@@ -56,11 +56,13 @@ pub(crate) enum ArmRoute {
         rg: String,
         name: String,
     },
-    /// `.../digitalTwinsInstances/{name}/endpoints[/{endpoint}]` (list, or one endpoint).
+    /// `.../digitalTwinsInstances/{name}/{endpoints|timeSeriesDatabaseConnections}[/{child}]`
+    /// (list, or one).
     DtEndpoints {
         sub: String,
         rg: String,
         name: String,
+        collection: String,
         endpoint: Option<String>,
     },
     RoleAssignments {
@@ -312,11 +314,14 @@ pub(crate) fn classify(segs: &[String]) -> Option<(ArmRoute, String)> {
             "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.DigitalTwins/digitalTwinsInstances/{}".into(),
         ),
         [a, sub, b, rg, p, ns, t, name, e, endpoint @ ..]
-            if eq(a, "subscriptions") && eq(b, "resourceGroups") && eq(p, "providers") && eq(ns, DT_NS) && eq(t, DT_TYPE) && eq(e, "endpoints") && endpoint.len() <= 1 =>
-        (
-            DtEndpoints { sub: sub.to_string(), rg: rg.to_string(), name: name.to_string(), endpoint: endpoint.first().map(|x| x.to_string()) },
-            format!("/subscriptions/{{}}/resourceGroups/{{}}/providers/Microsoft.DigitalTwins/digitalTwinsInstances/{{}}/endpoints{}", if endpoint.is_empty() { "" } else { "/{}" }),
-        ),
+            if eq(a, "subscriptions") && eq(b, "resourceGroups") && eq(p, "providers") && eq(ns, DT_NS) && eq(t, DT_TYPE) && super::dt_endpoints::collection(e).is_some() && endpoint.len() <= 1 =>
+        {
+            let segment = super::dt_endpoints::collection(e).map_or("endpoints", |c| c.segment);
+            (
+                DtEndpoints { sub: sub.to_string(), rg: rg.to_string(), name: name.to_string(), collection: segment.to_string(), endpoint: endpoint.first().map(|x| x.to_string()) },
+                format!("/subscriptions/{{}}/resourceGroups/{{}}/providers/Microsoft.DigitalTwins/digitalTwinsInstances/{{}}/{segment}{}", if endpoint.is_empty() { "" } else { "/{}" }),
+            )
+        }
         [a, sub, b, rg, p, ns, rest @ ..]
             if eq(a, "subscriptions") && eq(b, "resourceGroups") && eq(p, "providers") && !rest.is_empty() && rest.len() % 2 == 0 =>
         {
