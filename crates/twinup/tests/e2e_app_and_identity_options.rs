@@ -257,6 +257,17 @@ fn bad_app_and_identity_options_exit_2_naming_the_input_before_anything_is_writt
         assert!(out.stderr.contains(named), "{extra}: {}", out.stderr);
         assert_eq!(emu.writes(), Vec::<String>::new(), "{extra}");
     }
+    // An owner who is not in the directory is found by preflight, before the first write.
+    answers(&s, "app_owners: [nobody@twinup.local]\n");
+    emu.clear_requests();
+    let out = up(&emu, &s, &[]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("nobody@twinup.local is not a user"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(emu.writes(), Vec::<String>::new());
     // An identity that does not exist is found by preflight, before the first write.
     let missing = format!(
         "/subscriptions/{}/resourceGroups/{RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/nowhere",

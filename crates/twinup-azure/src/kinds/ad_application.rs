@@ -446,6 +446,7 @@ impl StepKind for AdApplicationKind {
         };
         let unique = self.unique_name(ctx, with)?;
         let graph = self.ctx.graph()?;
+        owners::preflight(ctx, &graph, &settings::list(with, "owners")).await?;
         let filter = format!("displayName eq '{}'", display.replace('\'', "''"));
         for app in graph.find_applications(&filter).await? {
             let theirs = app.get("uniqueName").and_then(Value::as_str) != Some(unique.as_str());

@@ -61,6 +61,34 @@ fn forbidden(action: &str, e: &crate::errors::AzureError) -> StepError {
     ))
 }
 
+fn not_a_user(owner: &str) -> StepError {
+    StepError::rejected(format!("app owner {owner} is not a user in this tenant"))
+        .with_help("check the UPN (az ad user show --id <upn>), or give the user's object id")
+}
+
+/// Before anything is written: every owner given by UPN must be a user of the tenant. A caller
+/// that may not read users is warned; adding the owners will tell.
+pub async fn preflight(
+    ctx: &StepContext,
+    graph: &GraphClient,
+    wanted: &[String],
+) -> Result<(), StepError> {
+    for owner in wanted.iter().filter(|o| !is_object_id(o)) {
+        match graph.get_user(owner).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return Err(not_a_user(owner)),
+            Err(e) if e.is_forbidden() => {
+                ctx.progress(format!(
+                    "warning: app owner {owner} could not be looked up ({e}); adding the owners will tell"
+                ));
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
 /// Adds every owner `wanted` names that the app `object_id` does not have yet.
 pub async fn ensure(
     ctx: &StepContext,
@@ -87,14 +115,7 @@ pub async fn ensure(
         } else {
             match graph.get_user(owner).await {
                 Ok(Some(user)) => user.id.to_ascii_lowercase(),
-                Ok(None) => {
-                    return Err(StepError::rejected(format!(
-                        "app owner {owner} is not a user in this tenant"
-                    ))
-                    .with_help(
-                        "check the UPN (az ad user show --id <upn>), or give the user's object id",
-                    ));
-                }
+                Ok(None) => return Err(not_a_user(owner)),
                 Err(e) if e.is_forbidden() => return Err(forbidden("look up users", &e)),
                 Err(e) => return Err(e.into()),
             }
