@@ -16,35 +16,35 @@ use common::azure::EmulatorProcess;
 use common::{Scratch, run};
 use serde_json::Value;
 
-/// Every distinct request of the run (method, route template, body with ids masked), sorted.
+/// Every distinct request of the run (method, path and body with ids masked), sorted.
 const BASELINE_DISTINCT: &[&str] = &[
     r#"GET /subscriptions"#,
-    r#"GET /subscriptions/{}"#,
-    r#"GET /subscriptions/{}/providers/Microsoft.Authorization/permissions"#,
-    r#"GET /subscriptions/{}/providers/Microsoft.DigitalTwins"#,
-    r#"GET /subscriptions/{}/providers/Microsoft.DigitalTwins/locations/{}/operationStatuses/{}"#,
-    r#"GET /subscriptions/{}/resourceGroups/{}"#,
-    r#"GET /subscriptions/{}/resourceGroups/{}/providers/Microsoft.Authorization/permissions"#,
-    r#"GET /subscriptions/{}/resourceGroups/{}/providers/Microsoft.DigitalTwins/digitalTwinsInstances/{}"#,
-    r#"GET /subscriptions/{}/resourceGroups/{}/providers/Microsoft.DigitalTwins/digitalTwinsInstances/{}/providers/Microsoft.Authorization/permissions"#,
-    r#"GET /subscriptions/{}/resourceGroups/{}/providers/Microsoft.DigitalTwins/digitalTwinsInstances/{}/providers/Microsoft.Authorization/roleDefinitions"#,
+    r#"GET /subscriptions/<id>"#,
+    r#"GET /subscriptions/<id>/providers/Microsoft.Authorization/permissions"#,
+    r#"GET /subscriptions/<id>/providers/Microsoft.DigitalTwins"#,
+    r#"GET /subscriptions/<id>/providers/Microsoft.DigitalTwins/locations/westus2/operationStatuses/<id>"#,
+    r#"GET /subscriptions/<id>/resourceGroups/twinup-demo-rg"#,
+    r#"GET /subscriptions/<id>/resourceGroups/twinup-demo-rg/providers/Microsoft.Authorization/permissions"#,
+    r#"GET /subscriptions/<id>/resourceGroups/twinup-demo-rg/providers/Microsoft.DigitalTwins/digitalTwinsInstances/twinup-demo-twins"#,
+    r#"GET /subscriptions/<id>/resourceGroups/twinup-demo-rg/providers/Microsoft.DigitalTwins/digitalTwinsInstances/twinup-demo-twins/providers/Microsoft.Authorization/permissions"#,
+    r#"GET /subscriptions/<id>/resourcegroups/twinup-demo-rg/providers/Microsoft.DigitalTwins/digitalTwinsInstances/twinup-demo-twins/providers/Microsoft.Authorization/roleDefinitions"#,
     r#"GET /v1.0/applications"#,
-    r#"GET /v1.0/applications(uniqueName='{}')"#,
-    r#"PATCH /v1.0/applications(uniqueName='{}') {"displayName":"twinup-demo-client","signInAudience":"AzureADMyOrg","isFallbackPublicClient":true,"publicClient":{"redirectUris":["http://localhost"]},"requiredResourceAccess":[{"resourceAppId":"<id>","resourceAccess":[{"id":"<id>","type":"Scope"}]}]}"#,
-    r#"POST /subscriptions/{}/providers/Microsoft.DigitalTwins/locations/{}/checkNameAvailability {"name":"twinup-demo-twins","type":"Microsoft.DigitalTwins/digitalTwinsInstances"}"#,
-    r#"POST /{}/oauth2/v2.0/token"#,
-    r#"PUT /subscriptions/{}/resourceGroups/{} {"location":"westus2","tags":{"purpose":"demo"}}"#,
-    r#"PUT /subscriptions/{}/resourceGroups/{}/providers/Microsoft.DigitalTwins/digitalTwinsInstances/{} {"location":"westus2","tags":{"purpose":"demo"},"identity":{"type":"None"},"properties":{"publicNetworkAccess":"Enabled"}}"#,
-    r#"PUT /subscriptions/{}/resourceGroups/{}/providers/Microsoft.DigitalTwins/digitalTwinsInstances/{}/providers/Microsoft.Authorization/roleAssignments/{} {"properties":{"roleDefinitionId":"/subscriptions/<id>/providers/Microsoft.Authorization/roleDefinitions/<id>","principalId":"<id>","principalType":"ServicePrincipal"}}"#,
+    r#"GET /v1.0/applications(uniqueName='twinup-<id>')"#,
+    r#"PATCH /v1.0/applications(uniqueName='twinup-<id>') {"displayName":"twinup-demo-client","signInAudience":"AzureADMyOrg","isFallbackPublicClient":true,"publicClient":{"redirectUris":["http://localhost"]},"requiredResourceAccess":[{"resourceAppId":"<id>","resourceAccess":[{"id":"<id>","type":"Scope"}]}]}"#,
+    r#"POST /<id>/oauth2/v2.0/token"#,
+    r#"POST /subscriptions/<id>/providers/Microsoft.DigitalTwins/locations/westus2/checkNameAvailability {"name":"twinup-demo-twins","type":"Microsoft.DigitalTwins/digitalTwinsInstances"}"#,
+    r#"PUT /subscriptions/<id>/resourceGroups/twinup-demo-rg {"location":"westus2","tags":{"purpose":"demo"}}"#,
+    r#"PUT /subscriptions/<id>/resourceGroups/twinup-demo-rg/providers/Microsoft.DigitalTwins/digitalTwinsInstances/twinup-demo-twins {"location":"westus2","tags":{"purpose":"demo"},"identity":{"type":"None"},"properties":{"publicNetworkAccess":"Enabled"}}"#,
+    r#"PUT /subscriptions/<id>/resourcegroups/twinup-demo-rg/providers/Microsoft.DigitalTwins/digitalTwinsInstances/twinup-demo-twins/providers/Microsoft.Authorization/roleAssignments/<id> {"properties":{"roleDefinitionId":"/subscriptions/<id>/providers/Microsoft.Authorization/roleDefinitions/<id>","principalId":"<id>","principalType":"ServicePrincipal"}}"#,
 ];
 
 /// The write requests of the run (not GET), with their bodies, sorted.
 const BASELINE_WRITES: &[&str] = &[
-    r#"PATCH /v1.0/applications(uniqueName='{}') {"displayName":"twinup-demo-client","signInAudience":"AzureADMyOrg","isFallbackPublicClient":true,"publicClient":{"redirectUris":["http://localhost"]},"requiredResourceAccess":[{"resourceAppId":"<id>","resourceAccess":[{"id":"<id>","type":"Scope"}]}]}"#,
-    r#"POST /subscriptions/{}/providers/Microsoft.DigitalTwins/locations/{}/checkNameAvailability {"name":"twinup-demo-twins","type":"Microsoft.DigitalTwins/digitalTwinsInstances"}"#,
-    r#"PUT /subscriptions/{}/resourceGroups/{} {"location":"westus2","tags":{"purpose":"demo"}}"#,
-    r#"PUT /subscriptions/{}/resourceGroups/{}/providers/Microsoft.DigitalTwins/digitalTwinsInstances/{} {"location":"westus2","tags":{"purpose":"demo"},"identity":{"type":"None"},"properties":{"publicNetworkAccess":"Enabled"}}"#,
-    r#"PUT /subscriptions/{}/resourceGroups/{}/providers/Microsoft.DigitalTwins/digitalTwinsInstances/{}/providers/Microsoft.Authorization/roleAssignments/{} {"properties":{"roleDefinitionId":"/subscriptions/<id>/providers/Microsoft.Authorization/roleDefinitions/<id>","principalId":"<id>","principalType":"ServicePrincipal"}}"#,
+    r#"PATCH /v1.0/applications(uniqueName='twinup-<id>') {"displayName":"twinup-demo-client","signInAudience":"AzureADMyOrg","isFallbackPublicClient":true,"publicClient":{"redirectUris":["http://localhost"]},"requiredResourceAccess":[{"resourceAppId":"<id>","resourceAccess":[{"id":"<id>","type":"Scope"}]}]}"#,
+    r#"POST /subscriptions/<id>/providers/Microsoft.DigitalTwins/locations/westus2/checkNameAvailability {"name":"twinup-demo-twins","type":"Microsoft.DigitalTwins/digitalTwinsInstances"}"#,
+    r#"PUT /subscriptions/<id>/resourceGroups/twinup-demo-rg {"location":"westus2","tags":{"purpose":"demo"}}"#,
+    r#"PUT /subscriptions/<id>/resourceGroups/twinup-demo-rg/providers/Microsoft.DigitalTwins/digitalTwinsInstances/twinup-demo-twins {"location":"westus2","tags":{"purpose":"demo"},"identity":{"type":"None"},"properties":{"publicNetworkAccess":"Enabled"}}"#,
+    r#"PUT /subscriptions/<id>/resourcegroups/twinup-demo-rg/providers/Microsoft.DigitalTwins/digitalTwinsInstances/twinup-demo-twins/providers/Microsoft.Authorization/roleAssignments/<id> {"properties":{"roleDefinitionId":"/subscriptions/<id>/providers/Microsoft.Authorization/roleDefinitions/<id>","principalId":"<id>","principalType":"ServicePrincipal"}}"#,
 ];
 
 /// Routes the new options call; none of them may be called with the defaults.
@@ -88,7 +88,7 @@ fn signature(emu: &EmulatorProcess) -> (Vec<String>, Vec<String>) {
             b => format!(" {b}"),
         };
         let line = masked(
-            &format!("{method} {}{body}", r["route"].as_str().unwrap_or_default()),
+            &format!("{method} {}{body}", r["path"].as_str().unwrap_or_default()),
             &url,
         );
         if method != "GET" && !line.contains("/token") {
