@@ -163,6 +163,11 @@ fn digital_twins_instances_through_azure_mgmt_digitaltwins() {
 }
 
 #[test]
+fn identities_and_endpoints_through_azure_mgmt_msi_and_digitaltwins() {
+    scenario("sdk_identities.py");
+}
+
+#[test]
 fn role_definitions_and_assignments_through_azure_mgmt_authorization() {
     scenario("sdk_authorization.py");
 }
