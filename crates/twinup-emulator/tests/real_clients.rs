@@ -178,6 +178,11 @@ fn graph_users_applications_and_service_principals_through_msgraph_sdk() {
 }
 
 #[test]
+fn application_sign_in_settings_and_owners_through_msgraph_sdk() {
+    scenario("sdk_graph_app_settings.py");
+}
+
+#[test]
 fn az_cli_with_the_emulator_as_a_custom_cloud() {
     scenario("az_cli.py");
 }
