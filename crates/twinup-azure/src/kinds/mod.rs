@@ -2,9 +2,12 @@
 //! tokens, subscription, tenant), tuning, error conversion and registration with the engine.
 
 pub mod ad_application;
+pub mod ad_application_owners;
+pub mod ad_application_settings;
 pub mod api_permissions_manifest;
 pub mod arm_resource;
 pub mod compare;
+pub mod digital_twins_identity;
 pub mod digital_twins_instance;
 pub mod fields;
 pub mod resource_group;
