@@ -98,8 +98,9 @@ fn the_printed_resume_hints_work_and_later_commands_use_the_recorded_cloud() {
         !instances.contains("mem-twins"),
         "down left the instance in the local emulator: {instances}"
     );
+    // Five resources, and the data-plane readiness check forgotten (nothing sent for it).
     assert!(
-        down.stdout.contains("Teardown completed: 5 deleted"),
+        down.stdout.contains("Teardown completed: 6 deleted"),
         "{}{}",
         down.stdout,
         down.stderr

@@ -6,7 +6,7 @@ mod digital_twins;
 mod generic;
 pub(crate) mod operations;
 pub(crate) mod providers;
-mod rbac;
+pub(crate) mod rbac;
 mod resource_groups;
 mod role_assignments;
 mod role_definitions;
