@@ -58,6 +58,9 @@ pub struct Endpoints {
     pub graph_scope: String,
     /// Token scope for Azure Digital Twins instances' data planes.
     pub digital_twins_scope: String,
+    /// The private DNS zone of Digital Twins private endpoints, from Learn's "Azure Private
+    /// Endpoint private DNS zone values" (none in its Azure China table).
+    pub digital_twins_private_dns_zone: Option<&'static str>,
     /// True for the local emulator (plain client-credentials over loopback).
     pub local: bool,
 }
@@ -162,6 +165,11 @@ impl Cloud {
                 )
             }
         };
+        let digital_twins_private_dns_zone = match self {
+            Cloud::China => None,
+            Cloud::UsGov => Some("privatelink.digitaltwins.azure.us"),
+            _ => Some("privatelink.digitaltwins.azure.net"),
+        };
         Ok(Endpoints {
             authority_host: auth,
             arm,
@@ -169,6 +177,7 @@ impl Cloud {
             arm_scope,
             graph_scope,
             digital_twins_scope,
+            digital_twins_private_dns_zone,
             local,
         })
     }
@@ -370,6 +379,17 @@ mod tests {
         assert_eq!(
             Cloud::UsGov.endpoints().unwrap().digital_twins_scope,
             "0b07f429-9f4b-4714-9392-cc5e8e80c8b0/.default"
+        );
+        assert_eq!(
+            e.digital_twins_private_dns_zone,
+            Some("privatelink.digitaltwins.azure.net")
+        );
+        assert_eq!(
+            Cloud::China
+                .endpoints()
+                .unwrap()
+                .digital_twins_private_dns_zone,
+            None
         );
         assert_eq!(
             e.token_url("t1").unwrap().as_str(),

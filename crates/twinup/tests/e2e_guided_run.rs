@@ -43,6 +43,7 @@ fn a_guided_run_prompts_for_each_input_and_deploys() {
         "Tags for the resource group",
         "Managed identity of the instance",
         "reachable from public networks",
+        "Subnet id for a private endpoint",
         "How long up waits for the instance's data plane",
     ] {
         p.exp_string(label)

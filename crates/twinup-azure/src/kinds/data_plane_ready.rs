@@ -167,8 +167,15 @@ impl StepKind for DataPlaneReadyKind {
         let mut c = Checker::new(
             self.name(),
             with,
-            &["host_name", "principal_id", "role_assignment_id", "timeout"],
+            &[
+                "host_name",
+                "principal_id",
+                "role_assignment_id",
+                "timeout",
+                "public_network_access",
+            ],
         );
+        c.optional_enum("public_network_access", &["Enabled", "Disabled"]);
         c.required_str(
             "host_name",
             "the instance's host name, e.g. ${steps.instance.outputs.host_name}",
@@ -198,6 +205,14 @@ impl StepKind for DataPlaneReadyKind {
         if !assignee.is_empty() && signed_in.is_none_or(|me| !me.eq_ignore_ascii_case(&assignee)) {
             ctx.progress(format!(
                 "the data role is for {assignee}, not you: it can take a few minutes (up to 10) before https://{host} accepts it"
+            ));
+            return Ok(ready_outputs(false));
+        }
+        if fields::opt_string(with, "public_network_access")
+            .is_some_and(|a| a.eq_ignore_ascii_case("Disabled"))
+        {
+            ctx.progress(format!(
+                "public network access is disabled: https://{host} answers only through its private endpoint, so twinup does not wait for it here; the role can take a few minutes"
             ));
             return Ok(ready_outputs(false));
         }

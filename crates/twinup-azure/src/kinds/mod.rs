@@ -8,6 +8,7 @@ pub mod compare;
 pub mod data_plane_ready;
 pub mod digital_twins_instance;
 pub mod fields;
+pub mod private_link;
 pub mod resource_group;
 pub mod role_assignment;
 pub mod tags;
@@ -256,6 +257,9 @@ pub fn register_kinds(registry: &mut KindRegistry, context: AzureContext) {
         context.clone(),
     )));
     registry.register(Arc::new(data_plane_ready::DataPlaneReadyKind::new(
+        context.clone(),
+    )));
+    registry.register(Arc::new(private_link::PrivateLinkKind::new(
         context.clone(),
     )));
     registry.register(Arc::new(arm_resource::ArmResourceKind::new(context)));
