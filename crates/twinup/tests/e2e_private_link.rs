@@ -188,3 +188,42 @@ fn a_zone_that_existed_is_used_and_kept_by_down() {
     assert_eq!(kept["tags"]["owner"], "network-team");
     assert!(resource(&emu, &endpoint).is_none() && resource(&emu, &link).is_none());
 }
+
+#[test]
+fn the_private_identity_example_deploys_a_private_instance_with_its_endpoint() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../plans/examples/private-answers.yaml");
+    let out = run(emu.up(&s).arg("--answers").arg(&example));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let instance = &emu.state()["digital_twins"];
+    let twins = instance
+        .as_object()
+        .and_then(|m| m.values().next())
+        .expect("the instance");
+    assert_eq!(twins["public_network_access"], "Disabled");
+    assert!(
+        twins["identity"]["kind"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("SystemAssigned"),
+        "{twins}"
+    );
+    let sub = emu.field("subscription_id");
+    let endpoint = format!(
+        "/subscriptions/{sub}/resourceGroups/twinup-private-rg/providers/Microsoft.Network/privateEndpoints/twinup-private-twins-pe"
+    );
+    assert!(resource(&emu, &endpoint).is_some(), "no private endpoint");
+    // Public access is off: the data plane cannot be checked from here, and up says so.
+    assert!(
+        out.stderr.contains("public network access is disabled"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        emu.entries()
+            .iter()
+            .all(|e| !e.route.contains("(data plane)"))
+    );
+}
