@@ -227,3 +227,40 @@ fn the_private_identity_example_deploys_a_private_instance_with_its_endpoint() {
             .all(|e| !e.route.contains("(data plane)"))
     );
 }
+
+#[test]
+fn a_kill_while_the_private_link_is_made_resumes_and_down_still_removes_every_part() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    let subnet = network(&emu);
+    answers(&s, &subnet);
+    // Killed right after the step recorded that it is creating the private endpoint.
+    let crashed = run(emu
+        .up(&s)
+        .args(["--answers", "answers.yaml"])
+        .env("TWINUP_TEST_CRASH_AFTER_TOKEN", "private_link"));
+    assert_ne!(crashed.code, Some(0), "the run should have been killed");
+    let out = run(emu.up(&s).args(["--answers", "answers.yaml"]));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        emu.count("PUT", "privateEndpoints/{}") <= 1,
+        "the private endpoint was written twice"
+    );
+    let (endpoint, zone, link, group) = ids(&emu);
+    emu.clear_requests();
+    let gone = down(&emu, &s);
+    assert_eq!(gone.code, Some(0), "{}", gone.stderr);
+    // The rerun still knew every part as its own: each is deleted by name.
+    let writes = emu.writes();
+    for route in ["privateEndpoints/{}", "privateDnsZones/{}"] {
+        assert!(
+            writes
+                .iter()
+                .any(|w| w.starts_with("DELETE") && w.ends_with(route)),
+            "no DELETE of {route}: {writes:?}"
+        );
+    }
+    for id in [&endpoint, &zone, &link, &group] {
+        assert!(resource(&emu, id).is_none(), "{id} is still there");
+    }
+}
