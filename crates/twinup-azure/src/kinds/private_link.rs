@@ -275,6 +275,7 @@ impl StepKind for PrivateLinkKind {
 
     async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
         if !enabled(with) {
+            ctx.progress("no private endpoint asked for (no subnet given)");
             return Ok(outputs(&[], &[]));
         }
         let owned = owned_in(ctx.previous_outputs().and_then(|o| o.get("owned")));
