@@ -146,7 +146,7 @@ async fn handle(
         });
     }
 
-    let classified = router::classify(&req.method, &req.path);
+    let classified = router::classify_request(&req);
     let method = req.method.as_str().to_string();
     let fault = lock(&ctx.faults).take_transport(&method, &req.path);
     let logged_body = serde_json::from_slice::<serde_json::Value>(&req.body).ok();

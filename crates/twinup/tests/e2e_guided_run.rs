@@ -49,6 +49,8 @@ fn a_guided_run_prompts_for_each_input_and_deploys() {
         "Managed identity of the instance",
         "User-assigned managed identities",
         "reachable from public networks",
+        "Subnet id for a private endpoint",
+        "How long up waits for the instance's data plane",
     ] {
         p.exp_string(label)
             .unwrap_or_else(|e| panic!("prompt {label:?}: {e}"));

@@ -98,8 +98,10 @@ fn the_printed_resume_hints_work_and_later_commands_use_the_recorded_cloud() {
         !instances.contains("mem-twins"),
         "down left the instance in the local emulator: {instances}"
     );
+    // Five resources, and the data-plane readiness check and the (turned off) private link
+    // step forgotten (nothing sent for them).
     assert!(
-        down.stdout.contains("Teardown completed: 5 deleted"),
+        down.stdout.contains("Teardown completed: 7 deleted"),
         "{}{}",
         down.stdout,
         down.stderr

@@ -8,7 +8,7 @@ mod generic;
 mod managed_identities;
 pub(crate) mod operations;
 pub(crate) mod providers;
-mod rbac;
+pub(crate) mod rbac;
 mod resource_groups;
 mod role_assignments;
 mod role_definitions;

@@ -90,7 +90,8 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
 
     let state_dir = state_dir(&args.plan.checkpoint);
     let connection = if azure {
-        let connection = AzureSession::connect(&cloud, &state_dir).await?;
+        let mut connection = AzureSession::connect(&cloud, &state_dir).await?;
+        connection.wait_ready = !args.no_wait_ready;
         crate::output::signed_in(
             format,
             &connection.who,

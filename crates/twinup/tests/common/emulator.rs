@@ -274,12 +274,14 @@ impl Emu {
     }
 
     /// The environment that signs `twinup` in as this emulator's service principal (and
-    /// trusts its certificate when it serves TLS).
+    /// trusts its certificate when it serves TLS), with instance host names resolved to the
+    /// emulator (its data plane).
     pub fn cloud_env(&self) -> Vec<(&'static str, String)> {
         let mut env = vec![
             ("AZURE_TENANT_ID", self.field("tenant_id")),
             ("AZURE_CLIENT_ID", self.field("client_id")),
             ("AZURE_CLIENT_SECRET", self.field("client_secret")),
+            ("TWINUP_DATA_PLANE_ENDPOINT", self.url()),
         ];
         if let Some(ca) = self.info["ca_cert"].as_str() {
             env.push(("SSL_CERT_FILE", ca.to_string()));
