@@ -101,8 +101,38 @@ impl Recorder {
         id: &str,
         change: impl FnOnce(&mut StepRecord),
     ) -> Result<(), EngineError> {
+        if let Some(store) = self.store.as_ref().filter(|s| !s.appends()) {
+            return self.save_whole(store.as_ref(), id, change).await;
+        }
         let staged = self.queue(id, change).await;
         self.flush(staged).await
+    }
+
+    /// For a store without a journal: applies `change` and saves the whole checkpoint at once,
+    /// one save per transition in the order they happen (never grouped, so crash points are
+    /// numbered the same in every run).
+    async fn save_whole(
+        &self,
+        store: &dyn CheckpointStore,
+        id: &str,
+        change: impl FnOnce(&mut StepRecord),
+    ) -> Result<(), EngineError> {
+        let mut durable = self.durable.lock().await;
+        durable.usable(store)?;
+        let snapshot = {
+            let mut checkpoint = self.checkpoint.lock().await;
+            let Some(record) = checkpoint.steps.get_mut(id) else {
+                return Ok(());
+            };
+            change(record);
+            checkpoint.updated_at = Utc::now();
+            checkpoint.clone()
+        };
+        if let Err(e) = store.save(&snapshot).await {
+            durable.broken = Some(e.to_string());
+            return Err(e.into());
+        }
+        Ok(())
     }
 
     /// Applies `change` to the record of step `id` (when there is one) and queues it for
@@ -111,13 +141,12 @@ impl Recorder {
     /// records are then written together. A store without a journal saves it whole at once
     /// (one save per transition, as it happens; a failure is reported by the next flush).
     pub(crate) async fn stage(&self, id: &str, change: impl FnOnce(&mut StepRecord)) -> Staged {
-        let staged = self.queue(id, change).await;
-        if self.store.as_ref().is_some_and(|s| !s.appends()) {
-            let number = staged.0;
-            let _ = self.flush(staged).await;
-            return Staged(number);
+        if let Some(store) = self.store.as_ref().filter(|s| !s.appends()) {
+            // A failure is kept (`broken`) and reported by the next save or flush.
+            let _ = self.save_whole(store.as_ref(), id, change).await;
+            return Staged(0);
         }
-        staged
+        self.queue(id, change).await
     }
 
     /// Applies `change` to the record of step `id` and queues it.
@@ -154,10 +183,11 @@ impl Recorder {
             return Ok(());
         };
         let mut durable = self.durable.lock().await;
+        // After a failed save nothing is acted on, even a change saved before it.
+        durable.usable(store.as_ref())?;
         if durable.upto >= number {
             return Ok(());
         }
-        durable.usable(store.as_ref())?;
         let (entries, upto) = self.take_queue();
         let whole = match store.append_steps(&entries).await {
             Ok(Appended::Saved) => None,

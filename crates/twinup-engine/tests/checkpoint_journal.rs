@@ -44,6 +44,9 @@ impl CheckpointStore for Counting {
         self.saved_bytes.fetch_add(size, Ordering::Relaxed);
         self.inner.save(checkpoint).await
     }
+    fn appends(&self) -> bool {
+        self.inner.appends()
+    }
     async fn append_steps(&self, entries: &[JournalEntry]) -> Result<Appended, CheckpointError> {
         self.appended.fetch_add(entries.len(), Ordering::Relaxed);
         self.inner.append_steps(entries).await
