@@ -2,7 +2,10 @@
 //! deployments with one app display name get two apps and `down` in one leaves the other's; a
 //! role assignment someone else made, met as 409 `RoleAssignmentExists` on a rerun, is used and
 //! kept; a renamed app is a replacement (`preview` says so, `up` needs `--yes`, no orphan is
-//! left); a run through a symlink to a checkpoint another run holds is refused.
+//! left); a run through a symlink to a checkpoint another run holds is refused. `verify` checks
+//! the targets the checkpoint records, never the ones an edited plan names; a renamed or moved
+//! resource group and instance are replacements (create before destroy for a new name, delete
+//! first for a new location), and a group that existed is kept.
 
 #[path = "common/emulator.rs"]
 mod emulator;
@@ -310,4 +313,248 @@ fn a_run_through_a_symlink_to_a_held_checkpoint_is_refused() {
         "the symlink was replaced"
     );
     first.kill();
+}
+
+/// Lower-cased ids and locations of the emulator's `table` (`resource_groups`, `digital_twins`).
+fn located(emu: &Emu, table: &str) -> Vec<(String, String)> {
+    emu.state()[table]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.iter())
+        .map(|(k, v)| {
+            let location = v["location"].as_str().unwrap_or_default().to_string();
+            (k.clone(), location)
+        })
+        .collect()
+}
+
+/// The location of the emulator's `table` entry named `name`, if it exists.
+fn location_of(emu: &Emu, table: &str, name: &str) -> Option<String> {
+    let suffix = format!("/{}", name.to_lowercase());
+    located(emu, table)
+        .into_iter()
+        .find(|(id, _)| id.ends_with(&suffix))
+        .map(|(_, location)| location)
+}
+
+/// Where in the request log the first `method` request whose path ends with `suffix` is.
+fn position(emu: &Emu, method: &str, suffix: &str) -> Option<usize> {
+    emu.entries()
+        .iter()
+        .position(|e| e.method == method && e.path.to_lowercase().ends_with(&suffix.to_lowercase()))
+}
+
+fn preview(emu: &Emu, dir: &Path, extra: &[&str]) -> Finished {
+    let mut args = vec!["preview", "--answers", "answers.yaml", "--non-interactive"];
+    args.extend(extra);
+    run(emu, dir, &args, "preview")
+}
+
+#[test]
+fn verify_checks_the_recorded_targets_when_the_plan_names_others() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let emu = Emu::start(root.path());
+    let dir = deployment_dir(root.path(), "d", "own-rg-v", "own-twins-v", "verify-client");
+    let builtin = include_str!("../../../plans/adt-setup.yaml");
+    std::fs::write(dir.join("plan.yaml"), builtin).expect("plan");
+    let out = up(&emu, &dir, &["--plan", "plan.yaml"], "up");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+
+    let edited = builtin
+        .replace("name: ${inputs.instance_name}", "name: other-twins-v")
+        .replace("path: manifest.json", "path: other-manifest.json");
+    assert_ne!(edited, builtin);
+    std::fs::write(dir.join("plan.yaml"), edited).expect("plan");
+    emu.clear_requests();
+    let verify = run(&emu, &dir, &["verify", "--plan", "plan.yaml"], "verify");
+    assert_eq!(verify.code, Some(0), "{}", verify.all());
+    assert!(
+        verify.stdout.contains("plan now names another target")
+            && verify.stdout.contains("other-twins-v"),
+        "{}",
+        verify.stdout
+    );
+    let paths: Vec<String> = emu.entries().into_iter().map(|e| e.path).collect();
+    assert!(
+        !paths.iter().any(|p| p.contains("other-twins-v")),
+        "verify read the instance the edited plan names: {paths:?}"
+    );
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.ends_with("digitalTwinsInstances/own-twins-v")),
+        "verify did not read the recorded instance: {paths:?}"
+    );
+
+    // What it checks is the recorded manifest: gone, it is drift.
+    std::fs::remove_file(dir.join("manifest.json")).expect("manifest");
+    let verify = run(&emu, &dir, &["verify", "--plan", "plan.yaml"], "verify-2");
+    assert_eq!(verify.code, Some(1), "{}", verify.all());
+    assert!(
+        verify.stdout.contains("manifest: deleted outside twinup"),
+        "{}",
+        verify.stdout
+    );
+    assert!(!dir.join("other-manifest.json").exists());
+}
+
+#[test]
+fn a_renamed_group_is_created_before_the_old_one_it_created_is_deleted() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let emu = Emu::start(root.path());
+    let dir = deployment_dir(root.path(), "d", "own-rg-old", "own-twins-o", "rg-client");
+    let out = up(&emu, &dir, &[], "first");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    let rename = ["--set", "resource_group=own-rg-new"];
+
+    let shown = preview(&emu, &dir, &rename);
+    assert_eq!(shown.code, Some(0), "{}", shown.all());
+    assert!(
+        shown
+            .stdout
+            .contains("resource group own-rg-old in westus2 -> resource group own-rg-new")
+            && shown
+                .stdout
+                .contains("replace (azure.digital_twins_instance)"),
+        "{}",
+        shown.stdout
+    );
+
+    let refused = up(&emu, &dir, &rename, "refused");
+    assert_eq!(refused.code, Some(2), "{}", refused.all());
+    assert!(
+        refused
+            .stderr
+            .contains("resource_group: resource group own-rg-old")
+            && refused.stderr.contains("--yes"),
+        "{}",
+        refused.stderr
+    );
+    assert!(location_of(&emu, "resource_groups", "own-rg-new").is_none());
+
+    emu.clear_requests();
+    let mut confirmed = rename.to_vec();
+    confirmed.push("--yes");
+    let out = up(&emu, &dir, &confirmed, "replace");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert!(location_of(&emu, "resource_groups", "own-rg-new").is_some());
+    assert!(
+        location_of(&emu, "resource_groups", "own-rg-old").is_none(),
+        "the old group is an orphan"
+    );
+    let instances = located(&emu, "digital_twins");
+    assert_eq!(instances.len(), 1, "{instances:?}");
+    assert!(instances[0].0.contains("/resourcegroups/own-rg-new/"));
+    // Create before destroy: the new group and instance exist before the old ones go.
+    let new_instance = position(
+        &emu,
+        "PUT",
+        "resourceGroups/own-rg-new/providers/Microsoft.DigitalTwins/digitalTwinsInstances/own-twins-o",
+    );
+    let old_group_deleted = position(&emu, "DELETE", "resourceGroups/own-rg-old");
+    assert!(
+        new_instance.is_some() && old_group_deleted.is_some() && new_instance < old_group_deleted,
+        "{new_instance:?} {old_group_deleted:?}"
+    );
+    let record = &checkpoint(&dir)["steps"]["resource_group"]["outputs"];
+    assert!(record.get("replaced").is_none(), "{record}");
+
+    let down = run(&emu, &dir, &["down", "--yes"], "down");
+    assert_eq!(down.code, Some(0), "{}", down.all());
+    assert_eq!(emu.inventory().resource_groups, 0);
+}
+
+#[test]
+fn a_group_that_existed_is_kept_when_the_plan_names_another() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let emu = Emu::start(root.path());
+    let sub = emu.info["subscription_id"]
+        .as_str()
+        .expect("subscription")
+        .to_string();
+    let (status, body) = emu.arm_as_admin(
+        reqwest::Method::PUT,
+        &format!("/subscriptions/{sub}/resourceGroups/own-rg-found?api-version=2025-04-01"),
+        Some(json!({"location": "westus2"})),
+    );
+    assert!(status == 201 || status == 200, "{body}");
+    let dir = deployment_dir(
+        root.path(),
+        "d",
+        "own-rg-found",
+        "own-twins-f",
+        "found-client",
+    );
+    let out = up(&emu, &dir, &[], "first");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+
+    let out = up(
+        &emu,
+        &dir,
+        &["--set", "resource_group=own-rg-other", "--yes"],
+        "replace",
+    );
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert!(
+        location_of(&emu, "resource_groups", "own-rg-found").is_some(),
+        "a group this deployment did not create was deleted"
+    );
+    assert!(location_of(&emu, "resource_groups", "own-rg-other").is_some());
+    let instances = located(&emu, "digital_twins");
+    assert_eq!(
+        instances.len(),
+        1,
+        "the old instance is an orphan: {instances:?}"
+    );
+    assert!(instances[0].0.contains("/resourcegroups/own-rg-other/"));
+}
+
+#[test]
+fn a_location_change_is_a_replacement_never_a_failing_update() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let emu = Emu::start(root.path());
+    let dir = deployment_dir(
+        root.path(),
+        "d",
+        "own-rg-loc",
+        "own-twins-loc",
+        "loc-client",
+    );
+    let out = up(&emu, &dir, &[], "first");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    let moved = ["--set", "location=eastus"];
+
+    let shown = preview(&emu, &dir, &moved);
+    assert_eq!(shown.code, Some(0), "{}", shown.all());
+    assert!(
+        shown.stdout.contains("replace (azure.resource_group)")
+            && shown
+                .stdout
+                .contains("-> resource group own-rg-loc in eastus")
+            && shown.stdout.contains("deletes the old one first")
+            && !shown.stdout.contains("update (azure.resource_group)"),
+        "{}",
+        shown.stdout
+    );
+    let refused = up(&emu, &dir, &moved, "refused");
+    assert_eq!(refused.code, Some(2), "{}", refused.all());
+    assert_eq!(
+        location_of(&emu, "resource_groups", "own-rg-loc").as_deref(),
+        Some("westus2")
+    );
+
+    let mut confirmed = moved.to_vec();
+    confirmed.push("--yes");
+    let out = up(&emu, &dir, &confirmed, "replace");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert_eq!(
+        location_of(&emu, "resource_groups", "own-rg-loc").as_deref(),
+        Some("eastus")
+    );
+    assert_eq!(
+        location_of(&emu, "digital_twins", "own-twins-loc").as_deref(),
+        Some("eastus")
+    );
+    let verify = run(&emu, &dir, &["verify"], "verify");
+    assert_eq!(verify.code, Some(0), "{}", verify.all());
 }

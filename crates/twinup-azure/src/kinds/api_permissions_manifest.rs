@@ -7,6 +7,8 @@ use twinup_engine::{
     CREATED_OUTPUT, FieldError, LiveState, Outputs, StepContext, StepError, StepKind, created_flag,
 };
 
+use twinup_engine::kinds::local_path;
+
 use super::fields::{self, Checker};
 
 /// App id of the Azure Digital Twins service (resource of the data-plane scope).
@@ -72,12 +74,12 @@ impl StepKind for ApiPermissionsManifestKind {
                         .with_help("check that the directory is writable")
                 })?;
         }
-        let target = twinup_engine::kinds::local_path::absolute(&path)?;
+        let target = local_path::absolute(&path)?;
         Ok(fields::outputs(json!({
             "path": path.display().to_string(),
             "manifest": manifest(),
             CREATED_OUTPUT: created,
-            twinup_engine::kinds::local_path::TARGET_OUTPUT: target.display().to_string(),
+            local_path::TARGET_OUTPUT: target.display().to_string(),
         })))
     }
 
@@ -85,9 +87,18 @@ impl StepKind for ApiPermissionsManifestKind {
         super::compare::normalize(field, value)
     }
 
-    async fn read(&self, _ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
+    fn identifying_fields(&self) -> &'static [&'static str] {
+        &["path"]
+    }
+
+    async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
         let path = fields::string(with, "path")?;
-        Ok(match std::fs::read(&path) {
+        // `verify` and the refresh read the file the step recorded writing.
+        let read_at = match local_path::recorded_target(ctx.previous_outputs()) {
+            Some(recorded) if ctx.read_at_record() => recorded,
+            _ => std::path::PathBuf::from(&path),
+        };
+        Ok(match std::fs::read(&read_at) {
             Ok(bytes) => LiveState::Present {
                 properties: json!({
                     "path": path,
@@ -105,7 +116,7 @@ impl StepKind for ApiPermissionsManifestKind {
         _token: Option<&Value>,
     ) -> Result<(), StepError> {
         // The file the step recorded writing, never a re-render of the current plan.
-        let path = match twinup_engine::kinds::local_path::recorded_target(ctx.previous_outputs()) {
+        let path = match local_path::recorded_target(ctx.previous_outputs()) {
             Some(recorded) => recorded,
             None => std::path::PathBuf::from(fields::string(with, "path")?),
         };

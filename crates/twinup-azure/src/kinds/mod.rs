@@ -16,7 +16,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use twinup_engine::{KindRegistry, StepContext, StepError, StepErrorKind};
+use twinup_engine::{
+    KindRegistry, Replacement, StepContext, StepError, StepErrorKind, created_flag,
+};
 
 use crate::arm::ArmClient;
 use crate::cloud::Endpoints;
@@ -211,6 +213,64 @@ pub(crate) fn recorded_id(ctx: &StepContext) -> Option<String> {
         .and_then(Value::as_str)
         .filter(|id| id.to_ascii_lowercase().starts_with("/subscriptions/"))
         .map(normalize_scope)
+}
+
+/// When `with` names another ARM resource (`path` in `location`) than the one the step
+/// recorded (`id` and `location` in its outputs), what replaces what: another name or group is
+/// a new resource, created before the recorded one is deleted; the same name in another
+/// location (ARM cannot move it, and the name cannot exist twice) deletes the old one first,
+/// and so does the same name in another group for a type whose names are global (`global`:
+/// a Digital Twins instance's name is its host name). The old one is deleted only if the step
+/// created it. `what` names the type for a person.
+pub(crate) fn arm_replacement(
+    ctx: &StepContext,
+    what: &str,
+    path: &str,
+    location: &str,
+    global: bool,
+) -> Option<Replacement> {
+    let old_id = recorded_id(ctx)?;
+    let recorded = ctx.previous_outputs()?;
+    let old_location = recorded
+        .get("location")
+        .and_then(Value::as_str)
+        .filter(|l| !l.is_empty());
+    let same_id = old_id.eq_ignore_ascii_case(&normalize_scope(path));
+    let moved = old_location.is_some_and(|l| !resource_group::same_location(l, location));
+    if same_id && !moved {
+        return None;
+    }
+    let at = |l: Option<&str>| l.map(|l| format!(" in {l}")).unwrap_or_default();
+    Some(Replacement {
+        from: format!("{what} {}{}", name_of(&old_id), at(old_location)),
+        to: format!("{what} {}{}", name_of(path), at(Some(location))),
+        deletes_old: twinup_engine::created_by_step(recorded) == Some(true),
+        deletes_first: same_id || (global && name_of(&old_id).eq_ignore_ascii_case(name_of(path))),
+    })
+}
+
+/// Whether the target a step just made or found is its own: under a replacement the record
+/// is the old target's, so only the new one's absence (or this attempt's `creating` mark)
+/// says so; otherwise as [`created_flag`].
+pub(crate) fn created_now(ctx: &StepContext, replacing: bool, found: bool) -> bool {
+    if replacing {
+        !found || ctx.was_creating()
+    } else {
+        created_flag(ctx, found)
+    }
+}
+
+/// A same-name move of a target the step did not create: Azure cannot move it and twinup
+/// never deletes what it did not make, so the run is refused before anything is written.
+pub(crate) fn refuse_foreign_move(r: &Replacement) -> Result<(), StepError> {
+    if r.deletes_first && !r.deletes_old {
+        return Err(StepError::rejected(format!(
+            "{} was not created by this deployment, and the plan now names {}: Azure cannot move it there and the name cannot exist twice",
+            r.from, r.to
+        ))
+        .with_help("set the location back, or choose another name (twinup then makes a new one and keeps this one)"));
+    }
+    Ok(())
 }
 
 /// The last segment of an ARM id (the resource's name).

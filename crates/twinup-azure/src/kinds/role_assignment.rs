@@ -319,15 +319,15 @@ impl RoleAssignmentKind {
             }))
     }
 
-    /// Reads the assignment by the id the step saved, when the saved outputs belong to this
-    /// same `with` (one GET instead of resolving role and principal first). `None` when there
-    /// is no such id, or the assignment found there is not on the scope `with` names.
+    /// Reads the assignment by the id the step saved, when the read goes to the record
+    /// (`verify`, the refresh, unchanged inputs: one GET instead of resolving role and
+    /// principal first). `None` when there is no such id.
     async fn read_saved(
         &self,
         ctx: &StepContext,
         with: &Value,
     ) -> Result<Option<LiveState>, StepError> {
-        if !ctx.previous_outputs_current() {
+        if !ctx.read_at_record() {
             return Ok(None);
         }
         let Some(id) = ctx
@@ -344,13 +344,13 @@ impl RoleAssignmentKind {
             return Ok(Some(LiveState::Absent));
         };
         let text = |p: &str| live.body.pointer(p).and_then(Value::as_str);
-        let live_scope = text("/properties/scope").map(normalize_scope);
-        if live_scope.is_some_and(|s| !s.eq_ignore_ascii_case(&scope)) {
-            return Ok(None);
-        }
+        // The recorded assignment, wherever the plan points now.
+        let live_scope = text("/properties/scope")
+            .map(normalize_scope)
+            .unwrap_or(scope);
         Ok(Some(LiveState::Present {
             properties: json!({
-                "scope": scope,
+                "scope": live_scope,
                 "role_definition_id": text("/properties/roleDefinitionId"),
                 "principal_id": text("/properties/principalId"),
                 "principal_type": text("/properties/principalType"),
@@ -590,6 +590,10 @@ impl StepKind for RoleAssignmentKind {
                 Err(e) => return Err(e.into()),
             }
         }
+    }
+
+    fn identifying_fields(&self) -> &'static [&'static str] {
+        &["scope", "role", "principal"]
     }
 
     fn normalize(&self, field: &str, value: &Value) -> Value {

@@ -161,6 +161,10 @@ impl StepKind for FileKind {
         check_target(ctx, &path, &absolute, flag(with, "overwrite")).map(|_| ())
     }
 
+    fn identifying_fields(&self) -> &'static [&'static str] {
+        &["path"]
+    }
+
     fn replacement(&self, ctx: &StepContext, with: &Value) -> Option<Replacement> {
         let (path, _) = target(with).ok()?;
         let absolute = local_path::absolute(&path).ok()?;
@@ -169,6 +173,7 @@ impl StepKind for FileKind {
             from: old.display().to_string(),
             to: absolute.display().to_string(),
             deletes_old: true,
+            deletes_first: false,
         })
     }
 
@@ -188,10 +193,6 @@ impl StepKind for FileKind {
             StepError::failed(format!("cannot write {}: {e}", path.display()))
                 .with_help("check that the directory exists and is writable")
         })?;
-        // Create before destroy: the file the record names goes once the new one is written.
-        if let Some(old) = replaced_file(ctx, &absolute) {
-            remove_file(ctx, &old)?;
-        }
         let digest = hex::encode(Sha256::digest(&bytes));
         let mut outputs = json!({
             "path": path.display().to_string(),
@@ -208,9 +209,9 @@ impl StepKind for FileKind {
 
     async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
         let (path, _) = target(with)?;
-        // A succeeded step with the same inputs is read where it wrote; otherwise where the
-        // plan now points.
-        let read_at = if ctx.previous_outputs_current() {
+        // `verify`, the refresh and a step with unchanged inputs read where the step wrote;
+        // `preview` of changed inputs where the plan now points.
+        let read_at = if ctx.read_at_record() {
             recorded_target(ctx.previous_outputs()).unwrap_or_else(|| path.clone())
         } else {
             path.clone()

@@ -11,6 +11,7 @@
 
 pub(crate) mod down;
 pub(crate) mod read;
+pub(crate) mod retire;
 pub(crate) mod up;
 
 use std::collections::{HashMap, HashSet};

@@ -2,6 +2,7 @@
 //! unchanged inputs), run (create, update, retry) or resume (a saved resume token); the run's
 //! record and the plan's outputs around it.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ use crate::errors::EngineError;
 use crate::events::{Event, EventSink, StepAction};
 use crate::expand::ExpandedPlan;
 use crate::inputs::ResolvedInputs;
-use crate::kind::{Outputs, StepError, StepErrorKind};
+use crate::kind::{Outputs, REPLACED_OUTPUT, StepError, StepErrorKind};
 use crate::recorder::Recorder;
 use crate::registry::KindRegistry;
 use crate::render::{input_hash, lookup, render_with};
@@ -51,6 +52,7 @@ pub async fn run(
         registry,
         inputs,
     } = steps;
+    let steps = Steps::new(plan, registry, inputs);
     let events = crate::redact::redacting(config.events.clone(), inputs);
     let redactor = crate::redact::Redactor::new(inputs);
     let mut start = session.checkpoint.clone();
@@ -84,6 +86,8 @@ pub async fn run(
         redactor,
         deployment_id,
         pass_snapshot: None,
+        replacing: HashMap::new(),
+        recreated: HashSet::new(),
         skipped: Vec::new(),
         announced: false,
         started: Vec::new(),
@@ -99,6 +103,13 @@ pub async fn run(
         &mut up,
     )
     .await?;
+    // Create before destroy: what replacements left behind goes once everything else is done.
+    if walked.all_done && up.failures.is_empty() && !config.cancel.is_cancelled() {
+        let retired =
+            super::retire::retire_replaced(steps, &recorder, &events, &config.cancel, &up.redactor)
+                .await?;
+        up.failures.extend(retired);
+    }
 
     let mut report = RunReport {
         status: RunStatus::Running,
@@ -177,6 +188,11 @@ struct Up<'a> {
     deployment_id: Option<String>,
     /// One snapshot per pass: the steps started in a pass change only their own records.
     pass_snapshot: Option<Checkpoint>,
+    /// The records of targets steps running now replace (and created): saved with the step's
+    /// success (`replaced`), for the run's end to delete.
+    replacing: HashMap<String, Outputs>,
+    /// Steps whose target was deleted and made again in this run (or that ran after one).
+    recreated: HashSet<String>,
     skipped: Vec<String>,
     announced: bool,
     started: Vec<String>,
@@ -208,7 +224,15 @@ impl Walk for Up<'_> {
         };
         let hash = input_hash(step, self.inputs, snapshot);
         let record = snapshot.steps.get(id).cloned();
-        if record.as_ref().is_some_and(|r| r.is_current(&hash)) {
+        // A dependency deleted and made again (a same-name replacement) took what lives in it
+        // (a role assignment on an instance) along: its dependents run again.
+        let after_recreated = self
+            .plan
+            .graph()
+            .dependencies(id)
+            .iter()
+            .any(|d| self.recreated.contains(d));
+        if !after_recreated && record.as_ref().is_some_and(|r| r.is_current(&hash)) {
             self.skipped.push(id.to_string());
             self.events.emit(Event::StepSkipped {
                 step: id.to_string(),
@@ -276,6 +300,16 @@ impl Walk for Up<'_> {
         )
         .with_creating(record.as_ref().is_some_and(|r| r.creating))
         .with_deployment_id(self.deployment_id.clone());
+        let replaced = kind.replacement(&ctx, &with);
+        if after_recreated || replaced.as_ref().is_some_and(|r| r.deletes_first) {
+            self.recreated.insert(id.to_string());
+        }
+        if let (Some(r), Some(old)) = (replaced, ctx.previous_outputs())
+            && r.deletes_old
+            && !r.deletes_first
+        {
+            self.replacing.insert(id.to_string(), old.clone());
+        }
         let timeout = step.timeout.unwrap_or(self.config.default_timeout);
         Ok(Decision::Start {
             work: Box::pin(async move {
@@ -297,7 +331,10 @@ impl Walk for Up<'_> {
         match result {
             Ok(outputs) => {
                 crate::checkpoint::test_hooks::before_success(id);
-                let saved = outputs.clone();
+                let mut saved = outputs.clone();
+                if let Some(old) = self.replacing.remove(id) {
+                    saved.insert(REPLACED_OUTPUT.to_string(), Value::Object(old));
+                }
                 self.recorder.step(id, |r| r.succeed(saved)).await?;
                 self.events.emit(Event::StepSucceeded {
                     step: id.to_string(),

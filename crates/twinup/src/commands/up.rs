@@ -296,14 +296,11 @@ fn confirm_replacements(
     }
     let mut list = String::new();
     for (step, r) in &replacements {
-        let old = if r.deletes_old {
-            "then deletes the old one, which this deployment created"
-        } else {
-            "the old one is kept: this deployment did not create it"
-        };
         list.push_str(&format!(
-            "\n  ± {step}: {} -> {} (creates the new one, {old})",
-            r.from, r.to
+            "\n  ± {step}: {} -> {} ({})",
+            r.from,
+            r.to,
+            replacement_order(r)
         ));
     }
     if format == OutputFormat::Text {
@@ -329,6 +326,21 @@ fn confirm_replacements(
         Ok(())
     } else {
         Err(Failure::bad_input("not confirmed; nothing was changed"))
+    }
+}
+
+/// What a replacement does, in order, for a person.
+pub fn replacement_order(r: &twinup_engine::Replacement) -> &'static str {
+    match (r.deletes_first, r.deletes_old) {
+        (true, _) => {
+            "deletes the old one first, everything in it included, since the name cannot exist twice; then creates the new one"
+        }
+        (false, true) => {
+            "creates the new one, then deletes the old one, which this deployment created"
+        }
+        (false, false) => {
+            "creates the new one; the old one is kept: this deployment did not create it"
+        }
     }
 }
 
