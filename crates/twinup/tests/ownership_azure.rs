@@ -558,3 +558,80 @@ fn a_location_change_is_a_replacement_never_a_failing_update() {
     let verify = run(&emu, &dir, &["verify"], "verify");
     assert_eq!(verify.code, Some(0), "{}", verify.all());
 }
+
+#[test]
+fn the_manifest_step_keeps_the_file_rules() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let emu = Emu::start(root.path());
+    let dir = root.path().join("m");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let plan = |path: &str, extra: &str| {
+        format!(
+            "version: 1\nname: manifest-only\nsteps:\n  - id: manifest\n    kind: azure.api_permissions_manifest\n    with:\n      path: {path}\n{extra}"
+        )
+    };
+    let up = |tag: &str| {
+        run(
+            &emu,
+            &dir,
+            &["up", "--plan", "plan.yaml", "--non-interactive"],
+            tag,
+        )
+    };
+
+    std::fs::write(dir.join("plan.yaml"), plan("../up-manifest.json", "")).expect("plan");
+    let out = up("outside");
+    assert_eq!(out.code, Some(2), "{}", out.all());
+    assert!(
+        out.stderr.contains("outside the working directory"),
+        "{}",
+        out.stderr
+    );
+    assert!(!root.path().join("up-manifest.json").exists());
+
+    // A file someone else wrote there is not overwritten, unless the plan says so (then it is
+    // kept by `down`).
+    std::fs::write(dir.join("manifest.json"), "theirs").expect("theirs");
+    std::fs::write(dir.join("plan.yaml"), plan("manifest.json", "")).expect("plan");
+    let out = up("foreign");
+    assert_ne!(out.code, Some(0), "{}", out.all());
+    assert!(out.stderr.contains("already exists"), "{}", out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("manifest.json")).expect("kept"),
+        "theirs"
+    );
+    std::fs::write(
+        dir.join("plan.yaml"),
+        plan("manifest.json", "      overwrite: true\n"),
+    )
+    .expect("plan");
+    let out = up("overwrite");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert_eq!(
+        checkpoint(&dir)["steps"]["manifest"]["outputs"]["created"],
+        false
+    );
+    let down = run(
+        &emu,
+        &dir,
+        &["down", "--plan", "plan.yaml", "--yes"],
+        "down",
+    );
+    assert_eq!(down.code, Some(0), "{}", down.all());
+    assert!(
+        dir.join("manifest.json").exists(),
+        "down removed a file it did not create"
+    );
+
+    // A symlink is never written through.
+    std::fs::remove_file(dir.join("manifest.json")).expect("rm");
+    std::os::unix::fs::symlink(
+        root.path().join("elsewhere.json"),
+        dir.join("manifest.json"),
+    )
+    .expect("link");
+    let out = up("symlink");
+    assert_ne!(out.code, Some(0), "{}", out.all());
+    assert!(out.stderr.contains("symlink"), "{}", out.stderr);
+    assert!(!root.path().join("elsewhere.json").exists());
+}

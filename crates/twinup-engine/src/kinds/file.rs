@@ -156,9 +156,9 @@ impl StepKind for FileKind {
         if path.contains("${") {
             return Ok(()); // known once earlier steps ran; `apply` checks it then
         }
-        let (path, _) = target(with)?;
+        let (path, bytes) = target(with)?;
         let absolute = local_path::absolute(&path)?;
-        check_target(ctx, &path, &absolute, flag(with, "overwrite")).map(|_| ())
+        check_target(ctx, &path, &absolute, flag(with, "overwrite"), &bytes).map(|_| ())
     }
 
     fn identifying_fields(&self) -> &'static [&'static str] {
@@ -180,19 +180,22 @@ impl StepKind for FileKind {
     async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
         let (path, bytes) = target(with)?;
         let absolute = local_path::absolute(&path)?;
-        let created = match check_target(ctx, &path, &absolute, flag(with, "overwrite"))? {
+        let found = check_target(ctx, &path, &absolute, flag(with, "overwrite"), &bytes)?;
+        let created = match found {
             Found::Absent => {
                 ctx.note_creating().await?;
                 true
             }
             Found::Ours => true,
-            Found::Foreign => false,
+            Found::Foreign | Found::Same => false,
         };
-        ctx.progress(format!("writing {}", path.display()));
-        write_atomically(&path, &bytes).map_err(|e| {
-            StepError::failed(format!("cannot write {}: {e}", path.display()))
-                .with_help("check that the directory exists and is writable")
-        })?;
+        if !matches!(found, Found::Same) {
+            ctx.progress(format!("writing {}", path.display()));
+            write_atomically(&path, &bytes).map_err(|e| {
+                StepError::failed(format!("cannot write {}: {e}", path.display()))
+                    .with_help("check that the directory exists and is writable")
+            })?;
+        }
         let digest = hex::encode(Sha256::digest(&bytes));
         let mut outputs = json!({
             "path": path.display().to_string(),
@@ -200,9 +203,17 @@ impl StepKind for FileKind {
             CREATED_OUTPUT: created,
             TARGET_OUTPUT: absolute.display().to_string(),
         });
-        if !created {
-            outputs[FOUND_OUTPUT] =
-                json!("the file existed before this deployment; written with `overwrite: true`");
+        match found {
+            Found::Foreign => {
+                outputs[FOUND_OUTPUT] =
+                    json!("the file existed before this deployment; written with `overwrite: true`")
+            }
+            Found::Same => {
+                outputs[FOUND_OUTPUT] = json!(
+                    "the file existed before this deployment with this content; used as it is"
+                )
+            }
+            Found::Absent | Found::Ours => {}
         }
         Ok(outputs.as_object().cloned().unwrap_or_default())
     }
