@@ -139,6 +139,10 @@ pub struct Replacement {
     pub deletes_first: bool,
 }
 
+/// Set (`true`) in the saved outputs of a step whose outputs held a secret value: the
+/// checkpoint has `(secret)` in its place, and `up` runs the step again to get the value.
+pub const REDACTED_OUTPUT: &str = "redacted";
+
 /// The output in which `up` keeps a replaced target's record (the step's earlier outputs)
 /// until it is deleted: written with the step's success, removed once the delete finished,
 /// so a run that stops in between deletes it on the next `up`.

@@ -635,3 +635,122 @@ fn the_manifest_step_keeps_the_file_rules() {
     assert!(out.stderr.contains("symlink"), "{}", out.stderr);
     assert!(!root.path().join("elsewhere.json").exists());
 }
+
+#[test]
+fn a_rerun_after_the_checkpoint_was_lost_finds_its_own_and_creates_nothing_twice() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let emu = Emu::start(root.path());
+    let dir = deployment_dir(
+        root.path(),
+        "d",
+        "own-rg-lost",
+        "own-twins-lost",
+        "lost-client",
+    );
+    let out = up(&emu, &dir, &["--set", "grant_admin_consent=true"], "first");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    let before = emu.inventory();
+    let first = checkpoint(&dir);
+    std::fs::remove_file(dir.join(".twinup/checkpoint.json")).expect("lose the checkpoint");
+
+    let out = up(&emu, &dir, &["--set", "grant_admin_consent=true"], "rerun");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert_eq!(emu.inventory(), before, "the rerun created something twice");
+    let again = checkpoint(&dir);
+    assert_eq!(again["deployment_id"], first["deployment_id"]);
+    for (step, field) in [
+        ("app_registration", "client_id"),
+        ("data_role", "id"),
+        ("instance", "id"),
+    ] {
+        assert_eq!(
+            again["steps"][step]["outputs"][field], first["steps"][step]["outputs"][field],
+            "{step} found another target"
+        );
+    }
+    // The app and the role assignment are found by the names this deployment derives, so they
+    // are still its own: `down` deletes them.
+    assert_eq!(
+        again["steps"]["app_registration"]["outputs"]["created"],
+        true
+    );
+    let down = run(&emu, &dir, &["down", "--yes"], "down");
+    assert_eq!(down.code, Some(0), "{}", down.all());
+    assert_eq!(
+        emu.inventory().apps,
+        0,
+        "down kept the deployment's own app"
+    );
+}
+
+#[test]
+fn a_step_output_that_holds_a_secret_is_never_saved_and_still_reaches_the_steps_after_it() {
+    const SECRET: &str = "Pw-9f3-very-secret-Zq";
+    let root = tempfile::tempdir().expect("tempdir");
+    let emu = Emu::start(root.path());
+    let sub = emu.info["subscription_id"]
+        .as_str()
+        .expect("subscription")
+        .to_string();
+    let dir = root.path().join("s");
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(
+        dir.join("plan.yaml"),
+        format!(
+            r#"version: 1
+name: secret-step-output
+inputs:
+  db_password: {{type: string, secret: true}}
+steps:
+  - id: rg
+    kind: azure.resource_group
+    with: {{name: own-rg-secret, location: westus2, subscription_id: {sub}}}
+  - id: store
+    kind: azure.arm_resource
+    needs: [rg]
+    with:
+      id: /subscriptions/{sub}/resourceGroups/own-rg-secret/providers/Microsoft.Storage/storageAccounts/ownsecretstore
+      api_version: 2023-01-01
+      body:
+        location: westus2
+        kind: StorageV2
+        sku: {{name: Standard_LRS}}
+        properties: {{note: "${{inputs.db_password}}"}}
+  - id: settings
+    kind: file
+    with:
+      path: settings.json
+      content: ${{steps.store.outputs.properties}}
+"#
+        ),
+    )
+    .expect("plan");
+    let up = |tag: &str| {
+        let mut cmd = twinup(
+            &emu,
+            &dir,
+            &["up", "--plan", "plan.yaml", "--non-interactive"],
+        );
+        cmd.env("TWINUP_DB_PASSWORD", SECRET);
+        finish(cmd, &dir, tag)
+    };
+    for tag in ["first", "rerun"] {
+        let out = up(tag);
+        assert_eq!(out.code, Some(0), "{tag}: {}", out.all());
+        assert!(!out.all().contains(SECRET), "{tag}: {}", out.all());
+        let bytes = std::fs::read(dir.join(".twinup/checkpoint.json")).expect("checkpoint");
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(SECRET),
+            "{tag}: the checkpoint holds the secret"
+        );
+        let store = &checkpoint(&dir)["steps"]["store"]["outputs"];
+        assert_eq!(store["properties"]["note"], "(secret)", "{tag}: {store}");
+        // The step after it got the value (the plan writes it there on purpose).
+        let settings = std::fs::read_to_string(dir.join("settings.json")).expect("settings");
+        assert!(settings.contains(SECRET), "{tag}: {settings}");
+    }
+    let mut status = clean_command(&dir);
+    status.args(["status", "--plan", "plan.yaml"]);
+    let status = finish(status, &dir, "status");
+    assert!(!status.all().contains(SECRET), "{}", status.all());
+}

@@ -17,7 +17,7 @@ use crate::errors::EngineError;
 use crate::events::{Event, EventSink, StepAction};
 use crate::expand::ExpandedPlan;
 use crate::inputs::ResolvedInputs;
-use crate::kind::{Outputs, REPLACED_OUTPUT, StepError, StepErrorKind};
+use crate::kind::{Outputs, REDACTED_OUTPUT, REPLACED_OUTPUT, StepError, StepErrorKind};
 use crate::recorder::Recorder;
 use crate::registry::KindRegistry;
 use crate::render::{input_hash, lookup, render_with};
@@ -88,6 +88,7 @@ pub async fn run(
         pass_snapshot: None,
         replacing: HashMap::new(),
         recreated: HashSet::new(),
+        live_outputs: HashMap::new(),
         skipped: Vec::new(),
         announced: false,
         started: Vec::new(),
@@ -116,8 +117,8 @@ pub async fn run(
         nothing_to_do: false,
         outputs: serde_json::Map::new(),
         secret_outputs: Vec::new(),
-        ran: up.ran,
-        failures: up.failures,
+        ran: std::mem::take(&mut up.ran),
+        failures: std::mem::take(&mut up.failures),
     };
     let interrupted = config.cancel.is_cancelled()
         || report
@@ -133,7 +134,7 @@ pub async fn run(
     };
     report.nothing_to_do = report.status == RunStatus::Succeeded && report.ran.is_empty();
     if report.status == RunStatus::Succeeded {
-        let snapshot = recorder.snapshot().await;
+        let snapshot = with_live(&recorder.snapshot().await, &up.live_outputs).into_owned();
         for (name, template) in &plan.outputs {
             let value = template
                 .render(&|r| lookup(r, inputs, &snapshot, true))
@@ -193,6 +194,8 @@ struct Up<'a> {
     replacing: HashMap<String, Outputs>,
     /// Steps whose target was deleted and made again in this run (or that ran after one).
     recreated: HashSet<String>,
+    /// The outputs of steps that held a secret, as they are (the checkpoint has them redacted).
+    live_outputs: HashMap<String, Outputs>,
     skipped: Vec<String>,
     announced: bool,
     started: Vec<String>,
@@ -232,7 +235,12 @@ impl Walk for Up<'_> {
             .dependencies(id)
             .iter()
             .any(|d| self.recreated.contains(d));
-        if !after_recreated && record.as_ref().is_some_and(|r| r.is_current(&hash)) {
+        // A step whose outputs held a secret (saved without it) runs again, so the steps after
+        // it get the value.
+        let current = record
+            .as_ref()
+            .is_some_and(|r| r.is_current(&hash) && !outputs_redacted(r));
+        if !after_recreated && current {
             self.skipped.push(id.to_string());
             self.events.emit(Event::StepSkipped {
                 step: id.to_string(),
@@ -263,7 +271,10 @@ impl Walk for Up<'_> {
             .get(&step.kind)
             .cloned()
             .ok_or_else(|| format!("unknown step kind `{}`", step.kind))
-            .and_then(|kind| Ok((kind, render_with(step, self.inputs, snapshot)?)));
+            .and_then(|kind| {
+                let snapshot = with_live(snapshot, &self.live_outputs);
+                Ok((kind, render_with(step, self.inputs, &snapshot)?))
+            });
         let (kind, with) = match prepared {
             Ok(prepared) => prepared,
             Err(message) => {
@@ -332,6 +343,18 @@ impl Walk for Up<'_> {
             Ok(outputs) => {
                 crate::checkpoint::test_hooks::before_success(id);
                 let mut saved = outputs.clone();
+                let secrets = self.redactor.for_saved_values();
+                if secrets.taints(&Value::Object(outputs.clone())) {
+                    // A secret never reaches the checkpoint: the record says `(secret)`, the
+                    // steps after it in this run get the value.
+                    self.live_outputs.insert(id.to_string(), outputs.clone());
+                    if let Value::Object(redacted) = secrets.value(&Value::Object(saved)) {
+                        saved = redacted;
+                    } else {
+                        saved = Outputs::new();
+                    }
+                    saved.insert(REDACTED_OUTPUT.to_string(), Value::Bool(true));
+                }
                 if let Some(old) = self.replacing.remove(id) {
                     saved.insert(REPLACED_OUTPUT.to_string(), Value::Object(old));
                 }
@@ -354,6 +377,33 @@ impl Walk for Up<'_> {
             }
         }
     }
+}
+
+/// True if `record`'s outputs were saved with secret values redacted.
+fn outputs_redacted(record: &StepRecord) -> bool {
+    record
+        .outputs
+        .as_ref()
+        .and_then(|o| o.get(REDACTED_OUTPUT))
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+}
+
+/// `snapshot` with the outputs of this run's secret-holding steps as they are.
+fn with_live<'c>(
+    snapshot: &'c Checkpoint,
+    live: &HashMap<String, Outputs>,
+) -> std::borrow::Cow<'c, Checkpoint> {
+    if live.is_empty() {
+        return std::borrow::Cow::Borrowed(snapshot);
+    }
+    let mut patched = snapshot.clone();
+    for (id, outputs) in live {
+        if let Some(record) = patched.steps.get_mut(id) {
+            record.outputs = Some(outputs.clone());
+        }
+    }
+    std::borrow::Cow::Owned(patched)
 }
 
 /// The failure of a step that ran past its timeout.
