@@ -754,3 +754,55 @@ steps:
     let status = finish(status, &dir, "status");
     assert!(!status.all().contains(SECRET), "{}", status.all());
 }
+
+#[test]
+fn a_replaced_app_whose_delete_failed_is_deleted_by_the_next_up_or_down() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let emu = Emu::start(root.path());
+    let dir = deployment_dir(root.path(), "d", "own-rg-x", "own-twins-x", "old-client");
+    let out = up(&emu, &dir, &[], "first");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    emu.fault(
+        json!({"method": "DELETE", "path_contains": "applications", "count": 1,
+        "kind": {"status": 400, "code": "InjectedBadRequest", "message": "injected"}}),
+    );
+    let renamed = ["--set", "app_display_name=new-client", "--yes"];
+    let out = up(&emu, &dir, &renamed, "replace");
+    assert_eq!(out.code, Some(1), "{}", out.all());
+    assert!(
+        out.stderr.contains("deleting the one it replaced failed"),
+        "{}",
+        out.stderr
+    );
+    let mut names = app_names(&emu);
+    names.sort();
+    assert_eq!(
+        names,
+        vec!["new-client".to_string(), "old-client".to_string()]
+    );
+    let record = &checkpoint(&dir)["steps"]["app_registration"]["outputs"];
+    assert_eq!(record["replaced"]["display_name"], "old-client", "{record}");
+
+    // The next `up` deletes it (nothing else to confirm: the step holds the new app).
+    let out = up(&emu, &dir, &renamed[..2], "rerun");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert_eq!(app_names(&emu), vec!["new-client".to_string()]);
+
+    // Again, and `down` deletes the leftover as well as what the step holds now.
+    emu.fault(
+        json!({"method": "DELETE", "path_contains": "applications", "count": 1,
+        "kind": {"status": 400, "code": "InjectedBadRequest", "message": "injected"}}),
+    );
+    let out = up(
+        &emu,
+        &dir,
+        &["--set", "app_display_name=third-client", "--yes"],
+        "replace-2",
+    );
+    assert_eq!(out.code, Some(1), "{}", out.all());
+    assert_eq!(app_names(&emu).len(), 2);
+    emu.clear_faults();
+    let down = run(&emu, &dir, &["down", "--yes"], "down");
+    assert_eq!(down.code, Some(0), "{}", down.all());
+    assert!(app_names(&emu).is_empty(), "{:?}", app_names(&emu));
+}

@@ -126,7 +126,9 @@ impl StepRecord {
         if let Some(outputs) = self.outputs.as_mut() {
             outputs.remove(crate::kind::REPLACED_OUTPUT);
         }
-        self.resume_token = None;
+        if !self.is_deleting() {
+            self.resume_token = None;
+        }
         self.error = None;
     }
 

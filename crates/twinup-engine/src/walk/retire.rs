@@ -49,7 +49,11 @@ pub(crate) async fn retire_replaced(
             continue;
         };
         let with = render_with(step, steps.inputs, &snapshot).unwrap_or(Value::Null);
-        let token = record.resume_token.clone();
+        // (A record `down` is deleting holds that delete's token, not this one's.)
+        let token = record
+            .resume_token
+            .clone()
+            .filter(|_| !record.is_deleting());
         events.emit(Event::StepProgress {
             step: id.clone(),
             message: "deleting the target it replaced".to_string(),
