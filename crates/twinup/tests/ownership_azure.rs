@@ -806,3 +806,44 @@ fn a_replaced_app_whose_delete_failed_is_deleted_by_the_next_up_or_down() {
     assert_eq!(down.code, Some(0), "{}", down.all());
     assert!(app_names(&emu).is_empty(), "{:?}", app_names(&emu));
 }
+
+#[test]
+fn a_changed_role_replaces_the_assignment_this_deployment_made() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let emu = Emu::start(root.path());
+    let dir = deployment_dir(
+        root.path(),
+        "d",
+        "own-rg-role",
+        "own-twins-role",
+        "role-client-2",
+    );
+    let out = up(&emu, &dir, &[], "first");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert_eq!(emu.inventory().role_assignments, 1);
+    let old = checkpoint(&dir)["steps"]["data_role"]["outputs"]["id"].clone();
+    let reader = ["--set", "role=Azure Digital Twins Data Reader"];
+
+    let refused = up(&emu, &dir, &reader, "refused");
+    assert_eq!(refused.code, Some(2), "{}", refused.all());
+    assert!(
+        refused
+            .stderr
+            .contains("data_role: role Azure Digital Twins Data Owner"),
+        "{}",
+        refused.stderr
+    );
+    let mut confirmed = reader.to_vec();
+    confirmed.push("--yes");
+    let out = up(&emu, &dir, &confirmed, "replace");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert_eq!(
+        emu.inventory().role_assignments,
+        1,
+        "the old assignment is an orphan"
+    );
+    let new = checkpoint(&dir)["steps"]["data_role"]["outputs"]["id"].clone();
+    assert_ne!(new, old);
+    let verify = run(&emu, &dir, &["verify"], "verify");
+    assert_eq!(verify.code, Some(0), "{}", verify.all());
+}
