@@ -782,6 +782,16 @@ fn a_replaced_app_whose_delete_failed_is_deleted_by_the_next_up_or_down() {
     );
     let record = &checkpoint(&dir)["steps"]["app_registration"]["outputs"];
     assert_eq!(record["replaced"]["display_name"], "old-client", "{record}");
+    let mut status = clean_command(&dir);
+    status.arg("status");
+    let status = finish(status, &dir, "status");
+    assert!(
+        status
+            .stdout
+            .contains("the target it replaced is still to be deleted"),
+        "{}",
+        status.all()
+    );
 
     // The next `up` deletes it (nothing else to confirm: the step holds the new app).
     let out = up(&emu, &dir, &renamed[..2], "rerun");
