@@ -309,6 +309,45 @@ mod tests {
     use super::*;
     use crate::errors::ArmError;
 
+    /// A context whose record is a resource `id` in `location`, created or found.
+    fn recorded(id: &str, location: &str, created: bool) -> StepContext {
+        struct NoTokens;
+        #[async_trait::async_trait]
+        impl twinup_engine::TokenRecorder for NoTokens {
+            async fn record_token(&self, _: &str, _: Value) -> Result<(), StepError> {
+                Ok(())
+            }
+        }
+        let outputs = serde_json::json!({"id": id, "location": location, "created": created});
+        StepContext::new(
+            "s",
+            outputs.as_object().cloned(),
+            Arc::new(NoTokens),
+            Arc::new(twinup_engine::NoEvents),
+            tokio_util::sync::CancellationToken::new(),
+        )
+    }
+
+    #[test]
+    fn which_arm_changes_are_replacements_and_in_which_order() {
+        let old = "/subscriptions/s/resourceGroups/rg/providers/T/x/adt";
+        let ctx = recorded(old, "westus2", true);
+        assert_eq!(arm_replacement(&ctx, "i", old, "West US 2", true), None);
+        let renamed = arm_replacement(&ctx, "i", &old.replace("adt", "adt2"), "westus2", true)
+            .expect("a new name is a replacement");
+        assert!(renamed.deletes_old && !renamed.deletes_first);
+        let moved = arm_replacement(&ctx, "i", old, "eastus", false).expect("a new location");
+        assert!(moved.deletes_first, "the same name cannot exist twice");
+        let other_group = old.replace("/rg/", "/rg2/");
+        let global = arm_replacement(&ctx, "i", &other_group, "westus2", true).expect("moved");
+        assert!(global.deletes_first, "a global name in another group");
+        let local = arm_replacement(&ctx, "g", &other_group, "westus2", false).expect("moved");
+        assert!(!local.deletes_first);
+        let found = recorded(old, "westus2", false);
+        let kept = arm_replacement(&found, "i", old, "eastus", false).expect("moved");
+        assert!(!kept.deletes_old && refuse_foreign_move(&kept).is_err());
+    }
+
     /// An ARM failure shows its code and its hint once: in the step error's own fields, not
     /// again inside the message.
     #[test]

@@ -502,3 +502,18 @@ fn names_field(fields: &[&str], field: &str) -> bool {
 
 /// Reads are not timed out by the walk (the HTTP client bounds each request).
 const NO_TIMEOUT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+#[cfg(test)]
+mod tests {
+    use super::names_field;
+
+    #[test]
+    fn identifying_fields_cover_their_sub_fields_only() {
+        let fields = ["name", "tags"];
+        assert!(names_field(&fields, "name"));
+        assert!(names_field(&fields, "tags.env"));
+        assert!(names_field(&fields, "tags[0]"));
+        assert!(!names_field(&fields, "names"));
+        assert!(!names_field(&fields, "location"));
+    }
+}
