@@ -30,6 +30,14 @@ pub(crate) async fn retire_replaced(
     redactor: &Redactor,
 ) -> Result<Vec<(String, StepError)>, EngineError> {
     let mut failures = Vec::new();
+    let leftovers = recorder
+        .read(|c| c.steps.values().any(|r| replaced_of(r).is_some()))
+        .await;
+    if !leftovers {
+        return Ok(failures);
+    }
+    // The new targets' records are durable before an old target goes.
+    recorder.update(|_| {}).await?;
     // Popped from the end: dependents first.
     let mut order = steps.plan.graph().topological_order().to_vec();
     let mut again = Vec::new();
