@@ -329,7 +329,8 @@ async fn manifest_is_written_once() {
     let path = dir.path().join("out/manifest.json");
     let kind = ApiPermissionsManifestKind;
     let (ctx, rec) = step_ctx("manifest");
-    let with = json!({"path": path.display().to_string()});
+    // (A temporary directory is outside the working directory.)
+    let with = json!({"path": path.display().to_string(), "outside_workdir": true});
     let out = kind.apply(&ctx, &with).await.unwrap();
     let written: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(written, out["manifest"]);

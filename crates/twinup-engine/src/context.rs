@@ -60,6 +60,7 @@ pub struct StepContext {
     cancel: CancellationToken,
     creating: bool,
     outputs_current: bool,
+    at_record: bool,
     deployment_id: Option<String>,
     confirmations: Option<Confirmations>,
 }
@@ -81,6 +82,7 @@ impl StepContext {
             cancel,
             creating: false,
             outputs_current: false,
+            at_record: false,
             deployment_id: None,
             confirmations: None,
         }
@@ -100,6 +102,21 @@ impl StepContext {
     /// whose inputs did not change.
     pub fn previous_outputs_current(&self) -> bool {
         self.outputs_current && self.previous_outputs.is_some()
+    }
+
+    /// Tells a read that it checks what the record names (`verify`, the drift refresh): see
+    /// [`StepContext::read_at_record`].
+    pub fn with_read_at_record(mut self, at_record: bool) -> Self {
+        self.at_record = at_record;
+        self
+    }
+
+    /// True when a read must go to the target the step's record names (the id, object id or
+    /// path in [`StepContext::previous_outputs`]), never to what the `with` names now: the walk
+    /// checks what was deployed (`verify`, the refresh), or the outputs are current (see
+    /// [`StepContext::previous_outputs_current`]).
+    pub fn read_at_record(&self) -> bool {
+        (self.at_record || self.outputs_current) && self.previous_outputs.is_some()
     }
 
     /// Tells the step which deployment it belongs to (see [`crate::deployment`]).

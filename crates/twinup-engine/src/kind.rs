@@ -51,11 +51,22 @@ pub trait StepKind: Send + Sync {
 
     /// When the step's record holds a target that `with` no longer names (a field that
     /// identifies the target changed: a name, a location, a path), what replaces what. `up`
-    /// asks before running such a step, and the kind's `apply` then creates the new target and
-    /// deletes the recorded one if the step created it (create before destroy).
+    /// asks before running such a step; the kind's `apply` creates the new target (and records
+    /// it as created only if it was absent), and once the whole run succeeded `up` deletes the
+    /// recorded one, if the step created it, with the kind's `delete` on the old record,
+    /// dependents first (create before destroy). A [`Replacement::deletes_first`] replacement
+    /// is the exception: its `apply` deletes the old target before creating the new one.
     /// `ctx.previous_outputs()` holds the record. Reads nothing; the default never replaces.
     fn replacement(&self, _ctx: &StepContext, _with: &Value) -> Option<Replacement> {
         None
+    }
+
+    /// The fields of `with` that name the step's target (a name, its group, a location, a
+    /// path): a change of one is a replacement (see [`StepKind::replacement`]), never an
+    /// in-place update. `verify` and the drift refresh read the target the record names and
+    /// leave these fields out of the comparison when the plan now names another target.
+    fn identifying_fields(&self) -> &'static [&'static str] {
+        &[]
     }
 
     /// The form in which a value of field `field` (a dotted path inside `with`) compares
@@ -122,7 +133,20 @@ pub struct Replacement {
     /// Whether the recorded target is deleted once the new one exists (the step created it);
     /// `false` when it is kept (it existed before twinup).
     pub deletes_old: bool,
+    /// The new target has the old one's name (only its location changed), and a name cannot
+    /// exist twice: the kind's `apply` deletes the old one first, then creates the new one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deletes_first: bool,
 }
+
+/// Set (`true`) in the saved outputs of a step whose outputs held a secret value: the
+/// checkpoint has `(secret)` in its place, and `up` runs the step again to get the value.
+pub const REDACTED_OUTPUT: &str = "redacted";
+
+/// The output in which `up` keeps a replaced target's record (the step's earlier outputs)
+/// until it is deleted: written with the step's success, removed once the delete finished,
+/// so a run that stops in between deletes it on the next `up`.
+pub const REPLACED_OUTPUT: &str = "replaced";
 
 /// What a step's target looks like right now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

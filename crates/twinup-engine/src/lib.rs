@@ -58,8 +58,8 @@ pub use inputs::{
     resolve_inputs, saved_inputs, value_hint,
 };
 pub use kind::{
-    CREATED_OUTPUT, FOUND_OUTPUT, FieldError, LiveState, Outputs, Replacement, StepError,
-    StepErrorKind, StepKind, created_by_step, created_flag, found_reason,
+    CREATED_OUTPUT, FOUND_OUTPUT, FieldError, LiveState, Outputs, REDACTED_OUTPUT, REPLACED_OUTPUT,
+    Replacement, StepError, StepErrorKind, StepKind, created_by_step, created_flag, found_reason,
 };
 pub use preflight::preflight;
 pub use redact::{Redactor, SECRET_MASK, SECRET_PLACEHOLDER, mask_outputs, redacting};

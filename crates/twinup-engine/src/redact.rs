@@ -12,6 +12,8 @@ use crate::kind::StepError;
 
 /// What a secret value is replaced with in messages.
 pub const SECRET_PLACEHOLDER: &str = "(secret)";
+/// The shortest secret value [`Redactor::for_saved_values`] looks for.
+pub const MIN_SAVED_SECRET_CHARS: usize = 8;
 /// What a secret plan output is shown as.
 pub const SECRET_MASK: &str = "********";
 
@@ -36,6 +38,21 @@ impl Redactor {
         values.sort_by_key(|s| std::cmp::Reverse(s.len()));
         values.dedup();
         Redactor { values }
+    }
+
+    /// The redactor of values that are saved (step outputs in the checkpoint): only secrets of
+    /// at least [`MIN_SAVED_SECRET_CHARS`] characters, since a shorter one cannot be told from
+    /// ordinary text in the ids and paths a record must keep intact (a one-letter secret is in
+    /// most paths).
+    pub fn for_saved_values(&self) -> Redactor {
+        Redactor {
+            values: self
+                .values
+                .iter()
+                .filter(|v| v.chars().count() >= MIN_SAVED_SECRET_CHARS)
+                .cloned()
+                .collect(),
+        }
     }
 
     /// True when there is nothing to redact.

@@ -1,5 +1,5 @@
 //! Which checkpoint store a `--checkpoint` value means: a path is a local file
-//! ([`FileStore`]), an `https://` blob URL (or an emulator's `http://127.0.0.1:...` one) is a
+//! ([`FileStore`], whose directory file steps may also write in), an `https://` blob URL (or an emulator's `http://127.0.0.1:...` one) is a
 //! checkpoint in Azure Blob Storage ([`BlobStore`]), authorised by a SAS in the URL,
 //! `AZURE_STORAGE_CONNECTION_STRING`, or the Azure sign-in.
 
@@ -25,7 +25,12 @@ pub fn blob_url(arg: &Path) -> Option<&str> {
 pub fn checkpoint_store_for(arg: &Path) -> Result<Arc<dyn CheckpointStore>, Failure> {
     match blob_url(arg) {
         Some(url) => Ok(Arc::new(blob_store_for(url)?)),
-        None => Ok(Arc::new(FileStore::new(arg))),
+        None => {
+            // File steps may write beside a local checkpoint as in the working directory.
+            let dir = arg.parent().filter(|d| !d.as_os_str().is_empty());
+            twinup_engine::kinds::local_path::allow_root(dir.unwrap_or(Path::new(".")));
+            Ok(Arc::new(FileStore::new(arg)))
+        }
     }
 }
 

@@ -2,7 +2,10 @@
 //! deployments with one app display name get two apps and `down` in one leaves the other's; a
 //! role assignment someone else made, met as 409 `RoleAssignmentExists` on a rerun, is used and
 //! kept; a renamed app is a replacement (`preview` says so, `up` needs `--yes`, no orphan is
-//! left); a run through a symlink to a checkpoint another run holds is refused.
+//! left); a run through a symlink to a checkpoint another run holds is refused. `verify` checks
+//! the targets the checkpoint records, never the ones an edited plan names; a renamed or moved
+//! resource group and instance are replacements (create before destroy for a new name, delete
+//! first for a new location), and a group that existed is kept.
 
 #[path = "common/emulator.rs"]
 mod emulator;
@@ -311,4 +314,547 @@ fn a_run_through_a_symlink_to_a_held_checkpoint_is_refused() {
         "the symlink was replaced"
     );
     first.kill();
+}
+
+/// Lower-cased ids and locations of the emulator's `table` (`resource_groups`, `digital_twins`).
+fn located(emu: &Emu, table: &str) -> Vec<(String, String)> {
+    emu.state()[table]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.iter())
+        .map(|(k, v)| {
+            let location = v["location"].as_str().unwrap_or_default().to_string();
+            (k.clone(), location)
+        })
+        .collect()
+}
+
+/// The location of the emulator's `table` entry named `name`, if it exists.
+fn location_of(emu: &Emu, table: &str, name: &str) -> Option<String> {
+    let suffix = format!("/{}", name.to_lowercase());
+    located(emu, table)
+        .into_iter()
+        .find(|(id, _)| id.ends_with(&suffix))
+        .map(|(_, location)| location)
+}
+
+/// Where in the request log the first `method` request whose path ends with `suffix` is.
+fn position(emu: &Emu, method: &str, suffix: &str) -> Option<usize> {
+    emu.entries()
+        .iter()
+        .position(|e| e.method == method && e.path.to_lowercase().ends_with(&suffix.to_lowercase()))
+}
+
+fn preview(emu: &Emu, dir: &Path, extra: &[&str]) -> Finished {
+    let mut args = vec!["preview", "--answers", "answers.yaml", "--non-interactive"];
+    args.extend(extra);
+    run(emu, dir, &args, "preview")
+}
+
+#[test]
+fn verify_checks_the_recorded_targets_when_the_plan_names_others() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let emu = Emu::start(root.path());
+    let dir = deployment_dir(root.path(), "d", "own-rg-v", "own-twins-v", "verify-client");
+    let builtin = include_str!("../../../plans/adt-setup.yaml");
+    std::fs::write(dir.join("plan.yaml"), builtin).expect("plan");
+    let out = up(&emu, &dir, &["--plan", "plan.yaml"], "up");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+
+    let edited = builtin
+        .replace("name: ${inputs.instance_name}", "name: other-twins-v")
+        .replace("path: manifest.json", "path: other-manifest.json");
+    assert_ne!(edited, builtin);
+    std::fs::write(dir.join("plan.yaml"), edited).expect("plan");
+    emu.clear_requests();
+    let verify = run(&emu, &dir, &["verify", "--plan", "plan.yaml"], "verify");
+    assert_eq!(verify.code, Some(0), "{}", verify.all());
+    assert!(
+        verify.stdout.contains("plan now names another target")
+            && verify.stdout.contains("other-twins-v"),
+        "{}",
+        verify.stdout
+    );
+    let paths: Vec<String> = emu.entries().into_iter().map(|e| e.path).collect();
+    assert!(
+        !paths.iter().any(|p| p.contains("other-twins-v")),
+        "verify read the instance the edited plan names: {paths:?}"
+    );
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.ends_with("digitalTwinsInstances/own-twins-v")),
+        "verify did not read the recorded instance: {paths:?}"
+    );
+
+    // What it checks is the recorded manifest: gone, it is drift.
+    std::fs::remove_file(dir.join("manifest.json")).expect("manifest");
+    let verify = run(&emu, &dir, &["verify", "--plan", "plan.yaml"], "verify-2");
+    assert_eq!(verify.code, Some(1), "{}", verify.all());
+    assert!(
+        verify.stdout.contains("manifest: deleted outside twinup"),
+        "{}",
+        verify.stdout
+    );
+    assert!(!dir.join("other-manifest.json").exists());
+}
+
+#[test]
+fn a_renamed_group_is_created_before_the_old_one_it_created_is_deleted() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let emu = Emu::start(root.path());
+    let dir = deployment_dir(root.path(), "d", "own-rg-old", "own-twins-o", "rg-client");
+    let out = up(&emu, &dir, &[], "first");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    let rename = ["--set", "resource_group=own-rg-new"];
+
+    let shown = preview(&emu, &dir, &rename);
+    assert_eq!(shown.code, Some(0), "{}", shown.all());
+    assert!(
+        shown
+            .stdout
+            .contains("resource group own-rg-old in westus2 -> resource group own-rg-new")
+            && shown
+                .stdout
+                .contains("replace (azure.digital_twins_instance)"),
+        "{}",
+        shown.stdout
+    );
+
+    let refused = up(&emu, &dir, &rename, "refused");
+    assert_eq!(refused.code, Some(2), "{}", refused.all());
+    assert!(
+        refused
+            .stderr
+            .contains("resource_group: resource group own-rg-old")
+            && refused.stderr.contains("--yes"),
+        "{}",
+        refused.stderr
+    );
+    assert!(location_of(&emu, "resource_groups", "own-rg-new").is_none());
+
+    emu.clear_requests();
+    let mut confirmed = rename.to_vec();
+    confirmed.push("--yes");
+    let out = up(&emu, &dir, &confirmed, "replace");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert!(location_of(&emu, "resource_groups", "own-rg-new").is_some());
+    assert!(
+        location_of(&emu, "resource_groups", "own-rg-old").is_none(),
+        "the old group is an orphan"
+    );
+    let instances = located(&emu, "digital_twins");
+    assert_eq!(instances.len(), 1, "{instances:?}");
+    assert!(instances[0].0.contains("/resourcegroups/own-rg-new/"));
+    // Create before destroy: the new group and instance exist before the old ones go.
+    let new_instance = position(
+        &emu,
+        "PUT",
+        "resourceGroups/own-rg-new/providers/Microsoft.DigitalTwins/digitalTwinsInstances/own-twins-o",
+    );
+    let old_group_deleted = position(&emu, "DELETE", "resourceGroups/own-rg-old");
+    assert!(
+        new_instance.is_some() && old_group_deleted.is_some() && new_instance < old_group_deleted,
+        "{new_instance:?} {old_group_deleted:?}"
+    );
+    let record = &checkpoint(&dir)["steps"]["resource_group"]["outputs"];
+    assert!(record.get("replaced").is_none(), "{record}");
+
+    let down = run(&emu, &dir, &["down", "--yes"], "down");
+    assert_eq!(down.code, Some(0), "{}", down.all());
+    assert_eq!(emu.inventory().resource_groups, 0);
+}
+
+#[test]
+fn a_group_that_existed_is_kept_when_the_plan_names_another() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let emu = Emu::start(root.path());
+    let sub = emu.info["subscription_id"]
+        .as_str()
+        .expect("subscription")
+        .to_string();
+    let (status, body) = emu.arm_as_admin(
+        reqwest::Method::PUT,
+        &format!("/subscriptions/{sub}/resourceGroups/own-rg-found?api-version=2025-04-01"),
+        Some(json!({"location": "westus2"})),
+    );
+    assert!(status == 201 || status == 200, "{body}");
+    let dir = deployment_dir(
+        root.path(),
+        "d",
+        "own-rg-found",
+        "own-twins-f",
+        "found-client",
+    );
+    let out = up(&emu, &dir, &[], "first");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+
+    let out = up(
+        &emu,
+        &dir,
+        &["--set", "resource_group=own-rg-other", "--yes"],
+        "replace",
+    );
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert!(
+        location_of(&emu, "resource_groups", "own-rg-found").is_some(),
+        "a group this deployment did not create was deleted"
+    );
+    assert!(location_of(&emu, "resource_groups", "own-rg-other").is_some());
+    let instances = located(&emu, "digital_twins");
+    assert_eq!(
+        instances.len(),
+        1,
+        "the old instance is an orphan: {instances:?}"
+    );
+    assert!(instances[0].0.contains("/resourcegroups/own-rg-other/"));
+}
+
+#[test]
+fn a_location_change_is_a_replacement_never_a_failing_update() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let emu = Emu::start(root.path());
+    let dir = deployment_dir(
+        root.path(),
+        "d",
+        "own-rg-loc",
+        "own-twins-loc",
+        "loc-client",
+    );
+    let out = up(&emu, &dir, &[], "first");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    let moved = ["--set", "location=eastus"];
+
+    let shown = preview(&emu, &dir, &moved);
+    assert_eq!(shown.code, Some(0), "{}", shown.all());
+    assert!(
+        shown.stdout.contains("replace (azure.resource_group)")
+            && shown
+                .stdout
+                .contains("-> resource group own-rg-loc in eastus")
+            && shown.stdout.contains("deletes the old one first")
+            && !shown.stdout.contains("update (azure.resource_group)"),
+        "{}",
+        shown.stdout
+    );
+    let refused = up(&emu, &dir, &moved, "refused");
+    assert_eq!(refused.code, Some(2), "{}", refused.all());
+    assert_eq!(
+        location_of(&emu, "resource_groups", "own-rg-loc").as_deref(),
+        Some("westus2")
+    );
+
+    let mut confirmed = moved.to_vec();
+    confirmed.push("--yes");
+    let out = up(&emu, &dir, &confirmed, "replace");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert_eq!(
+        location_of(&emu, "resource_groups", "own-rg-loc").as_deref(),
+        Some("eastus")
+    );
+    assert_eq!(
+        location_of(&emu, "digital_twins", "own-twins-loc").as_deref(),
+        Some("eastus")
+    );
+    let verify = run(&emu, &dir, &["verify"], "verify");
+    assert_eq!(verify.code, Some(0), "{}", verify.all());
+}
+
+#[test]
+fn the_manifest_step_keeps_the_file_rules() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let emu = Emu::start(root.path());
+    let dir = root.path().join("m");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let plan = |path: &str, extra: &str| {
+        format!(
+            "version: 1\nname: manifest-only\nsteps:\n  - id: manifest\n    kind: azure.api_permissions_manifest\n    with:\n      path: {path}\n{extra}"
+        )
+    };
+    let up = |tag: &str| {
+        run(
+            &emu,
+            &dir,
+            &["up", "--plan", "plan.yaml", "--non-interactive"],
+            tag,
+        )
+    };
+
+    std::fs::write(dir.join("plan.yaml"), plan("../up-manifest.json", "")).expect("plan");
+    let out = up("outside");
+    assert_eq!(out.code, Some(2), "{}", out.all());
+    assert!(
+        out.stderr.contains("outside the working directory"),
+        "{}",
+        out.stderr
+    );
+    assert!(!root.path().join("up-manifest.json").exists());
+
+    // A file someone else wrote there is not overwritten, unless the plan says so (then it is
+    // kept by `down`).
+    std::fs::write(dir.join("manifest.json"), "theirs").expect("theirs");
+    std::fs::write(dir.join("plan.yaml"), plan("manifest.json", "")).expect("plan");
+    let out = up("foreign");
+    assert_ne!(out.code, Some(0), "{}", out.all());
+    assert!(out.stderr.contains("already exists"), "{}", out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("manifest.json")).expect("kept"),
+        "theirs"
+    );
+    std::fs::write(
+        dir.join("plan.yaml"),
+        plan("manifest.json", "      overwrite: true\n"),
+    )
+    .expect("plan");
+    let out = up("overwrite");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert_eq!(
+        checkpoint(&dir)["steps"]["manifest"]["outputs"]["created"],
+        false
+    );
+    let down = run(
+        &emu,
+        &dir,
+        &["down", "--plan", "plan.yaml", "--yes"],
+        "down",
+    );
+    assert_eq!(down.code, Some(0), "{}", down.all());
+    assert!(
+        dir.join("manifest.json").exists(),
+        "down removed a file it did not create"
+    );
+
+    // A symlink is never written through.
+    std::fs::remove_file(dir.join("manifest.json")).expect("rm");
+    std::os::unix::fs::symlink(
+        root.path().join("elsewhere.json"),
+        dir.join("manifest.json"),
+    )
+    .expect("link");
+    let out = up("symlink");
+    assert_ne!(out.code, Some(0), "{}", out.all());
+    assert!(out.stderr.contains("symlink"), "{}", out.stderr);
+    assert!(!root.path().join("elsewhere.json").exists());
+}
+
+#[test]
+fn a_rerun_after_the_checkpoint_was_lost_finds_its_own_and_creates_nothing_twice() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let emu = Emu::start(root.path());
+    let dir = deployment_dir(
+        root.path(),
+        "d",
+        "own-rg-lost",
+        "own-twins-lost",
+        "lost-client",
+    );
+    let out = up(&emu, &dir, &["--set", "grant_admin_consent=true"], "first");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    let before = emu.inventory();
+    let first = checkpoint(&dir);
+    std::fs::remove_file(dir.join(".twinup/checkpoint.json")).expect("lose the checkpoint");
+
+    let out = up(&emu, &dir, &["--set", "grant_admin_consent=true"], "rerun");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert_eq!(emu.inventory(), before, "the rerun created something twice");
+    let again = checkpoint(&dir);
+    assert_eq!(again["deployment_id"], first["deployment_id"]);
+    for (step, field) in [
+        ("app_registration", "client_id"),
+        ("data_role", "id"),
+        ("instance", "id"),
+    ] {
+        assert_eq!(
+            again["steps"][step]["outputs"][field], first["steps"][step]["outputs"][field],
+            "{step} found another target"
+        );
+    }
+    // The app and the role assignment are found by the names this deployment derives, so they
+    // are still its own: `down` deletes them.
+    assert_eq!(
+        again["steps"]["app_registration"]["outputs"]["created"],
+        true
+    );
+    let down = run(&emu, &dir, &["down", "--yes"], "down");
+    assert_eq!(down.code, Some(0), "{}", down.all());
+    assert_eq!(
+        emu.inventory().apps,
+        0,
+        "down kept the deployment's own app"
+    );
+}
+
+#[test]
+fn a_step_output_that_holds_a_secret_is_never_saved_and_still_reaches_the_steps_after_it() {
+    const SECRET: &str = "Pw-9f3-very-secret-Zq";
+    let root = tempfile::tempdir().expect("tempdir");
+    let emu = Emu::start(root.path());
+    let sub = emu.info["subscription_id"]
+        .as_str()
+        .expect("subscription")
+        .to_string();
+    let dir = root.path().join("s");
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(
+        dir.join("plan.yaml"),
+        format!(
+            r#"version: 1
+name: secret-step-output
+inputs:
+  db_password: {{type: string, secret: true}}
+steps:
+  - id: rg
+    kind: azure.resource_group
+    with: {{name: own-rg-secret, location: westus2, subscription_id: {sub}}}
+  - id: store
+    kind: azure.arm_resource
+    needs: [rg]
+    with:
+      id: /subscriptions/{sub}/resourceGroups/own-rg-secret/providers/Microsoft.Storage/storageAccounts/ownsecretstore
+      api_version: 2023-01-01
+      body:
+        location: westus2
+        kind: StorageV2
+        sku: {{name: Standard_LRS}}
+        properties: {{note: "${{inputs.db_password}}"}}
+  - id: settings
+    kind: file
+    with:
+      path: settings.json
+      content: ${{steps.store.outputs.properties}}
+"#
+        ),
+    )
+    .expect("plan");
+    let up = |tag: &str| {
+        let mut cmd = twinup(
+            &emu,
+            &dir,
+            &["up", "--plan", "plan.yaml", "--non-interactive"],
+        );
+        cmd.env("TWINUP_DB_PASSWORD", SECRET);
+        finish(cmd, &dir, tag)
+    };
+    for tag in ["first", "rerun"] {
+        let out = up(tag);
+        assert_eq!(out.code, Some(0), "{tag}: {}", out.all());
+        assert!(!out.all().contains(SECRET), "{tag}: {}", out.all());
+        let bytes = std::fs::read(dir.join(".twinup/checkpoint.json")).expect("checkpoint");
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(SECRET),
+            "{tag}: the checkpoint holds the secret"
+        );
+        let store = &checkpoint(&dir)["steps"]["store"]["outputs"];
+        assert_eq!(store["properties"]["note"], "(secret)", "{tag}: {store}");
+        // The step after it got the value (the plan writes it there on purpose).
+        let settings = std::fs::read_to_string(dir.join("settings.json")).expect("settings");
+        assert!(settings.contains(SECRET), "{tag}: {settings}");
+    }
+    let mut status = clean_command(&dir);
+    status.args(["status", "--plan", "plan.yaml"]);
+    let status = finish(status, &dir, "status");
+    assert!(!status.all().contains(SECRET), "{}", status.all());
+}
+
+#[test]
+fn a_replaced_app_whose_delete_failed_is_deleted_by_the_next_up_or_down() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let emu = Emu::start(root.path());
+    let dir = deployment_dir(root.path(), "d", "own-rg-x", "own-twins-x", "old-client");
+    let out = up(&emu, &dir, &[], "first");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    emu.fault(
+        json!({"method": "DELETE", "path_contains": "applications", "count": 1,
+        "kind": {"status": 400, "code": "InjectedBadRequest", "message": "injected"}}),
+    );
+    let renamed = ["--set", "app_display_name=new-client", "--yes"];
+    let out = up(&emu, &dir, &renamed, "replace");
+    assert_eq!(out.code, Some(1), "{}", out.all());
+    assert!(
+        out.stderr.contains("deleting the one it replaced failed"),
+        "{}",
+        out.stderr
+    );
+    let mut names = app_names(&emu);
+    names.sort();
+    assert_eq!(
+        names,
+        vec!["new-client".to_string(), "old-client".to_string()]
+    );
+    let record = &checkpoint(&dir)["steps"]["app_registration"]["outputs"];
+    assert_eq!(record["replaced"]["display_name"], "old-client", "{record}");
+    let mut status = clean_command(&dir);
+    status.arg("status");
+    let status = finish(status, &dir, "status");
+    assert!(
+        status
+            .stdout
+            .contains("the target it replaced is still to be deleted"),
+        "{}",
+        status.all()
+    );
+
+    // The next `up` deletes it (nothing else to confirm: the step holds the new app).
+    let out = up(&emu, &dir, &renamed[..2], "rerun");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert_eq!(app_names(&emu), vec!["new-client".to_string()]);
+
+    // Again, and `down` deletes the leftover as well as what the step holds now.
+    emu.fault(
+        json!({"method": "DELETE", "path_contains": "applications", "count": 1,
+        "kind": {"status": 400, "code": "InjectedBadRequest", "message": "injected"}}),
+    );
+    let out = up(
+        &emu,
+        &dir,
+        &["--set", "app_display_name=third-client", "--yes"],
+        "replace-2",
+    );
+    assert_eq!(out.code, Some(1), "{}", out.all());
+    assert_eq!(app_names(&emu).len(), 2);
+    emu.clear_faults();
+    let down = run(&emu, &dir, &["down", "--yes"], "down");
+    assert_eq!(down.code, Some(0), "{}", down.all());
+    assert!(app_names(&emu).is_empty(), "{:?}", app_names(&emu));
+}
+
+#[test]
+fn a_changed_role_replaces_the_assignment_this_deployment_made() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let emu = Emu::start(root.path());
+    let dir = deployment_dir(
+        root.path(),
+        "d",
+        "own-rg-role",
+        "own-twins-role",
+        "role-client-2",
+    );
+    let out = up(&emu, &dir, &[], "first");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert_eq!(emu.inventory().role_assignments, 1);
+    let old = checkpoint(&dir)["steps"]["data_role"]["outputs"]["id"].clone();
+    let reader = ["--set", "role=Azure Digital Twins Data Reader"];
+
+    let refused = up(&emu, &dir, &reader, "refused");
+    assert_eq!(refused.code, Some(2), "{}", refused.all());
+    assert!(
+        refused
+            .stderr
+            .contains("data_role: role Azure Digital Twins Data Owner"),
+        "{}",
+        refused.stderr
+    );
+    let mut confirmed = reader.to_vec();
+    confirmed.push("--yes");
+    let out = up(&emu, &dir, &confirmed, "replace");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert_eq!(
+        emu.inventory().role_assignments,
+        1,
+        "the old assignment is an orphan"
+    );
+    let new = checkpoint(&dir)["steps"]["data_role"]["outputs"]["id"].clone();
+    assert_ne!(new, old);
+    let verify = run(&emu, &dir, &["verify"], "verify");
+    assert_eq!(verify.code, Some(0), "{}", verify.all());
 }

@@ -2,7 +2,8 @@
 //! working directory unless `outside_workdir: true`, never through or over a symlink, and not over
 //! a file it did not create unless `overwrite: true`; `down` removes the file the checkpoint
 //! recorded, not the one an edited plan names; a changed path is a replacement that `preview`
-//! shows and `up` makes only with `--yes`.
+//! shows and `up` makes only with `--yes`; `verify` checks the recorded file; the checkpoint's
+//! directory is as much a home as the working directory.
 
 mod common;
 
@@ -175,4 +176,50 @@ fn a_changed_path_is_a_replacement_confirmed_with_yes() {
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert!(s.path("new.txt").exists(), "the new file was not written");
     assert!(!s.path("old.txt").exists(), "the old file is an orphan");
+}
+
+#[test]
+fn a_path_in_the_checkpoints_directory_is_allowed() {
+    let s = Scratch::new();
+    let state = tempfile::tempdir().expect("tempdir");
+    let target = state.path().join("settings.txt");
+    let target = target.to_str().expect("utf-8");
+    let checkpoint = state.path().join("cp.json");
+    let checkpoint = checkpoint.to_str().expect("utf-8");
+    s.write("plan.yaml", &plan(target, ""));
+    let refused = up(&s, &[]);
+    assert_eq!(refused.code, Some(2), "{}", refused.stderr);
+    assert!(!std::path::Path::new(target).exists());
+
+    let out = up(&s, &["--checkpoint", checkpoint]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(target).expect("written beside the checkpoint"),
+        "written by twinup"
+    );
+}
+
+#[test]
+fn verify_after_the_path_was_edited_checks_the_recorded_file() {
+    let s = Scratch::new();
+    s.write("plan.yaml", &plan("a.txt", ""));
+    assert_eq!(up(&s, &[]).code, Some(0));
+    s.write("plan.yaml", &plan("b.txt", ""));
+
+    let verify = run(s.twinup().args(["verify", "--plan", "plan.yaml"]));
+    assert_eq!(verify.code, Some(0), "{}{}", verify.stdout, verify.stderr);
+    assert!(
+        verify.stdout.contains("plan now names another target") && verify.stdout.contains("b.txt"),
+        "{}",
+        verify.stdout
+    );
+    std::fs::remove_file(s.path("a.txt")).expect("a.txt");
+    let verify = run(s.twinup().args(["verify", "--plan", "plan.yaml"]));
+    assert_eq!(verify.code, Some(1), "{}{}", verify.stdout, verify.stderr);
+    assert!(
+        verify.stdout.contains("note: deleted outside twinup"),
+        "{}",
+        verify.stdout
+    );
+    assert!(!s.path("b.txt").exists());
 }

@@ -2,10 +2,10 @@
 //! (public client, redirect URIs, `requiredResourceAccess` from the manifest, single tenant),
 //! upserted by a `uniqueName` derived from tenant, deployment, step and display name so a rerun
 //! after a crash never creates a duplicate and two deployments never share an app. A changed
-//! display name is a replacement: the new app is registered, then the recorded one deleted if
-//! this step created it. Optionally its service principal and admin consent, its audience,
-//! web and SPA redirect URIs and implicit grant (`ad_application_settings`) and owners
-//! (`ad_application_owners`).
+//! display name is a replacement: the new app is registered, and once the run succeeded `up`
+//! deletes the recorded one if this step created it. Optionally its service principal and
+//! admin consent, its audience, web and SPA redirect URIs and implicit grant
+//! (`ad_application_settings`) and owners (`ad_application_owners`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -412,13 +412,6 @@ impl StepKind for AdApplicationKind {
             self.grant_consent(ctx, &graph, sp, &desired["requiredResourceAccess"])
                 .await?;
         }
-        // Create before destroy: the app the record names goes once the new one exists.
-        if let Some((object_id, app_id, old_name)) = replaced_app(ctx, &unique) {
-            ctx.progress(format!(
-                "deleting the replaced application {old_name} (appId {app_id})"
-            ));
-            graph.delete_application(&object_id).await?;
-        }
         Ok(outputs_of(
             &app,
             sp_id.as_deref(),
@@ -463,7 +456,12 @@ impl StepKind for AdApplicationKind {
             from: format!("app {old_name} (appId {app_id})"),
             to: format!("app {display}"),
             deletes_old: true,
+            deletes_first: false,
         })
+    }
+
+    fn identifying_fields(&self) -> &'static [&'static str] {
+        &["display_name", "unique_name"]
     }
 
     fn normalize(&self, field: &str, value: &Value) -> Value {
@@ -477,7 +475,16 @@ impl StepKind for AdApplicationKind {
                 properties: json!({ "enabled": false }),
             });
         }
-        let unique = self.unique_name(ctx, with)?;
+        // `verify` and the refresh read the app the step recorded.
+        let recorded = ctx
+            .previous_outputs()
+            .and_then(|o| o.get("unique_name"))
+            .and_then(Value::as_str)
+            .filter(|u| !u.is_empty() && ctx.read_at_record());
+        let unique = match recorded {
+            Some(recorded) => recorded.to_string(),
+            None => self.unique_name(ctx, with)?,
+        };
         let graph = self.ctx.graph()?;
         Ok(match graph.get_application_by_unique_name(&unique).await? {
             None => LiveState::Absent,

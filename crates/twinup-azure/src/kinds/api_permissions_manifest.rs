@@ -1,13 +1,16 @@
 //! `azure.api_permissions_manifest`: writes the `requiredResourceAccess` manifest that gives a
-//! client app the Azure Digital Twins data-plane scope (the samples' manifest.json). Local only.
+//! client app the Azure Digital Twins data-plane scope (the samples' manifest.json). Local only:
+//! a `file` step with this content, under the `file` kind's path rules (`overwrite`,
+//! `outside_workdir`), record and replacement.
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
+use twinup_engine::kinds::FileKind;
 use twinup_engine::{
-    CREATED_OUTPUT, FieldError, LiveState, Outputs, StepContext, StepError, StepKind, created_flag,
+    FieldError, LiveState, Outputs, Replacement, StepContext, StepError, StepKind,
 };
 
-use super::fields::{self, Checker};
+use super::fields::Checker;
 
 /// App id of the Azure Digital Twins service (resource of the data-plane scope).
 pub const ADT_RESOURCE_APP_ID: &str = "0b07f429-9f4b-4714-9392-cc5e8e80c8b0";
@@ -22,10 +25,27 @@ pub fn manifest() -> Value {
     }])
 }
 
-fn manifest_bytes() -> Vec<u8> {
+/// The manifest file's text: the manifest as pretty JSON and a newline.
+fn manifest_text() -> String {
     let mut text = serde_json::to_string_pretty(&manifest()).unwrap_or_default();
     text.push('\n');
-    text.into_bytes()
+    text
+}
+
+/// The fields the kind takes: where the file goes, and the `file` kind's path permissions.
+const KNOWN_FIELDS: &[&str] = &["path", "overwrite", "outside_workdir"];
+
+/// The `file` step that writes the manifest where `with` says: the file kind's path rules
+/// (working or checkpoint directory, no symlinks, no overwrite of a file it did not create),
+/// its recorded target and its replacement of a changed path apply to the manifest as they are.
+fn as_file(with: &Value) -> Value {
+    let mut file = json!({ "content": manifest_text() });
+    for field in KNOWN_FIELDS {
+        if let Some(value) = with.get(*field) {
+            file[*field] = value.clone();
+        }
+    }
+    file
 }
 
 /// The `azure.api_permissions_manifest` kind.
@@ -42,73 +62,38 @@ impl StepKind for ApiPermissionsManifestKind {
     }
 
     fn validate(&self, with: &Value) -> Vec<FieldError> {
-        let mut c = Checker::new(self.name(), with, &["path"]);
-        c.required_str(
-            "path",
-            "where to write the manifest, e.g. `path: manifest.json`",
-        );
+        let mut c = Checker::new(self.name(), with, KNOWN_FIELDS);
+        if with.is_object() {
+            c.errors.extend(FileKind.validate(&as_file(with)));
+        }
         c.errors
     }
 
     async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
-        let path = std::path::PathBuf::from(fields::string(with, "path")?);
-        let bytes = manifest_bytes();
-        let created = created_flag(ctx, path.exists());
-        if !path.exists() {
-            ctx.note_creating().await?;
-        }
-        if std::fs::read(&path).ok().as_deref() != Some(bytes.as_slice()) {
-            ctx.progress(format!("writing {}", path.display()));
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    StepError::failed(format!("cannot create {}: {e}", dir.display()))
-                })?;
-            }
-            let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-            std::fs::write(&tmp, &bytes)
-                .and_then(|_| std::fs::rename(&tmp, &path))
-                .map_err(|e| {
-                    StepError::failed(format!("cannot write {}: {e}", path.display()))
-                        .with_help("check that the directory is writable")
-                })?;
-        }
-        let target = twinup_engine::kinds::local_path::absolute(&path)?;
-        Ok(fields::outputs(json!({
-            "path": path.display().to_string(),
-            "manifest": manifest(),
-            CREATED_OUTPUT: created,
-            twinup_engine::kinds::local_path::TARGET_OUTPUT: target.display().to_string(),
-        })))
+        let mut outputs = FileKind.apply(ctx, &as_file(with)).await?;
+        outputs.insert("manifest".into(), manifest());
+        Ok(outputs)
     }
 
-    fn normalize(&self, field: &str, value: &Value) -> Value {
-        super::compare::normalize(field, value)
+    fn replacement(&self, ctx: &StepContext, with: &Value) -> Option<Replacement> {
+        FileKind.replacement(ctx, &as_file(with))
     }
 
-    async fn read(&self, _ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
-        let path = fields::string(with, "path")?;
-        Ok(match std::fs::read(&path) {
-            Ok(bytes) => LiveState::Present {
-                properties: json!({
-                    "path": path,
-                    "manifest": serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
-                }),
-            },
-            Err(_) => LiveState::Absent,
-        })
+    fn identifying_fields(&self) -> &'static [&'static str] {
+        FileKind.identifying_fields()
+    }
+
+    async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
+        FileKind.read(ctx, &as_file(with)).await
     }
 
     async fn delete(
         &self,
         ctx: &StepContext,
         with: &Value,
-        _token: Option<&Value>,
+        token: Option<&Value>,
     ) -> Result<(), StepError> {
         // The file the step recorded writing, never a re-render of the current plan.
-        let path = match twinup_engine::kinds::local_path::recorded_target(ctx.previous_outputs()) {
-            Some(recorded) => recorded,
-            None => std::path::PathBuf::from(fields::string(with, "path")?),
-        };
-        twinup_engine::kinds::remove_file(ctx, &path)
+        FileKind.delete(ctx, &as_file(with), token).await
     }
 }

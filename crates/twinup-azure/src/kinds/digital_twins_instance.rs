@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::{Value, json};
 use twinup_engine::{
-    CREATED_OUTPUT, FieldError, LiveState, Outputs, StepContext, StepError, StepKind, created_flag,
+    CREATED_OUTPUT, FieldError, LiveState, Outputs, Replacement, StepContext, StepError, StepKind,
 };
 
 use super::digital_twins_identity as identity;
@@ -36,6 +36,10 @@ pub struct DigitalTwinsInstanceKind {
 /// The resource provider namespace of Digital Twins.
 pub const NAMESPACE: &str = "Microsoft.DigitalTwins";
 const REGISTER_ACTION: &str = "Microsoft.DigitalTwins/register/action";
+
+/// The fields that name an instance: another subscription, group, name or location is
+/// another instance (none of them can change in place).
+const IDENTIFYING: &[&str] = &["subscription_id", "resource_group", "name", "location"];
 
 struct Target {
     sub: String,
@@ -68,6 +72,7 @@ fn outputs_of(body: &Value, created: bool) -> Outputs {
         .map(host_url);
     fields::outputs(json!({
         "id": body.get("id").cloned().unwrap_or(Value::Null),
+        "location": body.get("location").cloned().unwrap_or(Value::Null),
         "host_name": host,
         "principal_id": body.pointer("/identity/principalId").cloned().unwrap_or(Value::Null),
         CREATED_OUTPUT: created,
@@ -458,6 +463,14 @@ impl StepKind for DigitalTwinsInstanceKind {
         let t = self.target(with)?;
         self.ctx.targets.insert(ctx.step_id(), &t.path);
         let location = fields::string(with, "location")?;
+        if let Some(r) = self.replacement(ctx, with) {
+            super::refuse_foreign_move(&r)?;
+            if r.deletes_first {
+                // The name is held by the instance this deployment made; `apply` deletes it
+                // before creating the new one.
+                return Ok(());
+            }
+        }
         if !self.registration_preflight(ctx, &t.sub).await? {
             return Ok(()); // the name is checked once the provider is registered
         }
@@ -480,12 +493,33 @@ impl StepKind for DigitalTwinsInstanceKind {
         self.check_user_identities(with).await
     }
 
+    fn replacement(&self, ctx: &StepContext, with: &Value) -> Option<Replacement> {
+        let t = self.target(with).ok()?;
+        let location = fields::string(with, "location").ok()?;
+        super::arm_replacement(ctx, "digital twins instance", &t.path, &location, true)
+    }
+
     async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
         let t = self.target(with)?;
         let location = fields::string(with, "location")?;
         let desired = desired_body(with, &location);
         let arm = self.ctx.arm();
         let resource_url = arm.url(&t.path, API_VERSION, &[])?;
+        let replacing = self.replacement(ctx, with);
+        if let Some(r) = &replacing
+            && r.deletes_first
+        {
+            // The same (global) name elsewhere: the instance this deployment created goes
+            // first, as confirmed; then it is created where the plan says.
+            super::refuse_foreign_move(r)?;
+            let old = super::recorded_id(ctx).unwrap_or_else(|| t.path.clone());
+            let what = format!(
+                "digital twins instance {} (replaced: it moves to {location})",
+                t.name
+            );
+            delete_arm(&self.ctx, ctx, &old, API_VERSION, None, &what).await?;
+        }
+        let replacing = replacing.is_some();
         // Found absent by this run's preflight moments ago: no second read before creating.
         let registered_now = self.register_provider(ctx, &t, &location, false).await?;
         let known_absent = (self.take_absent(&t.path) || registered_now)
@@ -503,7 +537,7 @@ impl StepKind for DigitalTwinsInstanceKind {
                 other => other?,
             }
         };
-        let created = created_flag(ctx, live.is_some());
+        let created = super::created_now(ctx, replacing, live.is_some());
         let mut update = None;
         if live.is_none() {
             ctx.note_creating().await?;
@@ -581,7 +615,8 @@ impl StepKind for DigitalTwinsInstanceKind {
     ) -> Result<Outputs, StepError> {
         let t = self.target(with)?;
         match LroToken::from_value(token) {
-            Ok(token) => {
+            // Not the delete of a replacement in flight (apply deletes and creates again).
+            Ok(token) if !token.method.eq_ignore_ascii_case("DELETE") => {
                 ctx.progress(format!(
                     "resuming the wait for digital twins instance {}",
                     t.name
@@ -593,7 +628,7 @@ impl StepKind for DigitalTwinsInstanceKind {
                     .unwrap_or(true);
                 self.wait(ctx, &token, &t.name, created).await
             }
-            Err(_) => self.apply(ctx, with).await,
+            _ => self.apply(ctx, with).await,
         }
     }
 
@@ -601,9 +636,17 @@ impl StepKind for DigitalTwinsInstanceKind {
         super::compare::normalize(field, value)
     }
 
-    async fn read(&self, _ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
-        let t = self.target(with)?;
-        let live = match self.ctx.arm().get_optional(&t.path, API_VERSION).await {
+    fn identifying_fields(&self) -> &'static [&'static str] {
+        IDENTIFYING
+    }
+
+    async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
+        // `verify` and the refresh read the instance the step recorded.
+        let path = match super::recorded_id(ctx) {
+            Some(id) if ctx.read_at_record() => id,
+            _ => self.target(with)?.path,
+        };
+        let live = match self.ctx.arm().get_optional(&path, API_VERSION).await {
             // A subscription not registered for Digital Twins has no instance.
             Err(e) if e.has_code(providers::MISSING_REGISTRATION) => None,
             other => other?,

@@ -21,7 +21,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use twinup_engine::{KindRegistry, StepContext, StepError, StepErrorKind};
+use twinup_engine::{
+    KindRegistry, Replacement, StepContext, StepError, StepErrorKind, created_flag,
+};
 
 use crate::arm::ArmClient;
 use crate::cloud::Endpoints;
@@ -231,6 +233,64 @@ pub(crate) fn recorded_id(ctx: &StepContext) -> Option<String> {
         .map(normalize_scope)
 }
 
+/// When `with` names another ARM resource (`path` in `location`) than the one the step
+/// recorded (`id` and `location` in its outputs), what replaces what: another name or group is
+/// a new resource, created before the recorded one is deleted; the same name in another
+/// location (ARM cannot move it, and the name cannot exist twice) deletes the old one first,
+/// and so does the same name in another group for a type whose names are global (`global`:
+/// a Digital Twins instance's name is its host name). The old one is deleted only if the step
+/// created it. `what` names the type for a person.
+pub(crate) fn arm_replacement(
+    ctx: &StepContext,
+    what: &str,
+    path: &str,
+    location: &str,
+    global: bool,
+) -> Option<Replacement> {
+    let old_id = recorded_id(ctx)?;
+    let recorded = ctx.previous_outputs()?;
+    let old_location = recorded
+        .get("location")
+        .and_then(Value::as_str)
+        .filter(|l| !l.is_empty());
+    let same_id = old_id.eq_ignore_ascii_case(&normalize_scope(path));
+    let moved = old_location.is_some_and(|l| !resource_group::same_location(l, location));
+    if same_id && !moved {
+        return None;
+    }
+    let at = |l: Option<&str>| l.map(|l| format!(" in {l}")).unwrap_or_default();
+    Some(Replacement {
+        from: format!("{what} {}{}", name_of(&old_id), at(old_location)),
+        to: format!("{what} {}{}", name_of(path), at(Some(location))),
+        deletes_old: twinup_engine::created_by_step(recorded) == Some(true),
+        deletes_first: same_id || (global && name_of(&old_id).eq_ignore_ascii_case(name_of(path))),
+    })
+}
+
+/// Whether the target a step just made or found is its own: under a replacement the record
+/// is the old target's, so only the new one's absence (or this attempt's `creating` mark)
+/// says so; otherwise as [`created_flag`].
+pub(crate) fn created_now(ctx: &StepContext, replacing: bool, found: bool) -> bool {
+    if replacing {
+        !found || ctx.was_creating()
+    } else {
+        created_flag(ctx, found)
+    }
+}
+
+/// A same-name move of a target the step did not create: Azure cannot move it and twinup
+/// never deletes what it did not make, so the run is refused before anything is written.
+pub(crate) fn refuse_foreign_move(r: &Replacement) -> Result<(), StepError> {
+    if r.deletes_first && !r.deletes_old {
+        return Err(StepError::rejected(format!(
+            "{} was not created by this deployment, and the plan now names {}: Azure cannot move it there and the name cannot exist twice",
+            r.from, r.to
+        ))
+        .with_help("set the location back, or choose another name (twinup then makes a new one and keeps this one)"));
+    }
+    Ok(())
+}
+
 /// The last segment of an ARM id (the resource's name).
 pub(crate) fn name_of(id: &str) -> &str {
     id.rsplit('/').next().unwrap_or(id)
@@ -272,6 +332,45 @@ pub fn register_kinds(registry: &mut KindRegistry, context: AzureContext) {
 mod tests {
     use super::*;
     use crate::errors::ArmError;
+
+    /// A context whose record is a resource `id` in `location`, created or found.
+    fn recorded(id: &str, location: &str, created: bool) -> StepContext {
+        struct NoTokens;
+        #[async_trait::async_trait]
+        impl twinup_engine::TokenRecorder for NoTokens {
+            async fn record_token(&self, _: &str, _: Value) -> Result<(), StepError> {
+                Ok(())
+            }
+        }
+        let outputs = serde_json::json!({"id": id, "location": location, "created": created});
+        StepContext::new(
+            "s",
+            outputs.as_object().cloned(),
+            Arc::new(NoTokens),
+            Arc::new(twinup_engine::NoEvents),
+            tokio_util::sync::CancellationToken::new(),
+        )
+    }
+
+    #[test]
+    fn which_arm_changes_are_replacements_and_in_which_order() {
+        let old = "/subscriptions/s/resourceGroups/rg/providers/T/x/adt";
+        let ctx = recorded(old, "westus2", true);
+        assert_eq!(arm_replacement(&ctx, "i", old, "West US 2", true), None);
+        let renamed = arm_replacement(&ctx, "i", &old.replace("adt", "adt2"), "westus2", true)
+            .expect("a new name is a replacement");
+        assert!(renamed.deletes_old && !renamed.deletes_first);
+        let moved = arm_replacement(&ctx, "i", old, "eastus", false).expect("a new location");
+        assert!(moved.deletes_first, "the same name cannot exist twice");
+        let other_group = old.replace("/rg/", "/rg2/");
+        let global = arm_replacement(&ctx, "i", &other_group, "westus2", true).expect("moved");
+        assert!(global.deletes_first, "a global name in another group");
+        let local = arm_replacement(&ctx, "g", &other_group, "westus2", false).expect("moved");
+        assert!(!local.deletes_first);
+        let found = recorded(old, "westus2", false);
+        let kept = arm_replacement(&found, "i", old, "eastus", false).expect("moved");
+        assert!(!kept.deletes_old && refuse_foreign_move(&kept).is_err());
+    }
 
     /// An ARM failure shows its code and its hint once: in the step error's own fields, not
     /// again inside the message.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use twinup_engine::{
-    CREATED_OUTPUT, FieldError, LiveState, Outputs, StepContext, StepError, StepKind, created_flag,
+    CREATED_OUTPUT, FieldError, LiveState, Outputs, Replacement, StepContext, StepError, StepKind,
 };
 
 use super::fields::{self, Checker};
@@ -33,6 +33,9 @@ impl ResourceGroupKind {
         Ok((format!("/subscriptions/{sub}/resourceGroups/{name}"), name))
     }
 }
+
+/// The fields that name a group: another subscription, name or location is another group.
+const IDENTIFYING: &[&str] = &["subscription_id", "name", "location"];
 
 /// Compares Azure locations the way ARM does (`West US 2` = `westus2`).
 pub fn same_location(a: &str, b: &str) -> bool {
@@ -108,14 +111,34 @@ impl StepKind for ResourceGroupKind {
         if !fields::unresolved(with) {
             let (path, _) = self.path(with)?;
             self.ctx.targets.insert(ctx.step_id(), &path);
+            if let Some(r) = self.replacement(ctx, with) {
+                super::refuse_foreign_move(&r)?;
+            }
         }
         Ok(())
+    }
+
+    fn replacement(&self, ctx: &StepContext, with: &Value) -> Option<Replacement> {
+        let (path, _) = self.path(with).ok()?;
+        let location = fields::string(with, "location").ok()?;
+        super::arm_replacement(ctx, "resource group", &path, &location, false)
     }
 
     async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
         let (path, name) = self.path(with)?;
         let location = fields::string(with, "location")?;
         let arm = self.ctx.arm();
+        let replacing = self.replacement(ctx, with);
+        if let Some(r) = &replacing
+            && r.deletes_first
+        {
+            // The same name elsewhere: the group this deployment created (and everything in
+            // it) goes first, as confirmed; then it is created where the plan says.
+            super::refuse_foreign_move(r)?;
+            let what = format!("resource group {name} (replaced: it moves to {location})");
+            delete_arm(&self.ctx, ctx, &path, API_VERSION, None, &what).await?;
+        }
+        let replacing = replacing.is_some();
         if let Some(existing) = arm.get_optional(&path, API_VERSION).await? {
             let live_location = existing
                 .body
@@ -128,7 +151,7 @@ impl StepKind for ResourceGroupKind {
                 ))
                 .with_help(format!("set `location: {live_location}` or choose another group name")));
             }
-            let created = created_flag(ctx, true);
+            let created = super::created_now(ctx, replacing, true);
             let planned = tags::planned(with);
             let missing = tags::missing(&planned, &tags::live(&existing.body));
             if missing.is_empty() {
@@ -155,8 +178,16 @@ impl StepKind for ResourceGroupKind {
         super::compare::normalize(field, value)
     }
 
-    async fn read(&self, _ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
-        let (path, _) = self.path(with)?;
+    fn identifying_fields(&self) -> &'static [&'static str] {
+        IDENTIFYING
+    }
+
+    async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
+        // `verify` and the refresh read the group the step recorded.
+        let path = match super::recorded_id(ctx) {
+            Some(id) if ctx.read_at_record() => id,
+            _ => self.path(with)?.0,
+        };
         Ok(
             match self.ctx.arm().get_optional(&path, API_VERSION).await? {
                 None => LiveState::Absent,

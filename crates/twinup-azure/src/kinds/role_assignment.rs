@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use twinup_engine::{
-    CREATED_OUTPUT, FieldError, LiveState, Outputs, StepContext, StepError, StepKind, created_flag,
+    CREATED_OUTPUT, FieldError, LiveState, Outputs, Replacement, StepContext, StepError, StepKind,
 };
 use uuid::Uuid;
 
@@ -319,15 +319,15 @@ impl RoleAssignmentKind {
             }))
     }
 
-    /// Reads the assignment by the id the step saved, when the saved outputs belong to this
-    /// same `with` (one GET instead of resolving role and principal first). `None` when there
-    /// is no such id, or the assignment found there is not on the scope `with` names.
+    /// Reads the assignment by the id the step saved, when the read goes to the record
+    /// (`verify`, the refresh, unchanged inputs: one GET instead of resolving role and
+    /// principal first). `None` when there is no such id.
     async fn read_saved(
         &self,
         ctx: &StepContext,
         with: &Value,
     ) -> Result<Option<LiveState>, StepError> {
-        if !ctx.previous_outputs_current() {
+        if !ctx.read_at_record() {
             return Ok(None);
         }
         let Some(id) = ctx
@@ -344,13 +344,13 @@ impl RoleAssignmentKind {
             return Ok(Some(LiveState::Absent));
         };
         let text = |p: &str| live.body.pointer(p).and_then(Value::as_str);
-        let live_scope = text("/properties/scope").map(normalize_scope);
-        if live_scope.is_some_and(|s| !s.eq_ignore_ascii_case(&scope)) {
-            return Ok(None);
-        }
+        // The recorded assignment, wherever the plan points now.
+        let live_scope = text("/properties/scope")
+            .map(normalize_scope)
+            .unwrap_or(scope);
         Ok(Some(LiveState::Present {
             properties: json!({
-                "scope": scope,
+                "scope": live_scope,
                 "role_definition_id": text("/properties/roleDefinitionId"),
                 "principal_id": text("/properties/principalId"),
                 "principal_type": text("/properties/principalType"),
@@ -434,15 +434,22 @@ impl RoleAssignmentKind {
         Ok(())
     }
 
-    fn outputs(r: &Resolved, body: &Value, created: bool) -> Outputs {
+    /// The outputs, with what the assignment was made for (`scope`, and `role` and
+    /// `principal` as the plan gave them) recorded for replacement.
+    fn outputs(r: &Resolved, with: &Value, body: &Value, created: bool) -> Outputs {
         let id = body
             .get("id")
             .and_then(Value::as_str)
             .map(str::to_string)
             .unwrap_or_else(|| r.path());
-        fields::outputs(
-            json!({ "id": id, "principal_id": r.principal.id, CREATED_OUTPUT: created }),
-        )
+        fields::outputs(json!({
+            "id": id,
+            "principal_id": r.principal.id,
+            CREATED_OUTPUT: created,
+            "scope": r.scope,
+            "role": with.get("role"),
+            "principal": with.get("principal"),
+        }))
     }
 }
 
@@ -517,9 +524,11 @@ impl StepKind for RoleAssignmentKind {
         // rerun of an unfinished attempt, or an update, looks first, so that what it finds is
         // judged with the step's record (`created_flag`) and an existing one is not rewritten.
         let first_attempt = !ctx.was_creating() && ctx.previous_outputs().is_none();
+        let replacing = self.replacement(ctx, with).is_some();
         if !first_attempt && let Some(live) = arm.get_optional(&r.path(), API_VERSION).await? {
             ctx.progress(format!("role assignment {} exists", r.name));
-            return Ok(Self::outputs(&r, &live.body, created_flag(ctx, true)));
+            let created = super::created_now(ctx, replacing, true);
+            return Ok(Self::outputs(&r, with, &live.body, created));
         }
         let mut properties = json!({
             "roleDefinitionId": r.role_definition_id,
@@ -545,7 +554,12 @@ impl StepKind for RoleAssignmentKind {
                     if found {
                         ctx.progress(format!("role assignment {} exists", r.name));
                     }
-                    return Ok(Self::outputs(&r, &answer.body, created_flag(ctx, found)));
+                    return Ok(Self::outputs(
+                        &r,
+                        with,
+                        &answer.body,
+                        super::created_now(ctx, replacing, found),
+                    ));
                 }
                 Err(AzureError::Arm(e)) if e.code == "RoleAssignmentExists" => {
                     // Under a name this deployment did not derive: someone else's. Use it, never
@@ -559,7 +573,7 @@ impl StepKind for RoleAssignmentKind {
                         "the role was already assigned to this principal on this scope as {name}, not by this deployment"
                     );
                     ctx.progress(format!("{why}; it is used and kept"));
-                    let mut outputs = Self::outputs(&r, &existing, false);
+                    let mut outputs = Self::outputs(&r, with, &existing, false);
                     outputs.insert(twinup_engine::FOUND_OUTPUT.into(), json!(why));
                     return Ok(outputs);
                 }
@@ -590,6 +604,36 @@ impl StepKind for RoleAssignmentKind {
                 Err(e) => return Err(e.into()),
             }
         }
+    }
+
+    fn identifying_fields(&self) -> &'static [&'static str] {
+        &["scope", "role", "principal"]
+    }
+
+    fn replacement(&self, ctx: &StepContext, with: &Value) -> Option<Replacement> {
+        let recorded = ctx.previous_outputs()?;
+        let text = |k: &str| recorded.get(k).and_then(Value::as_str);
+        // (Records from before these fields existed are not compared.)
+        let (Some(scope), Some(role), Some(principal)) =
+            (text("scope"), text("role"), text("principal"))
+        else {
+            return None;
+        };
+        let new_scope = normalize_scope(&fields::string(with, "scope").ok()?);
+        let new_role = fields::string(with, "role").ok()?;
+        let new_principal = fields::string(with, "principal").ok()?;
+        if scope.eq_ignore_ascii_case(&new_scope)
+            && role.eq_ignore_ascii_case(&new_role)
+            && principal.eq_ignore_ascii_case(&new_principal)
+        {
+            return None;
+        }
+        Some(Replacement {
+            from: format!("role {role} for {principal} on {scope}"),
+            to: format!("role {new_role} for {new_principal} on {new_scope}"),
+            deletes_old: twinup_engine::created_by_step(recorded) == Some(true),
+            deletes_first: false,
+        })
     }
 
     fn normalize(&self, field: &str, value: &Value) -> Value {

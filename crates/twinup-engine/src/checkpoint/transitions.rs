@@ -120,6 +120,30 @@ impl StepRecord {
         self.state = StepState::Pending;
     }
 
+    /// The target a replacement made this step stop using is deleted (or kept: the step did
+    /// not create it): its record and the delete's resume token go.
+    pub fn retire_replaced(&mut self) {
+        if let Some(outputs) = self.outputs.as_mut() {
+            outputs.remove(crate::kind::REPLACED_OUTPUT);
+        }
+        if !self.is_deleting() {
+            self.resume_token = None;
+        }
+        self.error = None;
+    }
+
+    /// Like [`StepRecord::retire_replaced`], when the deleted target's record held the leftover
+    /// of an earlier replacement: that one is next.
+    pub fn retire_replaced_by(&mut self, earlier: crate::kind::Outputs) {
+        self.retire_replaced();
+        if let Some(outputs) = self.outputs.as_mut() {
+            outputs.insert(
+                crate::kind::REPLACED_OUTPUT.to_string(),
+                serde_json::Value::Object(earlier),
+            );
+        }
+    }
+
     /// The step's target (or a dependency's) changed outside twinup: `up` runs it again as an
     /// update.
     pub fn target_changed(&mut self) {

@@ -158,9 +158,13 @@ impl StepKind for FileKind {
         if path.contains("${") {
             return Ok(()); // known once earlier steps ran; `apply` checks it then
         }
-        let (path, _) = target(with)?;
+        let (path, bytes) = target(with)?;
         let absolute = local_path::absolute(&path)?;
-        check_target(ctx, &path, &absolute, flag(with, "overwrite")).map(|_| ())
+        check_target(ctx, &path, &absolute, flag(with, "overwrite"), &bytes).map(|_| ())
+    }
+
+    fn identifying_fields(&self) -> &'static [&'static str] {
+        &["path"]
     }
 
     fn replacement(&self, ctx: &StepContext, with: &Value) -> Option<Replacement> {
@@ -171,33 +175,33 @@ impl StepKind for FileKind {
             from: old.display().to_string(),
             to: absolute.display().to_string(),
             deletes_old: true,
+            deletes_first: false,
         })
     }
 
     async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
         let (path, bytes) = target(with)?;
         let absolute = local_path::absolute(&path)?;
-        let created = match check_target(ctx, &path, &absolute, flag(with, "overwrite"))? {
+        let found = check_target(ctx, &path, &absolute, flag(with, "overwrite"), &bytes)?;
+        let created = match found {
             Found::Absent => {
                 ctx.note_creating().await?;
                 true
             }
             Found::Ours => true,
-            Found::Foreign => false,
+            Found::Foreign | Found::Same => false,
         };
-        ctx.progress(format!("writing {}", path.display()));
-        // The fsync blocks; it runs off the async workers so other steps keep going.
-        let (to, content) = (path.clone(), bytes.clone());
-        let written = tokio::task::spawn_blocking(move || write_atomically(&to, &content))
-            .await
-            .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
-        written.map_err(|e| {
-            StepError::failed(format!("cannot write {}: {e}", path.display()))
-                .with_help("check that the directory exists and is writable")
-        })?;
-        // Create before destroy: the file the record names goes once the new one is written.
-        if let Some(old) = replaced_file(ctx, &absolute) {
-            remove_file(ctx, &old)?;
+        if !matches!(found, Found::Same) {
+            ctx.progress(format!("writing {}", path.display()));
+            // The fsync blocks; it runs off the async workers so other steps keep going.
+            let (to, content) = (path.clone(), bytes.clone());
+            let written = tokio::task::spawn_blocking(move || write_atomically(&to, &content))
+                .await
+                .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+            written.map_err(|e| {
+                StepError::failed(format!("cannot write {}: {e}", path.display()))
+                    .with_help("check that the directory exists and is writable")
+            })?;
         }
         let digest = hex::encode(Sha256::digest(&bytes));
         let mut outputs = json!({
@@ -206,18 +210,26 @@ impl StepKind for FileKind {
             CREATED_OUTPUT: created,
             TARGET_OUTPUT: absolute.display().to_string(),
         });
-        if !created {
-            outputs[FOUND_OUTPUT] =
-                json!("the file existed before this deployment; written with `overwrite: true`");
+        match found {
+            Found::Foreign => {
+                outputs[FOUND_OUTPUT] =
+                    json!("the file existed before this deployment; written with `overwrite: true`")
+            }
+            Found::Same => {
+                outputs[FOUND_OUTPUT] = json!(
+                    "the file existed before this deployment with this content; used as it is"
+                )
+            }
+            Found::Absent | Found::Ours => {}
         }
         Ok(outputs.as_object().cloned().unwrap_or_default())
     }
 
     async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
         let (path, _) = target(with)?;
-        // A succeeded step with the same inputs is read where it wrote; otherwise where the
-        // plan now points.
-        let read_at = if ctx.previous_outputs_current() {
+        // `verify`, the refresh and a step with unchanged inputs read where the step wrote;
+        // `preview` of changed inputs where the plan now points.
+        let read_at = if ctx.read_at_record() {
             recorded_target(ctx.previous_outputs()).unwrap_or_else(|| path.clone())
         } else {
             path.clone()

@@ -1,10 +1,13 @@
-//! Where a local file step may write: inside the working directory unless the plan says
+//! Where a local file step may write: inside the working directory (or the checkpoint's
+//! directory, which the binary names with [`allow_root`]) unless the plan says
 //! `outside_workdir: true`, never through or over a symlink, and never over a file the step did
-//! not create unless the plan says `overwrite: true`. Also the identity a file step records (its
-//! absolute path, `target` in its outputs), so `down` removes what was written, not what the
-//! plan names now.
+//! not create unless the plan says `overwrite: true` (a file that already holds exactly what
+//! the step writes is used as found). Also the identity a file step records (its absolute
+//! path, `target` in its outputs), so `down` removes what was written, not what the plan names
+//! now.
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::RwLock;
 
 use serde_json::Value;
 
@@ -38,19 +41,53 @@ fn normalize(path: &Path) -> Option<PathBuf> {
     Some(out)
 }
 
+/// Directories besides the working directory that file steps may write in (the checkpoint's).
+static ALLOWED_ROOTS: RwLock<Vec<PathBuf>> = RwLock::new(Vec::new());
+
+/// Lets file steps write inside `dir` (absolute, or from the working directory) as they may
+/// inside the working directory: the binary names the local checkpoint's directory.
+pub fn allow_root(dir: &Path) {
+    let mut roots = Vec::new();
+    if let Ok(lexical) = absolute(dir) {
+        roots.push(lexical);
+    }
+    if let Ok(canonical) = std::fs::canonicalize(dir) {
+        roots.push(canonical);
+    }
+    if let Ok(mut allowed) = ALLOWED_ROOTS.write() {
+        for root in roots {
+            if !allowed.contains(&root) {
+                allowed.push(root);
+            }
+        }
+    }
+}
+
+/// True if `path` (from the working directory) is inside a directory [`allow_root`] named.
+fn in_allowed_root(path: &Path) -> bool {
+    let Ok(target) = absolute(path) else {
+        return false;
+    };
+    ALLOWED_ROOTS
+        .read()
+        .map(|roots| roots.iter().any(|root| target.starts_with(root)))
+        .unwrap_or(false)
+}
+
 /// The validation problem with `path`, if any: outside the working directory (absolute, or
-/// climbing out with `..`) while `outside_workdir` is not set.
+/// climbing out with `..`) and outside the checkpoint's directory while `outside_workdir` is
+/// not set.
 pub fn check_path(path: &str, outside_workdir: bool) -> Option<FieldError> {
     if outside_workdir || path.contains("${") {
         return None;
     }
     let p = Path::new(path);
     let escapes = p.is_absolute() || p.has_root() || normalize(p).is_none();
-    escapes.then(|| {
+    (escapes && !in_allowed_root(p)).then(|| {
         FieldError::new(
             "path",
             format!("`{path}` is outside the working directory"),
-            "give a path inside the working directory (e.g. `out/settings.json`), or add `outside_workdir: true` to the step to allow it",
+            "give a path inside the working directory (e.g. `out/settings.json`) or the checkpoint's directory, or add `outside_workdir: true` to the step to allow it",
         )
     })
 }
@@ -122,14 +159,19 @@ pub enum Found {
     Ours,
     /// A file it did not create, which `overwrite: true` allows it to replace.
     Foreign,
+    /// A file it did not create that already holds exactly what the step writes: used as it
+    /// is, never changed.
+    Same,
 }
 
-/// Checks, before writing, that `path` may be written by this step; says what is there.
+/// Checks, before writing `bytes`, that `path` may be written by this step; says what is
+/// there.
 pub fn check_target(
     ctx: &StepContext,
     path: &Path,
     target: &Path,
     overwrite: bool,
+    bytes: &[u8],
 ) -> Result<Found, StepError> {
     if let Some(link) = symlink_on(path) {
         return Err(StepError::rejected(format!(
@@ -156,6 +198,9 @@ pub fn check_target(
             && recorded_target(recorded).as_deref() == Some(target));
     if ours {
         return Ok(Found::Ours);
+    }
+    if std::fs::read(path).is_ok_and(|have| have == bytes) {
+        return Ok(Found::Same);
     }
     if overwrite {
         return Ok(Found::Foreign);

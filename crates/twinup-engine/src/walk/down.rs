@@ -126,6 +126,19 @@ pub async fn destroy(
     let events = crate::redact::redacting(config.events.clone(), steps.inputs);
     let todo: HashMap<String, Disposal> = disposals(steps.plan, &snapshot).into_iter().collect();
     let recorder = Arc::new(Recorder::saving(session.store.clone(), snapshot.clone()));
+    // What an unfinished replacement left behind goes first (it may live in what follows).
+    let redactor = crate::redact::Redactor::new(steps.inputs);
+    let leftovers =
+        super::retire::retire_replaced(steps, &recorder, &events, &config.cancel, &redactor)
+            .await?;
+    if !leftovers.is_empty() {
+        session.checkpoint = recorder.snapshot().await;
+        return Ok(DestroyReport {
+            failures: leftovers,
+            ..DestroyReport::default()
+        });
+    }
+    let snapshot = recorder.snapshot().await;
     let mut down = Down {
         plan: steps.plan,
         registry: steps.registry,
@@ -135,7 +148,7 @@ pub async fn destroy(
         recorder: recorder.clone(),
         events: events.clone(),
         config,
-        redactor: crate::redact::Redactor::new(steps.inputs),
+        redactor,
         report: DestroyReport::default(),
     };
     let walked = walk(

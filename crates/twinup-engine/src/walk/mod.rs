@@ -12,6 +12,7 @@
 pub(crate) mod down;
 pub(crate) mod read;
 mod readiness;
+pub(crate) mod retire;
 pub(crate) mod up;
 
 use std::collections::HashMap;

@@ -48,6 +48,9 @@ pub enum Change {
         to: String,
         /// Whether `from` is deleted (twinup created it) or kept.
         deletes_old: bool,
+        /// Whether `from` is deleted before `to` is created (same name, another location).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        deletes_first: bool,
     },
     /// Cannot tell before earlier steps run (their outputs feed this step).
     AfterDependencies { waiting_on: Vec<String> },
@@ -93,6 +96,10 @@ pub struct StepCheck {
     /// Set when the step was not checked (not deployed yet), saying why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// Set when the plan now names another target than the one the checkpoint records (and
+    /// checked): the target the plan names, which `up` would replace the recorded one with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_names: Option<String>,
 }
 
 /// Reads the live state of every step of `plan` (in run order) and says what `up` would do.
@@ -120,9 +127,10 @@ pub async fn preview(steps: Steps<'_>, checkpoint: &Checkpoint) -> Vec<PreviewIt
 /// depend on a drifted step are reported as [`Drift::DependencyDrifted`] without being read.
 pub async fn verify(steps: Steps<'_>, checkpoint: &Checkpoint) -> Vec<StepCheck> {
     let checkpoint = &with_planned_id(steps, checkpoint);
-    Reads::new(Mode::Verify, steps, checkpoint)
-        .walk()
-        .await
+    let mut reads = Reads::new(Mode::Verify, steps, checkpoint);
+    let judged = reads.walk().await;
+    let mut plan_names = std::mem::take(&mut reads.plan_names);
+    judged
         .into_iter()
         .map(|(step, judged)| {
             let mut check = StepCheck {
@@ -130,6 +138,7 @@ pub async fn verify(steps: Steps<'_>, checkpoint: &Checkpoint) -> Vec<StepCheck>
                 kind: step.kind.clone(),
                 drift: None,
                 skipped: None,
+                plan_names: plan_names.remove(&step.id),
             };
             match judged {
                 Judged::NotDeployed(why) => check.skipped = Some(why),
@@ -147,7 +156,9 @@ pub async fn verify(steps: Steps<'_>, checkpoint: &Checkpoint) -> Vec<StepCheck>
 /// memory; the run saves them. Returns what drifted.
 pub async fn refresh(session: &mut Session, steps: Steps<'_>) -> Vec<StepCheck> {
     let checkpoint = session.checkpoint.clone();
-    let judged = Reads::new(Mode::Refresh, steps, &checkpoint).walk().await;
+    let mut reads = Reads::new(Mode::Refresh, steps, &checkpoint);
+    let judged = reads.walk().await;
+    let mut plan_names = std::mem::take(&mut reads.plan_names);
     let recorder = Recorder::in_memory(checkpoint.clone());
     let mut found = Vec::new();
     for (step, judged) in judged {
@@ -170,6 +181,7 @@ pub async fn refresh(session: &mut Session, steps: Steps<'_>) -> Vec<StepCheck> 
             kind: step.kind.clone(),
             drift: Some(drift),
             skipped: None,
+            plan_names: plan_names.remove(&step.id),
         });
     }
     session.checkpoint = recorder.snapshot().await;
@@ -304,6 +316,9 @@ struct Reads<'a> {
     checkpoint: &'a Checkpoint,
     judged: HashMap<String, Judged>,
     changed: HashSet<String>,
+    /// Steps whose plan now names another target than the recorded one (which was read), by
+    /// the target the plan names.
+    plan_names: HashMap<String, String>,
 }
 
 impl<'a> Reads<'a> {
@@ -316,11 +331,12 @@ impl<'a> Reads<'a> {
             checkpoint,
             judged: HashMap::new(),
             changed: HashSet::new(),
+            plan_names: HashMap::new(),
         }
     }
 
     /// Walks the plan; returns each judged step in run order.
-    async fn walk(mut self) -> Vec<(&'a Step, Judged)> {
+    async fn walk(&mut self) -> Vec<(&'a Step, Judged)> {
         let plan = self.plan;
         // Reads never stop the walk (a failed read is an `Unknown` change) and write nothing.
         let _ = walk(
@@ -329,7 +345,7 @@ impl<'a> Reads<'a> {
             READ_PARALLELISM,
             &CancellationToken::new(),
             &NoEvents,
-            &mut self,
+            self,
         )
         .await;
         plan.graph()
@@ -424,21 +440,31 @@ impl Walk for Reads<'_> {
         if !slot_free {
             return Ok(Decision::NeedsSlot);
         }
-        let ctx = read_context(step, record, self.checkpoint, current);
+        // `verify` and the refresh check what the record names; `preview` what `up` would do.
+        let ctx = read_context(step, record, self.checkpoint, current)
+            .with_read_at_record(self.mode != Mode::Preview);
+        let mut not_compared: &'static [&'static str] = &[];
         if let Some(r) = kind.replacement(&ctx, &with) {
-            let change = Change::Replace {
-                from: r.from,
-                to: r.to,
-                deletes_old: r.deletes_old,
-            };
-            return Ok(self.judge(id, Judged::Read(change)));
+            if self.mode == Mode::Preview {
+                let change = Change::Replace {
+                    from: r.from,
+                    to: r.to,
+                    deletes_old: r.deletes_old,
+                    deletes_first: r.deletes_first,
+                };
+                return Ok(self.judge(id, Judged::Read(change)));
+            }
+            // The plan's new target is not drift of the recorded one, and is never read.
+            self.plan_names.insert(id.to_string(), r.to);
+            not_compared = kind.identifying_fields();
         }
         Ok(Decision::Start {
             work: Box::pin(async move {
                 Ok(match kind.read(&ctx, &with).await {
                     Ok(LiveState::Absent) => Change::Create,
                     Ok(LiveState::Present { properties }) => {
-                        let changes = diff_fields(kind.as_ref(), &with, &properties);
+                        let mut changes = diff_fields(kind.as_ref(), &with, &properties);
+                        changes.retain(|c| !names_field(not_compared, &c.field));
                         if changes.is_empty() {
                             Change::NoChange
                         } else {
@@ -464,5 +490,30 @@ impl Walk for Reads<'_> {
     }
 }
 
+/// True if `field` (a dotted path) is one of `fields` or inside one.
+fn names_field(fields: &[&str], field: &str) -> bool {
+    fields.iter().any(|f| {
+        field == *f
+            || field
+                .strip_prefix(f)
+                .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+    })
+}
+
 /// Reads are not timed out by the walk (the HTTP client bounds each request).
 const NO_TIMEOUT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+#[cfg(test)]
+mod tests {
+    use super::names_field;
+
+    #[test]
+    fn identifying_fields_cover_their_sub_fields_only() {
+        let fields = ["name", "tags"];
+        assert!(names_field(&fields, "name"));
+        assert!(names_field(&fields, "tags.env"));
+        assert!(names_field(&fields, "tags[0]"));
+        assert!(!names_field(&fields, "names"));
+        assert!(!names_field(&fields, "location"));
+    }
+}

@@ -2,7 +2,7 @@
 //! unchanged inputs), run (create, update, retry) or resume (a saved resume token); the run's
 //! record and the plan's outputs around it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,13 +11,14 @@ use chrono::Utc;
 use serde_json::Value;
 
 use super::{Decision, Direction, Ended, Failure, RunConfig, Steps, Walk, humanize, millis, walk};
+use crate::checkpoint::Checkpoint;
 use crate::checkpoint::{RunRecord, RunStatus, StepRecord, StepState};
 use crate::context::StepContext;
 use crate::errors::EngineError;
 use crate::events::{Event, EventSink, StepAction};
 use crate::expand::ExpandedPlan;
 use crate::inputs::ResolvedInputs;
-use crate::kind::{Outputs, StepError, StepErrorKind};
+use crate::kind::{Outputs, REDACTED_OUTPUT, REPLACED_OUTPUT, StepError, StepErrorKind};
 use crate::recorder::{Recorder, unsaved};
 use crate::registry::KindRegistry;
 use crate::render::{input_hash, lookup, render_with};
@@ -52,6 +53,7 @@ pub async fn run(
         registry,
         inputs,
     } = steps;
+    let steps = Steps::new(plan, registry, inputs);
     let events = crate::redact::redacting(config.events.clone(), inputs);
     let redactor = crate::redact::Redactor::new(inputs);
     let mut start = session.checkpoint.clone();
@@ -84,6 +86,9 @@ pub async fn run(
         config,
         redactor,
         deployment_id,
+        replacing: HashMap::new(),
+        recreated: HashSet::new(),
+        live_outputs: HashMap::new(),
         skipped: Vec::new(),
         announced: false,
         started: HashSet::new(),
@@ -99,14 +104,21 @@ pub async fn run(
         &mut up,
     )
     .await?;
+    // Create before destroy: what replacements left behind goes once everything else is done.
+    if walked.all_done && up.failures.is_empty() && !config.cancel.is_cancelled() {
+        let retired =
+            super::retire::retire_replaced(steps, &recorder, &events, &config.cancel, &up.redactor)
+                .await?;
+        up.failures.extend(retired);
+    }
 
     let mut report = RunReport {
         status: RunStatus::Running,
         nothing_to_do: false,
         outputs: serde_json::Map::new(),
         secret_outputs: Vec::new(),
-        ran: up.ran,
-        failures: up.failures,
+        ran: std::mem::take(&mut up.ran),
+        failures: std::mem::take(&mut up.failures),
     };
     let interrupted = config.cancel.is_cancelled()
         || report
@@ -122,7 +134,7 @@ pub async fn run(
     };
     report.nothing_to_do = report.status == RunStatus::Succeeded && report.ran.is_empty();
     if report.status == RunStatus::Succeeded {
-        let snapshot = recorder.snapshot().await;
+        let snapshot = with_live(&recorder.snapshot().await, &up.live_outputs).into_owned();
         for (name, template) in &plan.outputs {
             let value = template
                 .render(&|r| lookup(r, inputs, &snapshot, true))
@@ -175,6 +187,13 @@ struct Up<'a> {
     redactor: crate::redact::Redactor,
     /// The deployment id every step derives its names from.
     deployment_id: Option<String>,
+    /// The records of targets steps running now replace (and created): saved with the step's
+    /// success (`replaced`), for the run's end to delete.
+    replacing: HashMap<String, Outputs>,
+    /// Steps whose target was deleted and made again in this run (or that ran after one).
+    recreated: HashSet<String>,
+    /// The outputs of steps that held a secret, as they are (the checkpoint has them redacted).
+    live_outputs: HashMap<String, Outputs>,
     skipped: Vec<String>,
     announced: bool,
     started: HashSet<String>,
@@ -201,7 +220,20 @@ impl Walk for Up<'_> {
             .recorder
             .read(|c| (input_hash(step, inputs, c), c.steps.get(id).cloned()))
             .await;
-        if record.as_ref().is_some_and(|r| r.is_current(&hash)) {
+        // A dependency deleted and made again (a same-name replacement) took what lives in it
+        // (a role assignment on an instance) along: its dependents run again.
+        let after_recreated = self
+            .plan
+            .graph()
+            .dependencies(id)
+            .iter()
+            .any(|d| self.recreated.contains(d));
+        // A step whose outputs held a secret (saved without it) runs again, so the steps after
+        // it get the value.
+        let current = record
+            .as_ref()
+            .is_some_and(|r| r.is_current(&hash) && !outputs_redacted(r));
+        if !after_recreated && current {
             self.skipped.push(id.to_string());
             self.events.emit(Event::StepSkipped {
                 step: id.to_string(),
@@ -229,11 +261,12 @@ impl Walk for Up<'_> {
         let action = choose_action(record.as_ref(), &hash);
         // Validation guarantees a known kind; treat a gap as a failure, not a panic.
         let kind = self.registry.get(&step.kind).cloned();
+        let live = &self.live_outputs;
         let prepared = match kind {
             None => Err(format!("unknown step kind `{}`", step.kind)),
             Some(kind) => self
                 .recorder
-                .read(|c| render_with(step, inputs, c))
+                .read(|c| render_with(step, inputs, &with_live(c, live)))
                 .await
                 .map(|with| (kind, with)),
         };
@@ -272,6 +305,16 @@ impl Walk for Up<'_> {
         )
         .with_creating(record.as_ref().is_some_and(|r| r.creating))
         .with_deployment_id(self.deployment_id.clone());
+        let replaced = kind.replacement(&ctx, &with);
+        if after_recreated || replaced.as_ref().is_some_and(|r| r.deletes_first) {
+            self.recreated.insert(id.to_string());
+        }
+        if let (Some(r), Some(old)) = (replaced, ctx.previous_outputs())
+            && r.deletes_old
+            && !r.deletes_first
+        {
+            self.replacing.insert(id.to_string(), old.clone());
+        }
         let timeout = step.timeout.unwrap_or(self.config.default_timeout);
         let recorder = self.recorder.clone();
         Ok(Decision::Start {
@@ -295,7 +338,22 @@ impl Walk for Up<'_> {
         match result {
             Ok(outputs) => {
                 crate::checkpoint::test_hooks::before_success(id);
-                let saved = outputs.clone();
+                let mut saved = outputs.clone();
+                let secrets = self.redactor.for_saved_values();
+                if secrets.taints(&Value::Object(outputs.clone())) {
+                    // A secret never reaches the checkpoint: the record says `(secret)`, the
+                    // steps after it in this run get the value.
+                    self.live_outputs.insert(id.to_string(), outputs.clone());
+                    if let Value::Object(redacted) = secrets.value(&Value::Object(saved)) {
+                        saved = redacted;
+                    } else {
+                        saved = Outputs::new();
+                    }
+                    saved.insert(REDACTED_OUTPUT.to_string(), Value::Bool(true));
+                }
+                if let Some(old) = self.replacing.remove(id) {
+                    saved.insert(REPLACED_OUTPUT.to_string(), Value::Object(old));
+                }
                 // Queued, not awaited: the walk goes on deciding while it is written. The
                 // steps it unblocks flush their own start (queued after it) before their work
                 // begins, and the run's last save holds it, so it is durable before anything
@@ -319,6 +377,33 @@ impl Walk for Up<'_> {
             }
         }
     }
+}
+
+/// True if `record`'s outputs were saved with secret values redacted.
+fn outputs_redacted(record: &StepRecord) -> bool {
+    record
+        .outputs
+        .as_ref()
+        .and_then(|o| o.get(REDACTED_OUTPUT))
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+}
+
+/// `snapshot` with the outputs of this run's secret-holding steps as they are.
+fn with_live<'c>(
+    snapshot: &'c Checkpoint,
+    live: &HashMap<String, Outputs>,
+) -> std::borrow::Cow<'c, Checkpoint> {
+    if live.is_empty() {
+        return std::borrow::Cow::Borrowed(snapshot);
+    }
+    let mut patched = snapshot.clone();
+    for (id, outputs) in live {
+        if let Some(record) = patched.steps.get_mut(id) {
+            record.outputs = Some(outputs.clone());
+        }
+    }
+    std::borrow::Cow::Owned(patched)
 }
 
 /// The failure of a step that ran past its timeout.

@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 use twinup_engine::checkpoint::{Checkpoint, CheckpointStore, FileStore};
 use twinup_engine::{
     DestroyReport, Event, EventSink, FieldError, InputSources, KindRegistry, LiveState, Outputs,
-    PreviewItem, ResolvedInputs, RunConfig, RunReport, Session, StepCheck, StepContext, StepError,
-    StepKind, Steps, destroy, expand_plan, preview, refresh, resolve_inputs, run, saved_inputs,
-    verify,
+    PreviewItem, Replacement, ResolvedInputs, RunConfig, RunReport, Session, StepCheck,
+    StepContext, StepError, StepKind, Steps, created_by_step, destroy, expand_plan, preview,
+    refresh, resolve_inputs, run, saved_inputs, verify,
 };
 use twinup_plan::Plan;
 
@@ -95,6 +95,16 @@ impl StepKind for TestKind {
         self.0.hang_with_token.lock().unwrap().remove(&id);
         self.work(ctx, with, &id).await
     }
+    fn replacement(&self, ctx: &StepContext, with: &Value) -> Option<Replacement> {
+        let recorded = recorded_target(ctx)?;
+        let id = id_of(with);
+        (recorded != id).then(|| Replacement {
+            from: recorded,
+            to: id,
+            deletes_old: ctx.previous_outputs().and_then(created_by_step) == Some(true),
+            deletes_first: false,
+        })
+    }
     async fn read(&self, _ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
         Ok(match self.0.live.lock().unwrap().get(&id_of(with)) {
             Some(properties) => LiveState::Present {
@@ -109,7 +119,8 @@ impl StepKind for TestKind {
         with: &Value,
         token: Option<&Value>,
     ) -> Result<(), StepError> {
-        let id = id_of(with);
+        // What the record names (the target a replacement left behind, say).
+        let id = recorded_target(ctx).unwrap_or_else(|| id_of(with));
         self.0
             .calls
             .lock()
@@ -138,6 +149,14 @@ impl StepKind for TestKind {
     }
 }
 
+/// The id a step's record says it made.
+fn recorded_target(ctx: &StepContext) -> Option<String> {
+    ctx.previous_outputs()?
+        .get("target")?
+        .as_str()
+        .map(str::to_string)
+}
+
 impl TestKind {
     async fn work(&self, ctx: &StepContext, with: &Value, id: &str) -> Result<Outputs, StepError> {
         self.0.log.lock().unwrap().push(format!("start:{id}"));
@@ -164,6 +183,7 @@ impl TestKind {
             let mut out = Outputs::new();
             out.insert("value".into(), json!(format!("{id}:{input}")));
             out.insert("created".into(), json!(!found));
+            out.insert("target".into(), json!(id));
             self.0
                 .live
                 .lock()

@@ -165,14 +165,16 @@ fn print_preview(format: OutputFormat, items: &[PreviewItem]) {
                 from,
                 to,
                 deletes_old,
+                deletes_first,
             } => {
                 println!("  ± {step:<width$}  replace ({})", item.kind);
-                let old = if *deletes_old {
-                    "then deletes the old one"
-                } else {
-                    "the old one is kept: twinup did not create it"
-                };
-                println!("        {from} -> {to} (creates the new one, {old})");
+                let order = crate::commands::up::replacement_order(&twinup_engine::Replacement {
+                    from: from.clone(),
+                    to: to.clone(),
+                    deletes_old: *deletes_old,
+                    deletes_first: *deletes_first,
+                });
+                println!("        {from} -> {to} ({order})");
             }
         }
     }

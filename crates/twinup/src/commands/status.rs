@@ -117,6 +117,16 @@ pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failur
             "  {id:<width$}  {:<10} {timing}{extra}{kept}",
             record.state.to_string()
         );
+        if record
+            .outputs
+            .as_ref()
+            .is_some_and(|o| o.contains_key(twinup_engine::REPLACED_OUTPUT))
+        {
+            println!(
+                "  {:<width$}  the target it replaced is still to be deleted; the next `twinup up` or `twinup down` deletes it",
+                ""
+            );
+        }
         if record.state != StepState::Succeeded {
             unfinished = true;
         }

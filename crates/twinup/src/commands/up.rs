@@ -347,14 +347,11 @@ fn replacement_list(
 ) -> String {
     let mut list = String::new();
     for (step, r) in replacements {
-        let old = if r.deletes_old {
-            "then deletes the old one, which this deployment created"
-        } else {
-            "the old one is kept: this deployment did not create it"
-        };
         list.push_str(&format!(
-            "\n  ± {step}: {} -> {} (creates the new one, {old})",
-            r.from, r.to
+            "\n  ± {step}: {} -> {} ({})",
+            r.from,
+            r.to,
+            replacement_order(r)
         ));
     }
     if format == OutputFormat::Text {
@@ -363,6 +360,21 @@ fn replacement_list(
     format!(
         "this run replaces what the checkpoint records:{list}\nnothing was changed; pass --yes to confirm the replacement, or put the old values back"
     )
+}
+
+/// What a replacement does, in order, for a person.
+pub fn replacement_order(r: &twinup_engine::Replacement) -> &'static str {
+    match (r.deletes_first, r.deletes_old) {
+        (true, _) => {
+            "deletes the old one first, everything in it included, since the name cannot exist twice; then creates the new one"
+        }
+        (false, true) => {
+            "creates the new one, then deletes the old one, which this deployment created"
+        }
+        (false, false) => {
+            "creates the new one; the old one is kept: this deployment did not create it"
+        }
+    }
 }
 
 fn write_outputs_file(

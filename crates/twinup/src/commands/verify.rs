@@ -89,6 +89,11 @@ fn print_checks(format: OutputFormat, checks: &[StepCheck], drifted: usize) {
                 }
             }
         }
+        if let Some(other) = &check.plan_names {
+            println!(
+                "      the plan now names another target, {other}; this checked the one the checkpoint records (`twinup up` would replace it)"
+            );
+        }
     }
     if checks.iter().all(|c| c.skipped.is_some()) {
         println!("Nothing is deployed from this checkpoint; `twinup up` deploys it.");
