@@ -47,9 +47,31 @@ impl Session {
         self.existed
     }
 
-    /// Input values saved by earlier runs.
+    /// Input values saved by earlier runs: those a run used, then the answers a run that
+    /// stopped before changing anything kept (see [`Session::keep_unconfirmed`]).
     pub fn saved_inputs(&self) -> IndexMap<String, Value> {
-        self.checkpoint.inputs.clone()
+        let mut saved = self.checkpoint.inputs.clone();
+        for (name, value) in &self.checkpoint.unconfirmed_inputs.values {
+            saved.insert(name.clone(), value.clone());
+        }
+        saved
+    }
+
+    /// The inputs the last stopped run blamed, to be asked again (offering the kept answer).
+    pub fn inputs_to_ask_again(&self) -> Vec<String> {
+        self.checkpoint.unconfirmed_inputs.ask_again.clone()
+    }
+
+    /// Writes `kept` (answers typed at prompts, secrets already left out) into the checkpoint
+    /// as unconfirmed, with what this session's checkpoint records otherwise unchanged: the run
+    /// stopped before changing anything, and the next one should ask only for what was wrong.
+    pub async fn keep_unconfirmed(
+        &mut self,
+        kept: crate::checkpoint::UnconfirmedInputs,
+    ) -> Result<(), CheckpointError> {
+        self.checkpoint.unconfirmed_inputs = kept;
+        self.checkpoint.updated_at = chrono::Utc::now();
+        self.store.save(&self.checkpoint).await
     }
 
     /// Fixes the deployment id in memory for this run (see [`crate::deployment`]): the

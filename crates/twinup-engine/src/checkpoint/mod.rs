@@ -14,5 +14,6 @@ pub use integrity::contradictions;
 pub use lock::LockHolder;
 pub use model::{
     Checkpoint, PlanIdentity, RunRecord, RunStatus, SCHEMA_VERSION, StepRecord, StepState,
+    UnconfirmedInputs,
 };
 pub use store::{CheckpointLock, CheckpointStore};

@@ -54,6 +54,7 @@ pub async fn run(
     let events = crate::redact::redacting(config.events.clone(), inputs);
     let redactor = crate::redact::Redactor::new(inputs);
     let mut start = session.checkpoint.clone();
+    start.unconfirmed_inputs = Default::default();
     if start.deployment_id.is_none() {
         start.deployment_id = crate::deployment::planned_id(plan, inputs, &start);
     }

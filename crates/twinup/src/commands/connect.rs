@@ -30,9 +30,11 @@ pub fn load_valid_plan(args: &PlanArgs) -> Result<Plan, Failure> {
 
 /// Where a command's input values come from: `--subscription` (as the `subscription` input)
 /// and `--set` flags, the `TWINUP_*` environment, the answers file and the values saved in the
-/// checkpoint.
+/// checkpoint; each value is checked against the rules of `registry`'s kinds for the fields it
+/// fills.
 pub fn input_sources(
     plan: &Plan,
+    registry: &KindRegistry,
     inputs: &InputArgs,
     cloud: &CloudArgs,
     answers: IndexMap<String, Value>,
@@ -55,6 +57,8 @@ pub fn input_sources(
         saved,
         discovered: Default::default(),
         reconfigure: inputs.reconfigure,
+        rules: twinup_engine::InputRules::new(plan, registry),
+        ask_again: Vec::new(),
     }
 }
 

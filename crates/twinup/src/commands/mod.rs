@@ -12,6 +12,7 @@ pub mod init;
 pub mod plan;
 pub mod preview;
 pub mod status;
+pub mod unconfirmed;
 pub mod unlock;
 pub mod up;
 pub mod verify;

@@ -37,8 +37,10 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
     let cloud = cloud_memory::effective(&args.cloud, Some(&checkpoint), args.inputs.reconfigure)?;
     check_cloud_args(&cloud)?;
 
+    let validation = validation_registry()?;
     let mut sources = input_sources(
         &plan,
+        &validation,
         &args.inputs,
         &cloud,
         answers,
@@ -74,7 +76,7 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
     let inputs = resolve_inputs(&plan, &sources, prompter)?;
     // `for_each` steps become one step per item, as in `up`.
     let plan = twinup_engine::expand_plan(&plan, &inputs)?;
-    validate_steps(&plan, &validation_registry()?, &inputs)?;
+    validate_steps(&plan, &validation, &inputs)?;
 
     let mut registry = KindRegistry::with_builtins();
     if let Some(connection) = &connection {

@@ -20,6 +20,7 @@ use crate::cloud_memory;
 use crate::commands::connect::{
     DISCOVERED, cancel_on_ctrl_c, input_sources, resume_command, state_dir,
 };
+use crate::commands::unconfirmed::keep_answers;
 use crate::failure::{Failure, describe_step_failures, step_failures_json};
 use crate::output::{print_success, progress_sink};
 use crate::plan_source::load_plan;
@@ -48,7 +49,15 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
     )?;
     check_cloud_args(&cloud)?;
 
-    let mut sources = input_sources(&plan, &args.inputs, &cloud, answers, session.saved_inputs());
+    let mut sources = input_sources(
+        &plan,
+        &registry,
+        &args.inputs,
+        &cloud,
+        answers,
+        session.saved_inputs(),
+    );
+    sources.ask_again = session.inputs_to_ask_again();
     let interactive = !args.inputs.non_interactive && std::io::stdin().is_terminal();
 
     // First pass without network or prompts: any bad value stops here, before any request.
@@ -105,7 +114,8 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
         discover(&mut plan, &mut sources, connection).await?;
     }
 
-    let inputs = if needs_discovery || first.is_err() {
+    let prompted = needs_discovery || first.is_err();
+    let inputs = if prompted {
         let mut prompter = TerminalPrompter::new();
         let prompter: Option<&mut dyn Prompter> = if interactive {
             Some(&mut prompter)
@@ -118,15 +128,19 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
         if let Some(handler) = at_prompt {
             handler.abort();
         }
-        let inputs = resolved?;
-        validate_steps(&expand_plan(&plan, &inputs)?, &registry, &inputs)?;
-        inputs
+        resolved?
     } else {
         first?
     };
     // `for_each` steps become one step per item from here on (refresh, preflight and the run
     // all see the items).
     let plan = expand_plan(&plan, &inputs)?;
+    let rerun = resume_command("up", &args.plan);
+    if prompted && let Err(problems) = validate_steps(&plan, &registry, &inputs) {
+        cloud_memory::remember(&mut session, &cloud);
+        let kept = (&plan, &inputs, interactive, rerun.as_str());
+        return Err(keep_answers(&mut session, kept, problems.into()).await);
+    }
 
     let mut registry = KindRegistry::with_builtins();
     if let Some(connection) = &connection {
@@ -165,13 +179,22 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
             interactive,
         )
     };
-    tokio::select! {
-        checked = checks => checked?,
+    let checked = tokio::select! {
+        checked = checks => checked,
         () = cancel.cancelled() => {
             return Err(Failure::interrupted(
                 "interrupted before any change was made; rerun `twinup up` to start again",
             ));
         }
+    };
+    if let Err(failure) = checked {
+        // A preflight problem names its steps: say which inputs to change, keep the answers.
+        if failure.details.contains_key("failed_steps") {
+            cloud_memory::remember(&mut session, &cloud);
+            let kept = (&plan, &inputs, interactive, rerun.as_str());
+            return Err(keep_answers(&mut session, kept, failure).await);
+        }
+        return Err(failure);
     }
     cloud_memory::remember(&mut session, &cloud);
     let config = RunConfig {
