@@ -69,6 +69,13 @@ fn a_guided_run_prompts_for_each_input_and_deploys() {
             .unwrap_or_else(|e| panic!("prompt {label:?}: {e}"));
         p.send_line("").expect("enter");
     }
+    // Show, then do: the chosen values and what would be created, then the question.
+    let summary = p
+        .exp_string("Deploy? [Y/n]")
+        .expect("asks before deploying");
+    assert!(summary.contains("twins-guided  (prompt)"), "{summary}");
+    assert!(summary.contains("+ instance"), "{summary}");
+    p.send_line("").expect("enter takes yes");
     let rest = p.exp_eof().expect("run ends");
     assert!(rest.contains("Deployment completed successfully"), "{rest}");
     assert!(
@@ -101,6 +108,65 @@ fn answer_every_prompt(p: &mut rexpect::session::PtySession, assignee: &str) {
             .unwrap_or_else(|e| panic!("prompt {label:?}: {e}"));
         p.send_line(answer).expect("answer");
     }
+}
+
+#[test]
+fn up_shows_the_values_and_the_preview_and_no_changes_nothing() {
+    let s = Scratch::new();
+    let emu = common::emulator::Emu::start(s.dir.path());
+    // Every input answered: no prompt, only the question.
+    let answers = format!(
+        "{}subscription: {}\nrole_assignee: admin@twinup.local\nrole_assignee_type: ''\n\
+         role: Azure Digital Twins Data Owner\ncreate_app_registration: true\n\
+         grant_admin_consent: false\nmanaged_identity: None\npublic_network_access: Enabled\n",
+        common::emulator::ANSWERS,
+        emu.field("subscription_id")
+    );
+    s.write("answers.yaml", &answers);
+    let up = |extra: &[&str]| {
+        let mut cmd = s.pty_twinup();
+        cmd.args(["up", "--answers", "answers.yaml"])
+            .args(emu.cloud_args())
+            .args(extra)
+            .envs(emu.cloud_env());
+        spawn_command(cmd, Some(60_000)).expect("spawn in a pty")
+    };
+    let mut p = up(&[]);
+    let summary = p
+        .exp_string("Deploy? [Y/n]")
+        .expect("asks before deploying");
+    for shown in [
+        "location",
+        "westus2  (answers file)",
+        "+ resource_group",
+        "+ app_registration",
+        "Summary: 5 to create",
+    ] {
+        assert!(summary.contains(shown), "{shown:?} not shown: {summary}");
+    }
+    p.send("n").expect("no");
+    p.flush().expect("flush");
+    let rest = p.exp_eof().expect("run ends");
+    assert!(
+        rest.contains("not confirmed; nothing was changed"),
+        "{rest}"
+    );
+    assert_eq!(exit_code(&mut p), 2);
+    let writes: Vec<String> = emu
+        .entries()
+        .iter()
+        .filter(|e| e.is_write())
+        .map(|e| e.kind())
+        .collect();
+    assert!(writes.is_empty(), "declining wrote: {writes:?}");
+    assert!(s.checkpoint_bytes().is_none(), "the checkpoint was written");
+
+    // `--yes` deploys without asking.
+    let mut p = up(&["--yes"]);
+    let all = p.exp_eof().expect("run ends");
+    assert!(!all.contains("Deploy?"), "{all}");
+    assert!(all.contains("Deployment completed successfully"), "{all}");
+    assert_eq!(exit_code(&mut p), 0);
 }
 
 fn exit_code(p: &mut rexpect::session::PtySession) -> i32 {
@@ -151,6 +217,12 @@ fn a_run_whose_preflight_fails_keeps_the_answers_and_the_next_asks_only_the_wron
     p.exp_string("nobody@contoso.com")
         .expect("the last answer is offered");
     p.send_line("admin@twinup.local").expect("send");
+    let summary = p
+        .exp_string("Deploy? [Y/n]")
+        .expect("asks before deploying");
+    assert!(summary.contains("twins-kept  (checkpoint)"), "{summary}");
+    p.send("y").expect("yes");
+    p.flush().expect("flush");
     let rest = p.exp_eof().expect("run ends");
     assert!(
         !rest.contains("Reply (redirect) URL"),

@@ -3,6 +3,7 @@
 pub mod answers_file;
 pub mod checkpoint;
 pub mod completions;
+pub mod confirm_deploy;
 pub mod connect;
 pub mod down;
 pub mod drift;

@@ -120,12 +120,7 @@ async fn discover(
 }
 
 fn print_preview(format: OutputFormat, items: &[PreviewItem]) {
-    let count = |f: &dyn Fn(&Change) -> bool| items.iter().filter(|i| f(&i.change)).count();
-    let creates = count(&|c| matches!(c, Change::Create | Change::AfterDependencies { .. }));
-    let updates = count(&|c| matches!(c, Change::Update { .. }));
-    let same = count(&|c| matches!(c, Change::NoChange));
-    let unknown = count(&|c| matches!(c, Change::Unknown { .. }));
-    let replaces = count(&|c| matches!(c, Change::Replace { .. }));
+    let [creates, updates, same, unknown, replaces] = counts(items);
     if format == OutputFormat::Json {
         crate::output::print_json(json!({
             "status": "previewed",
@@ -134,25 +129,55 @@ fn print_preview(format: OutputFormat, items: &[PreviewItem]) {
         }));
         return;
     }
+    print!("{}", describe_preview(items));
+}
+
+/// How many steps would be created, updated, left unchanged, could not be read, replaced.
+fn counts(items: &[PreviewItem]) -> [usize; 5] {
+    let count = |f: &dyn Fn(&Change) -> bool| items.iter().filter(|i| f(&i.change)).count();
+    [
+        count(&|c| matches!(c, Change::Create | Change::AfterDependencies { .. })),
+        count(&|c| matches!(c, Change::Update { .. })),
+        count(&|c| matches!(c, Change::NoChange)),
+        count(&|c| matches!(c, Change::Unknown { .. })),
+        count(&|c| matches!(c, Change::Replace { .. })),
+    ]
+}
+
+/// Appends one formatted line to a `String`.
+macro_rules! line {
+    ($out:ident, $($arg:tt)*) => {{
+        $out.push_str(&format!($($arg)*));
+        $out.push('\n');
+    }};
+}
+
+/// What `up` would do, one line per step (`+` create, `~` update with the fields, `±` replace,
+/// `=` no change) and a summary line: `preview`'s report, and what `up` shows before asking.
+pub fn describe_preview(items: &[PreviewItem]) -> String {
+    let [creates, updates, same, unknown, replaces] = counts(items);
+    let mut out = String::new();
     let width = items.iter().map(|i| i.step.len()).max().unwrap_or(0);
-    println!("twinup up would:");
+    line!(out, "twinup up would:");
     for item in items {
         let step = &item.step;
         match &item.change {
-            Change::Create => println!("  + {step:<width$}  create ({})", item.kind),
+            Change::Create => line!(out, "  + {step:<width$}  create ({})", item.kind),
             Change::AfterDependencies { waiting_on } if waiting_on.is_empty() => {
-                println!("  + {step:<width$}  create ({})", item.kind)
+                line!(out, "  + {step:<width$}  create ({})", item.kind)
             }
-            Change::AfterDependencies { waiting_on } => println!(
+            Change::AfterDependencies { waiting_on } => line!(
+                out,
                 "  + {step:<width$}  create or update, once {} exist(s) ({})",
                 waiting_on.join(", "),
                 item.kind
             ),
-            Change::NoChange => println!("  = {step:<width$}  no change"),
+            Change::NoChange => line!(out, "  = {step:<width$}  no change"),
             Change::Update { changes } => {
-                println!("  ~ {step:<width$}  update ({})", item.kind);
+                line!(out, "  ~ {step:<width$}  update ({})", item.kind);
                 for c in changes {
-                    println!(
+                    line!(
+                        out,
                         "        {}: {} -> {}",
                         c.field,
                         display_value(&c.live),
@@ -161,20 +186,23 @@ fn print_preview(format: OutputFormat, items: &[PreviewItem]) {
                 }
             }
             Change::Unknown { error } => {
-                println!("  ? {step:<width$}  cannot read its live state: {error}")
+                line!(
+                    out,
+                    "  ? {step:<width$}  cannot read its live state: {error}"
+                )
             }
             Change::Replace {
                 from,
                 to,
                 deletes_old,
             } => {
-                println!("  ± {step:<width$}  replace ({})", item.kind);
+                line!(out, "  ± {step:<width$}  replace ({})", item.kind);
                 let old = if *deletes_old {
                     "then deletes the old one"
                 } else {
                     "the old one is kept: twinup did not create it"
                 };
-                println!("        {from} -> {to} (creates the new one, {old})");
+                line!(out, "        {from} -> {to} (creates the new one, {old})");
             }
         }
     }
@@ -183,8 +211,12 @@ fn print_preview(format: OutputFormat, items: &[PreviewItem]) {
     } else {
         String::new()
     };
-    println!("Summary: {creates} to create, {updates} to update,{replaced} {same} unchanged.");
+    line!(
+        out,
+        "Summary: {creates} to create, {updates} to update,{replaced} {same} unchanged."
+    );
     if unknown > 0 {
-        println!("{unknown} step(s) could not be read; see above.");
+        line!(out, "{unknown} step(s) could not be read; see above.");
     }
+    out
 }

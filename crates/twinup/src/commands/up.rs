@@ -17,6 +17,7 @@ use crate::azure_session::{AzureSession, check_cloud_args, uses_azure};
 use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{OutputFormat, UpArgs};
 use crate::cloud_memory;
+use crate::commands::confirm_deploy::confirm_deploy;
 use crate::commands::connect::{
     DISCOVERED, cancel_on_ctrl_c, input_sources, resume_command, state_dir,
 };
@@ -169,7 +170,7 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
             crate::commands::drift::report_refresh(format, &drift);
         }
         run_preflight(&plan, &registry, &inputs, &session, events.clone()).await?;
-        confirm_replacements(
+        let confirmed = confirm_replacements(
             &plan,
             &registry,
             &inputs,
@@ -177,7 +178,12 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
             &args,
             format,
             interactive,
-        )
+        )?;
+        // Show, then do: in a terminal, the values and the preview, then "Deploy? [Y/n]".
+        if interactive && format == OutputFormat::Text && !args.yes && !confirmed {
+            confirm_deploy(&plan, &registry, &inputs, &session).await?;
+        }
+        Ok::<(), Failure>(())
     };
     let checked = tokio::select! {
         checked = checks => checked,
@@ -303,6 +309,7 @@ async fn run_preflight(
 
 /// Lists the replacements the run would make (an identifying field of a created resource
 /// changed) and asks for confirmation: `--yes`, or a yes at a terminal; otherwise exit 2.
+/// True when a person was asked (and said yes).
 fn confirm_replacements(
     plan: &twinup_engine::ExpandedPlan,
     registry: &KindRegistry,
@@ -311,11 +318,11 @@ fn confirm_replacements(
     args: &UpArgs,
     format: OutputFormat,
     interactive: bool,
-) -> Result<(), Failure> {
+) -> Result<bool, Failure> {
     let steps = Steps::new(plan, registry, inputs);
     let replacements = twinup_engine::replacements(steps, session.checkpoint());
     if replacements.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let mut list = String::new();
     for (step, r) in &replacements {
@@ -333,7 +340,7 @@ fn confirm_replacements(
         eprintln!("Preflight: identifying fields changed, so these are replacements:{list}");
     }
     if args.yes {
-        return Ok(());
+        return Ok(false);
     }
     if !interactive || format == OutputFormat::Json {
         return Err(Failure::bad_input(format!(
@@ -349,7 +356,7 @@ fn confirm_replacements(
             Failure::bad_input(format!("cannot ask for confirmation: {io}"))
         })?;
     if answer {
-        Ok(())
+        Ok(true)
     } else {
         Err(Failure::bad_input("not confirmed; nothing was changed"))
     }
