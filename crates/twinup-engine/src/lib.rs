@@ -50,7 +50,7 @@ mod validate;
 mod walk;
 
 pub use compare::{FieldChange, diff_fields};
-pub use context::{StepContext, TokenRecorder};
+pub use context::{StepContext, TokenRecorder, report_retry};
 pub use errors::{CheckpointError, EngineError, InputError, MissingInput};
 pub use events::{Event, EventSink, NoEvents, StepAction};
 pub use expand::{ExpandedPlan, expand_plan};

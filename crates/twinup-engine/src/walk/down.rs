@@ -242,7 +242,10 @@ impl Walk for Down<'_> {
         )
         .with_deployment_id(self.snapshot.deployment_id.clone());
         Ok(Decision::Start {
-            work: Box::pin(async move { kind.delete(&ctx, &with, token.as_ref()).await }),
+            work: Box::pin(
+                ctx.clone()
+                    .scope(async move { kind.delete(&ctx, &with, token.as_ref()).await }),
+            ),
             timeout: step.timeout.unwrap_or(self.config.default_timeout),
             timed_out: StepError {
                 kind: StepErrorKind::TimedOut,

@@ -279,12 +279,12 @@ impl Walk for Up<'_> {
         .with_deployment_id(self.deployment_id.clone());
         let timeout = step.timeout.unwrap_or(self.config.default_timeout);
         Ok(Decision::Start {
-            work: Box::pin(async move {
+            work: Box::pin(ctx.clone().scope(async move {
                 match &token {
                     Some(token) => kind.resume(&ctx, &with, token).await,
                     None => kind.apply(&ctx, &with).await,
                 }
-            }),
+            })),
             timeout,
             timed_out: timed_out(timeout),
         })
