@@ -18,7 +18,7 @@ use crate::registry::validation_registry;
 
 /// Inputs whose default is discovered by signing in (the only subscription the credential
 /// sees, the signed-in principal).
-pub const DISCOVERED: &[&str] = &["subscription", "role_assignee"];
+pub use twinup_azure::discovery::DISCOVERED_INPUTS as DISCOVERED;
 
 /// Loads the plan named by `args` and checks it against every known kind.
 pub fn load_valid_plan(args: &PlanArgs) -> Result<Plan, Failure> {

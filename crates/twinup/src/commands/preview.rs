@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use serde_json::json;
 use twinup_engine::checkpoint::Checkpoint;
 use twinup_engine::{
-    Change, InputSources, KindRegistry, PreviewItem, Prompter, Steps, display_value, load_for_plan,
+    Change, KindRegistry, PreviewItem, Prompter, Steps, display_value, load_for_plan,
     preview as engine_preview, resolve_inputs, validate_steps,
 };
 
@@ -61,7 +61,7 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
             &connection.credential,
             &connection.tenant_id,
         );
-        discover(&mut plan, &mut sources, &connection).await?;
+        connection.discover(&mut plan, &mut sources).await?;
         Some(connection)
     } else {
         None
@@ -89,33 +89,6 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
     }
     let items = engine_preview(Steps::new(&plan, &registry, &inputs), &checkpoint).await;
     print_preview(format, &items);
-    Ok(())
-}
-
-/// Defaults found by signing in: the signed-in principal as the role assignee and the only
-/// subscription the credential sees (several become choices).
-async fn discover(
-    plan: &mut twinup_plan::Plan,
-    sources: &mut InputSources,
-    connection: &AzureSession,
-) -> Result<(), Failure> {
-    if plan.inputs.contains_key("role_assignee") && !connection.principal_id.is_empty() {
-        sources
-            .discovered
-            .insert("role_assignee".into(), json!(connection.principal_id));
-    }
-    if let Some(spec) = plan.inputs.get_mut("subscription") {
-        let subscriptions = connection.subscriptions().await?;
-        match subscriptions.as_slice() {
-            [only] => {
-                sources
-                    .discovered
-                    .insert("subscription".into(), json!(only));
-            }
-            [] => {}
-            several => spec.choices = Some(several.iter().map(|s| json!(s)).collect()),
-        }
-    }
     Ok(())
 }
 

@@ -7,10 +7,9 @@ use std::sync::Arc;
 
 use twinup_engine::checkpoint::RunStatus;
 use twinup_engine::{
-    EventSink, ExpandedPlan, InputError, InputSources, KindRegistry, Prompter, ResolvedInputs,
-    RunConfig, Session, Steps, expand_plan, preflight, resolve_inputs, validate_steps,
+    EventSink, ExpandedPlan, InputError, KindRegistry, Prompter, ResolvedInputs, RunConfig,
+    Session, Steps, expand_plan, preflight, resolve_inputs, validate_steps,
 };
-use twinup_plan::Plan;
 
 use crate::answers::read_answers;
 use crate::azure_session::{AzureSession, check_cloud_args, uses_azure};
@@ -112,7 +111,7 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
         None
     };
     if let (true, Some(connection)) = (needs_discovery, &connection) {
-        discover(&mut plan, &mut sources, connection).await?;
+        connection.discover(&mut plan, &mut sources).await?;
     }
 
     let prompted = needs_discovery || first.is_err();
@@ -244,47 +243,6 @@ async fn exit_on_ctrl_c_at_prompt() {
         eprintln!("\nInterrupted at a prompt; nothing was changed.");
         std::process::exit(i32::from(crate::failure::EXIT_INTERRUPTED));
     }
-}
-
-/// Fills in the defaults that come from signing in: the signed-in principal as the role
-/// assignee, and the only subscription (or, with several, offers them as choices).
-async fn discover(
-    plan: &mut Plan,
-    sources: &mut InputSources,
-    connection: &AzureSession,
-) -> Result<(), Failure> {
-    if plan.inputs.contains_key("role_assignee") && !connection.principal_id.is_empty() {
-        sources.discovered.insert(
-            "role_assignee".to_string(),
-            serde_json::Value::String(connection.principal_id.clone()),
-        );
-    }
-    if let Some(spec) = plan.inputs.get_mut("subscription") {
-        let subscriptions = connection.subscriptions().await?;
-        match subscriptions.as_slice() {
-            [] => {
-                return Err(Failure::bad_input(format!(
-                    "{} sees no enabled subscription; ask for access to one, or pass --subscription",
-                    connection.who
-                )));
-            }
-            [only] => {
-                sources.discovered.insert(
-                    "subscription".to_string(),
-                    serde_json::Value::String(only.clone()),
-                );
-            }
-            several => {
-                spec.choices = Some(
-                    several
-                        .iter()
-                        .map(|s| serde_json::Value::String(s.clone()))
-                        .collect(),
-                );
-            }
-        }
-    }
-    Ok(())
 }
 
 async fn run_preflight(
