@@ -34,10 +34,15 @@ pub enum InputSource {
 pub struct InputSources {
     /// `--set` flags as given (`name=value`).
     pub set: Vec<String>,
+    /// Flags of their own that set an input (`--subscription`), as `(flag, "name=value")`;
+    /// taken like `--set` (which wins) and named in errors as themselves.
+    pub named_flags: Vec<(String, String)>,
     /// The process environment (only `TWINUP_*` entries matter).
     pub env: Vec<(String, String)>,
     /// Values from an answers file, already checked against the plan.
     pub answers: IndexMap<String, Value>,
+    /// The answers file's path, for messages.
+    pub answers_file: Option<String>,
     /// Values saved in the checkpoint by an earlier run.
     pub saved: IndexMap<String, Value>,
     /// Defaults discovered at run time, which take the place of the plan's default.
@@ -101,7 +106,7 @@ pub fn resolve_inputs(
     sources: &InputSources,
     mut prompter: Option<&mut dyn Prompter>,
 ) -> Result<ResolvedInputs, InputError> {
-    let flags = parse_set_flags(plan, &sources.set, &sources.rules)?;
+    let flags = parse_set_flags(plan, sources, &sources.rules)?;
     let mut resolved = ResolvedInputs::default();
     let mut missing = Vec::new();
 
@@ -134,7 +139,10 @@ pub fn resolve_inputs(
                 .check(spec, value)
                 .map_err(|message| InputError::Invalid {
                     name: name.clone(),
-                    source_name: "the answers file".to_string(),
+                    source_name: match &sources.answers_file {
+                        Some(path) => format!("the answers file {path}"),
+                        None => "the answers file".to_string(),
+                    },
                     message: with_rule(spec, message),
                 })?;
             Some((value.clone(), InputSource::AnswersFile))
@@ -199,11 +207,16 @@ pub fn resolve_inputs(
 /// Parses and checks `--set` flags against the plan.
 fn parse_set_flags(
     plan: &Plan,
-    set: &[String],
+    sources: &InputSources,
     rules: &InputRules,
 ) -> Result<IndexMap<String, Value>, InputError> {
     let mut values = IndexMap::new();
-    for text in set {
+    let given = sources
+        .named_flags
+        .iter()
+        .map(|(flag, text)| (flag.as_str(), text))
+        .chain(sources.set.iter().map(|text| ("--set", text)));
+    for (flag, text) in given {
         let Some((name, raw)) = text.split_once('=') else {
             return Err(InputError::MalformedSet { text: text.clone() });
         };
@@ -219,7 +232,7 @@ fn parse_set_flags(
             .and_then(|v| rules.check(spec, &v).map(|_| v))
             .map_err(|message| InputError::Invalid {
                 name: name.to_string(),
-                source_name: "--set".to_string(),
+                source_name: flag.to_string(),
                 message: with_rule(spec, message),
             })?;
         values.insert(name.to_string(), value);

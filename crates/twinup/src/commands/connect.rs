@@ -40,20 +40,21 @@ pub fn input_sources(
     answers: IndexMap<String, Value>,
     saved: IndexMap<String, Value>,
 ) -> InputSources {
-    let mut set = Vec::new();
+    let mut named_flags = Vec::new();
     if let (Some(sub), true) = (
         &cloud.subscription,
         plan.inputs.contains_key("subscription"),
     ) {
-        set.push(format!("subscription={sub}"));
+        named_flags.push(("--subscription".to_string(), format!("subscription={sub}")));
     }
-    set.extend(inputs.set.iter().cloned());
     InputSources {
-        set,
+        set: inputs.set.clone(),
+        named_flags,
         env: std::env::vars()
             .filter(|(k, _)| k.starts_with("TWINUP_"))
             .collect(),
         answers,
+        answers_file: inputs.answers.as_ref().map(|p| p.display().to_string()),
         saved,
         discovered: Default::default(),
         reconfigure: inputs.reconfigure,
