@@ -10,6 +10,7 @@ pub mod drift;
 pub mod emulator;
 pub mod import;
 pub mod init;
+pub mod man_page;
 pub mod plan;
 pub mod preview;
 pub mod status;
