@@ -50,16 +50,7 @@ impl Session {
     /// Input values saved by earlier runs: those a run used, then the answers a run that
     /// stopped before changing anything kept (see [`Session::keep_unconfirmed`]).
     pub fn saved_inputs(&self) -> IndexMap<String, Value> {
-        let mut saved = self.checkpoint.inputs.clone();
-        for (name, value) in &self.checkpoint.unconfirmed_inputs.values {
-            saved.insert(name.clone(), value.clone());
-        }
-        saved
-    }
-
-    /// The inputs the last stopped run blamed, to be asked again (offering the kept answer).
-    pub fn inputs_to_ask_again(&self) -> Vec<String> {
-        self.checkpoint.unconfirmed_inputs.ask_again.clone()
+        self.checkpoint.saved_inputs()
     }
 
     /// Writes `kept` (answers typed at prompts, secrets already left out) into the checkpoint

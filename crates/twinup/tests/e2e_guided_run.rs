@@ -195,6 +195,12 @@ fn a_run_whose_preflight_fails_keeps_the_answers_and_the_next_asks_only_the_wron
         checkpoint["unconfirmed_inputs"]["values"]["instance_name"], "twins-kept",
         "{checkpoint}"
     );
+    let status = common::run(s.twinup().arg("status"));
+    assert!(
+        status.stdout.contains("asks again for: role_assignee"),
+        "{}",
+        status.all_text()
+    );
 
     // The rerun asks for the role assignee only, offering the answer given, and deploys with
     // the other answers kept.

@@ -196,6 +196,16 @@ impl Checkpoint {
         }
     }
 
+    /// The input values a next run starts from: those a run used, then the unconfirmed
+    /// answers of a run that stopped before changing anything.
+    pub fn saved_inputs(&self) -> IndexMap<String, Value> {
+        let mut saved = self.inputs.clone();
+        for (name, value) in &self.unconfirmed_inputs.values {
+            saved.insert(name.clone(), value.clone());
+        }
+        saved
+    }
+
     /// The record of `step`, if the step has ever been seen.
     pub fn step(&self, step: &str) -> Option<&StepRecord> {
         self.steps.get(step)

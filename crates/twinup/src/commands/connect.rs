@@ -30,7 +30,7 @@ pub fn load_valid_plan(args: &PlanArgs) -> Result<Plan, Failure> {
 
 /// Where a command's input values come from: `--subscription` (as the `subscription` input)
 /// and `--set` flags, the `TWINUP_*` environment, the answers file and the values saved in the
-/// checkpoint; each value is checked against the rules of `registry`'s kinds for the fields it
+/// checkpoint (with the unconfirmed answers of a stopped run, and what it blamed); each value is checked against the rules of `registry`'s kinds for the fields it
 /// fills.
 pub fn input_sources(
     plan: &Plan,
@@ -38,7 +38,7 @@ pub fn input_sources(
     inputs: &InputArgs,
     cloud: &CloudArgs,
     answers: IndexMap<String, Value>,
-    saved: IndexMap<String, Value>,
+    checkpoint: &twinup_engine::checkpoint::Checkpoint,
 ) -> InputSources {
     let mut named_flags = Vec::new();
     if let (Some(sub), true) = (
@@ -55,11 +55,11 @@ pub fn input_sources(
             .collect(),
         answers,
         answers_file: inputs.answers.as_ref().map(|p| p.display().to_string()),
-        saved,
+        saved: checkpoint.saved_inputs(),
         discovered: Default::default(),
         reconfigure: inputs.reconfigure,
         rules: twinup_engine::InputRules::new(plan, registry),
-        ask_again: Vec::new(),
+        ask_again: checkpoint.unconfirmed_inputs.ask_again.clone(),
     }
 }
 

@@ -44,7 +44,7 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
         &args.inputs,
         &cloud,
         answers,
-        checkpoint.inputs.clone(),
+        &checkpoint,
     );
     // Bad values stop here, before signing in.
     if let Err(e) = resolve_inputs(&plan, &sources, None)

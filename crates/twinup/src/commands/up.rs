@@ -55,9 +55,8 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
         &args.inputs,
         &cloud,
         answers,
-        session.saved_inputs(),
+        session.checkpoint(),
     );
-    sources.ask_again = session.inputs_to_ask_again();
     let interactive = !args.inputs.non_interactive && std::io::stdin().is_terminal();
 
     // First pass without network or prompts: any bad value stops here, before any request.
