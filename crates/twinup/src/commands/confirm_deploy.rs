@@ -56,6 +56,8 @@ fn describe_values(inputs: &ResolvedInputs) -> String {
     for (name, value) in &inputs.values {
         let shown = if inputs.secrets.contains(name) {
             SECRET_MASK.to_string()
+        } else if value.as_str() == Some("") {
+            "(empty)".to_string()
         } else {
             display_value(value)
         };
