@@ -16,9 +16,12 @@ fn a_guided_run_prompts_for_each_input_and_deploys() {
     cmd.args(["up", "--cloud", "local"]);
     let mut p = spawn_command(cmd, Some(60_000)).expect("spawn in a pty");
 
-    // Discovered defaults: Enter accepts them.
+    // Discovered defaults: Enter accepts them. A prompt wider than the terminal (a pty is 80
+    // columns) has its description on a line of its own, so redraws leave no stale copy.
     p.exp_string("Azure subscription id to deploy into")
         .expect("subscription prompt");
+    p.exp_string("(default - the only one your credential can see)\r\n? subscription")
+        .expect("the long description above a short prompt");
     p.send_line("").expect("enter");
     p.exp_string("Azure region").expect("location prompt");
     // A region Azure does not have is refused at its prompt, with the rule, and asked again.
@@ -61,7 +64,8 @@ fn a_guided_run_prompts_for_each_input_and_deploys() {
     for label in [
         "Create the Azure AD app registration",
         "grant admin consent",
-        "Tags for the resource group",
+        // A map's prompt says how to type one.
+        "tags; a map, e.g. {key: value}",
         "Managed identity of the instance",
         "reachable from public networks",
     ] {
