@@ -189,3 +189,56 @@ pub async fn connected_registry(
     connection.register(&mut registry, subscription);
     Ok((registry, Some(connection)))
 }
+
+/// The registry a run's steps use: the built-in kinds and, with a connection, the `azure.*`
+/// kinds deploying into the `subscription` input (checked to exist first when `check`).
+pub async fn kinds_for(
+    connection: Option<&AzureSession>,
+    inputs: &ResolvedInputs,
+    check: bool,
+) -> Result<KindRegistry, Failure> {
+    let mut registry = KindRegistry::with_builtins();
+    if let Some(connection) = connection {
+        let subscription = inputs
+            .values
+            .get(twinup_azure::discovery::SUBSCRIPTION_INPUT)
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        if let (true, Some(subscription)) = (check, &subscription) {
+            connection.check_subscription(subscription).await?;
+        }
+        connection.register(&mut registry, subscription);
+    }
+    Ok(registry)
+}
+
+/// Resolves the inputs, asking at the terminal for the missing ones when `interactive`
+/// (`up` and `preview`): Ctrl-C at a prompt restores the cursor and exits 130 at once, since
+/// nothing has been written yet.
+pub fn resolve_with_prompts(
+    plan: &Plan,
+    sources: &InputSources,
+    interactive: bool,
+) -> Result<ResolvedInputs, twinup_engine::InputError> {
+    let mut prompter = crate::prompt::TerminalPrompter::new();
+    let prompter: Option<&mut dyn twinup_engine::Prompter> = if interactive {
+        Some(&mut prompter)
+    } else {
+        None
+    };
+    let at_prompt = interactive.then(|| tokio::spawn(exit_on_ctrl_c_at_prompt()));
+    let resolved = twinup_engine::resolve_inputs(plan, sources, prompter);
+    if let Some(handler) = at_prompt {
+        handler.abort();
+    }
+    resolved
+}
+
+/// While prompts are shown: on Ctrl-C restore the cursor and exit 130 (nothing was written).
+async fn exit_on_ctrl_c_at_prompt() {
+    if tokio::signal::ctrl_c().await.is_ok() {
+        let _ = console::Term::stderr().show_cursor();
+        eprintln!("\nInterrupted at a prompt; nothing was changed.");
+        std::process::exit(i32::from(crate::failure::EXIT_INTERRUPTED));
+    }
+}

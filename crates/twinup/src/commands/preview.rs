@@ -8,8 +8,8 @@ use std::io::IsTerminal;
 use serde_json::json;
 use twinup_engine::checkpoint::Checkpoint;
 use twinup_engine::{
-    Change, KindRegistry, PreviewItem, Prompter, Steps, display_value, load_for_plan,
-    preview as engine_preview, resolve_inputs, validate_steps,
+    Change, PreviewItem, Steps, display_value, load_for_plan, preview as engine_preview,
+    resolve_inputs, validate_steps,
 };
 
 use crate::answers::read_answers;
@@ -17,9 +17,10 @@ use crate::azure_session::{AzureSession, check_cloud_args, uses_azure};
 use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{OutputFormat, PreviewArgs};
 use crate::cloud_memory;
-use crate::commands::connect::{input_sources, load_valid_plan, state_dir};
+use crate::commands::connect::{
+    input_sources, kinds_for, load_valid_plan, resolve_with_prompts, state_dir,
+};
 use crate::failure::Failure;
-use crate::prompt::TerminalPrompter;
 use crate::registry::validation_registry;
 
 /// Runs `twinup preview`.
@@ -67,26 +68,12 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
         None
     };
     let interactive = !args.inputs.non_interactive && std::io::stdin().is_terminal();
-    let mut prompter = TerminalPrompter::new();
-    let prompter: Option<&mut dyn Prompter> = if interactive {
-        Some(&mut prompter)
-    } else {
-        None
-    };
-    let inputs = resolve_inputs(&plan, &sources, prompter)?;
+    let inputs = resolve_with_prompts(&plan, &sources, interactive)?;
     // `for_each` steps become one step per item, as in `up`.
     let plan = twinup_engine::expand_plan(&plan, &inputs)?;
     validate_steps(&plan, &validation, &inputs)?;
 
-    let mut registry = KindRegistry::with_builtins();
-    if let Some(connection) = &connection {
-        let subscription = inputs
-            .values
-            .get("subscription")
-            .and_then(|v| v.as_str())
-            .map(str::to_string);
-        connection.register(&mut registry, subscription);
-    }
+    let registry = kinds_for(connection.as_ref(), &inputs, false).await?;
     let items = engine_preview(Steps::new(&plan, &registry, &inputs), &checkpoint).await;
     print_preview(format, &items);
     Ok(())

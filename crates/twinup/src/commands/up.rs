@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use twinup_engine::checkpoint::RunStatus;
 use twinup_engine::{
-    EventSink, ExpandedPlan, InputError, KindRegistry, Prompter, ResolvedInputs, RunConfig,
-    Session, Steps, expand_plan, preflight, resolve_inputs, validate_steps,
+    EventSink, ExpandedPlan, InputError, KindRegistry, ResolvedInputs, RunConfig, Session, Steps,
+    expand_plan, preflight, resolve_inputs, validate_steps,
 };
 
 use crate::answers::read_answers;
@@ -18,13 +18,13 @@ use crate::cli::{OutputFormat, UpArgs};
 use crate::cloud_memory;
 use crate::commands::confirm_deploy::confirm_deploy;
 use crate::commands::connect::{
-    DISCOVERED, cancel_on_ctrl_c, input_sources, resume_command, state_dir,
+    DISCOVERED, cancel_on_ctrl_c, input_sources, kinds_for, resolve_with_prompts, resume_command,
+    state_dir,
 };
 use crate::commands::unconfirmed::keep_answers;
 use crate::failure::{Failure, describe_step_failures, step_failures_json};
 use crate::output::{print_success, progress_sink};
 use crate::plan_source::load_plan;
-use crate::prompt::TerminalPrompter;
 use crate::registry::validation_registry;
 
 /// Runs `twinup up`.
@@ -115,19 +115,7 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
 
     let prompted = needs_discovery || first.is_err();
     let inputs = if prompted {
-        let mut prompter = TerminalPrompter::new();
-        let prompter: Option<&mut dyn Prompter> = if interactive {
-            Some(&mut prompter)
-        } else {
-            None
-        };
-        // Ctrl-C at a prompt: nothing has been written yet, so stop at once with 130.
-        let at_prompt = interactive.then(|| tokio::spawn(exit_on_ctrl_c_at_prompt()));
-        let resolved = resolve_inputs(&plan, &sources, prompter);
-        if let Some(handler) = at_prompt {
-            handler.abort();
-        }
-        resolved?
+        resolve_with_prompts(&plan, &sources, interactive)?
     } else {
         first?
     };
@@ -141,18 +129,7 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
         return Err(keep_answers(&mut session, kept, problems.into()).await);
     }
 
-    let mut registry = KindRegistry::with_builtins();
-    if let Some(connection) = &connection {
-        let subscription = inputs
-            .values
-            .get("subscription")
-            .and_then(|v| v.as_str())
-            .map(str::to_string);
-        if let Some(subscription) = &subscription {
-            connection.check_subscription(subscription).await?;
-        }
-        connection.register(&mut registry, subscription);
-    }
+    let registry = kinds_for(connection.as_ref(), &inputs, true).await?;
     // Ctrl-C from here on (prompts are over): during the read-only checks it stops at once,
     // during the run it lets running steps reach a safe point.
     let cancel = cancel_on_ctrl_c(
@@ -232,15 +209,6 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
                 .with_detail("failed_steps", step_failures_json(&report.failures))
                 .with_detail("resume_command", resume_command("up", &args.plan).into()))
         }
-    }
-}
-
-/// While prompts are shown: on Ctrl-C restore the cursor and exit 130 (nothing was written).
-async fn exit_on_ctrl_c_at_prompt() {
-    if tokio::signal::ctrl_c().await.is_ok() {
-        let _ = console::Term::stderr().show_cursor();
-        eprintln!("\nInterrupted at a prompt; nothing was changed.");
-        std::process::exit(i32::from(crate::failure::EXIT_INTERRUPTED));
     }
 }
 
