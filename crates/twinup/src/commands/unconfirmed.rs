@@ -83,7 +83,11 @@ pub async fn keep_answers(
 
 /// The inputs the failure's problems blame: those whose value a problem quotes; for a failed
 /// step that quotes none, every input its `with` uses.
-fn blamed_inputs(plan: &ExpandedPlan, inputs: &ResolvedInputs, failure: &Failure) -> Vec<String> {
+pub fn blamed_inputs(
+    plan: &ExpandedPlan,
+    inputs: &ResolvedInputs,
+    failure: &Failure,
+) -> Vec<String> {
     let mut causes: Vec<(Option<String>, String)> = Vec::new();
     if let Some(Value::Array(steps)) = failure.details.get("failed_steps") {
         for s in steps {

@@ -21,7 +21,7 @@ use crate::commands::connect::{
     DISCOVERED, cancel_on_ctrl_c, input_sources, kinds_for, resolve_with_prompts, resume_command,
     state_dir,
 };
-use crate::commands::unconfirmed::keep_answers;
+use crate::commands::unconfirmed::{blamed_inputs, keep_answers};
 use crate::failure::{Failure, describe_step_failures, step_failures_json};
 use crate::output::{print_success, progress_sink};
 use crate::plan_source::load_plan;
@@ -204,10 +204,32 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
         ))),
         RunStatus::Failed | RunStatus::Running => {
             let mut message = describe_step_failures(" failed", &report.failures, "");
-            message.push_str(&resume_hint);
-            Err(Failure::step_failed(message)
-                .with_detail("failed_steps", step_failures_json(&report.failures))
-                .with_detail("resume_command", resume_command("up", &args.plan).into()))
+            let rejected: Vec<_> = report
+                .failures
+                .iter()
+                .filter(|(_, e)| e.kind == twinup_engine::StepErrorKind::Rejected)
+                .cloned()
+                .collect();
+            let failed_steps = step_failures_json(&report.failures);
+            let blamed = blamed_inputs(&plan, &inputs, &failed_steps_of(&rejected));
+            if blamed.is_empty() {
+                message.push_str(&resume_hint);
+            } else {
+                // A rerun as it is fails the same way: say which input to change first.
+                message.push_str("a rerun alone cannot fix this; change the input first:");
+            }
+            let failure = Failure::step_failed(message)
+                .with_detail("failed_steps", failed_steps)
+                .with_detail("resume_command", resume_command("up", &args.plan).into());
+            if blamed.is_empty() {
+                return Err(failure);
+            }
+            let failure =
+                keep_answers(&mut session, (&plan, &inputs, false, &rerun), failure).await;
+            Err(Failure {
+                message: format!("{}\nthen {resume_hint}", failure.message),
+                ..failure
+            })
         }
     }
 }
@@ -322,4 +344,9 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut file = options.open(path)?;
     file.write_all(bytes)?;
     file.sync_all()
+}
+
+/// A failure holding only `failures` as its failed steps (what `blamed_inputs` reads).
+fn failed_steps_of(failures: &[(String, twinup_engine::StepError)]) -> Failure {
+    Failure::step_failed("").with_detail("failed_steps", step_failures_json(failures))
 }
