@@ -169,16 +169,9 @@ pub async fn connected_registry(
 ) -> Result<(KindRegistry, Option<AzureSession>), Failure> {
     check_cloud_args(cloud)?;
     let mut registry = KindRegistry::with_builtins();
-    if !uses_azure(plan) {
+    let Some(connection) = sign_in(plan, cloud, checkpoint, format).await? else {
         return Ok((registry, None));
-    }
-    let connection = AzureSession::connect(cloud, &state_dir(checkpoint)).await?;
-    crate::output::signed_in(
-        format,
-        &connection.who,
-        &connection.credential,
-        &connection.tenant_id,
-    );
+    };
     let subscription = cloud.subscription.clone().or_else(|| {
         inputs
             .values
@@ -241,4 +234,26 @@ async fn exit_on_ctrl_c_at_prompt() {
         eprintln!("\nInterrupted at a prompt; nothing was changed.");
         std::process::exit(i32::from(crate::failure::EXIT_INTERRUPTED));
     }
+}
+
+/// Signs in to `cloud` when the plan has `azure.*` steps (`None` otherwise) and says who
+/// signed in: every command's one way to connect (`--cloud local` keeps its emulator state
+/// beside `checkpoint`).
+pub async fn sign_in(
+    plan: &Plan,
+    cloud: &CloudArgs,
+    checkpoint: &Path,
+    format: OutputFormat,
+) -> Result<Option<AzureSession>, Failure> {
+    if !uses_azure(plan) {
+        return Ok(None);
+    }
+    let connection = AzureSession::connect(cloud, &state_dir(checkpoint)).await?;
+    crate::output::signed_in(
+        format,
+        &connection.who,
+        &connection.credential,
+        &connection.tenant_id,
+    );
+    Ok(Some(connection))
 }

@@ -13,12 +13,12 @@ use twinup_engine::{
 };
 
 use crate::answers::read_answers;
-use crate::azure_session::{AzureSession, check_cloud_args, uses_azure};
+use crate::azure_session::check_cloud_args;
 use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{OutputFormat, PreviewArgs};
 use crate::cloud_memory;
 use crate::commands::connect::{
-    input_sources, kinds_for, load_valid_plan, resolve_with_prompts, state_dir,
+    input_sources, kinds_for, load_valid_plan, resolve_with_prompts, sign_in,
 };
 use crate::failure::Failure;
 use crate::registry::validation_registry;
@@ -54,19 +54,10 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
         return Err(e.into());
     }
 
-    let connection = if uses_azure(&plan) {
-        let connection = AzureSession::connect(&cloud, &state_dir(&args.plan.checkpoint)).await?;
-        crate::output::signed_in(
-            format,
-            &connection.who,
-            &connection.credential,
-            &connection.tenant_id,
-        );
+    let connection = sign_in(&plan, &cloud, &args.plan.checkpoint, format).await?;
+    if let Some(connection) = &connection {
         connection.discover(&mut plan, &mut sources).await?;
-        Some(connection)
-    } else {
-        None
-    };
+    }
     let interactive = !args.inputs.non_interactive && std::io::stdin().is_terminal();
     let inputs = resolve_with_prompts(&plan, &sources, interactive)?;
     // `for_each` steps become one step per item, as in `up`.

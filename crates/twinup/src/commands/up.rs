@@ -12,14 +12,14 @@ use twinup_engine::{
 };
 
 use crate::answers::read_answers;
-use crate::azure_session::{AzureSession, check_cloud_args, uses_azure};
+use crate::azure_session::{check_cloud_args, uses_azure};
 use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{OutputFormat, UpArgs};
 use crate::cloud_memory;
 use crate::commands::confirm_deploy::confirm_deploy;
 use crate::commands::connect::{
     DISCOVERED, cancel_on_ctrl_c, input_sources, kinds_for, resolve_with_prompts, resume_command,
-    state_dir,
+    sign_in,
 };
 use crate::commands::unconfirmed::{blamed_inputs, keep_answers};
 use crate::failure::{Failure, describe_step_failures, step_failures_json};
@@ -96,19 +96,7 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
         validate_steps(&expand_plan(&plan, &known)?, &registry, &known)?;
     }
 
-    let state_dir = state_dir(&args.plan.checkpoint);
-    let connection = if azure {
-        let connection = AzureSession::connect(&cloud, &state_dir).await?;
-        crate::output::signed_in(
-            format,
-            &connection.who,
-            &connection.credential,
-            &connection.tenant_id,
-        );
-        Some(connection)
-    } else {
-        None
-    };
+    let connection = sign_in(&plan, &cloud, &args.plan.checkpoint, format).await?;
     if let (true, Some(connection)) = (needs_discovery, &connection) {
         connection.discover(&mut plan, &mut sources).await?;
     }
