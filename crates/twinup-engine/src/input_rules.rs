@@ -83,18 +83,28 @@ impl InputRules {
                 if !fills(&site.with.0, &error.field, &me) {
                     continue;
                 }
-                let mut message = error.message;
+                let (mut message, mut help) = (error.message, error.help);
                 if spec.secret {
-                    message = "the value is not valid here (not shown: the input is secret)".into();
+                    // As everywhere else, a secret's value is said as `(secret)`.
+                    message = hide(message, value);
+                    help = help.map(|h| hide(h, value));
                 }
                 let at = format!("step `{}` with.{}", site.step, error.field);
-                return Err(match error.help {
+                return Err(match help {
                     Some(help) => format!("{message} ({at}); {help}"),
                     None => format!("{message} ({at})"),
                 });
             }
         }
         Ok(())
+    }
+}
+
+/// `text` with the (secret) string `value` said as `(secret)`.
+fn hide(text: String, value: &Value) -> String {
+    match value.as_str().filter(|v| !v.is_empty()) {
+        Some(v) => text.replace(v, crate::redact::SECRET_PLACEHOLDER),
+        None => text,
     }
 }
 
