@@ -18,6 +18,7 @@ run:
 bench:
     cargo build --release -p twinup
     python3 bench/issue8.py
+    python3 bench/checkpoint_scale.py
     cargo bench -p twinup-emulator --bench arm_reads
 
 # Fuzz the plan parser, answers parser and checkpoint loader for SECS seconds each (needs

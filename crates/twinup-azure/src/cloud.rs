@@ -9,6 +9,9 @@ use crate::errors::{AzureError, Result};
 pub const PUBLIC_ARM_SCOPE: &str = "https://management.azure.com/.default";
 /// Public-cloud Graph token scope; also used for custom clouds and the local emulator.
 pub const PUBLIC_GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
+/// Public-cloud Azure Digital Twins data-plane token scope; also used for custom clouds and the
+/// local emulator.
+pub const PUBLIC_DIGITAL_TWINS_SCOPE: &str = "https://digitaltwins.azure.net/.default";
 
 /// Which Azure cloud to talk to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +56,11 @@ pub struct Endpoints {
     pub arm_scope: String,
     /// Token scope for Microsoft Graph.
     pub graph_scope: String,
+    /// Token scope for Azure Digital Twins instances' data planes.
+    pub digital_twins_scope: String,
+    /// The private DNS zone of Digital Twins private endpoints, from Learn's "Azure Private
+    /// Endpoint private DNS zone values" (none in its Azure China table).
+    pub digital_twins_private_dns_zone: Option<&'static str>,
     /// True for the local emulator (plain client-credentials over loopback).
     pub local: bool,
 }
@@ -141,12 +149,35 @@ impl Cloud {
                 )
             }
         };
+        let digital_twins_scope = match self {
+            // Learn ("Write app authentication code"): `https://digitaltwins.azure.net/.default`;
+            // the emulator accepts the same audience (its `token.rs` ADT_AUDIENCES).
+            Cloud::Public | Cloud::Custom { .. } | Cloud::Local { .. } => {
+                PUBLIC_DIGITAL_TWINS_SCOPE.to_string()
+            }
+            // The sovereign clouds' application id URI of the service is not in Learn's
+            // authentication pages; its application id (the resource app of deploy.ps1's
+            // manifest) names the same resource in every cloud, as `{appId}/.default`.
+            Cloud::China | Cloud::UsGov => {
+                format!(
+                    "{}/.default",
+                    crate::kinds::api_permissions_manifest::ADT_RESOURCE_APP_ID
+                )
+            }
+        };
+        let digital_twins_private_dns_zone = match self {
+            Cloud::China => None,
+            Cloud::UsGov => Some("privatelink.digitaltwins.azure.us"),
+            _ => Some("privatelink.digitaltwins.azure.net"),
+        };
         Ok(Endpoints {
             authority_host: auth,
             arm,
             graph,
             arm_scope,
             graph_scope,
+            digital_twins_scope,
+            digital_twins_private_dns_zone,
             local,
         })
     }
@@ -341,6 +372,25 @@ mod tests {
         assert_eq!(e.arm.as_str(), "https://management.azure.com/");
         assert_eq!(e.graph.as_str(), "https://graph.microsoft.com/");
         assert_eq!(e.arm_scope, "https://management.azure.com/.default");
+        assert_eq!(
+            e.digital_twins_scope,
+            "https://digitaltwins.azure.net/.default"
+        );
+        assert_eq!(
+            Cloud::UsGov.endpoints().unwrap().digital_twins_scope,
+            "0b07f429-9f4b-4714-9392-cc5e8e80c8b0/.default"
+        );
+        assert_eq!(
+            e.digital_twins_private_dns_zone,
+            Some("privatelink.digitaltwins.azure.net")
+        );
+        assert_eq!(
+            Cloud::China
+                .endpoints()
+                .unwrap()
+                .digital_twins_private_dns_zone,
+            None
+        );
         assert_eq!(
             e.token_url("t1").unwrap().as_str(),
             "https://login.microsoftonline.com/t1/oauth2/v2.0/token"

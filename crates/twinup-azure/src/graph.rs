@@ -289,6 +289,35 @@ impl GraphClient {
         }
     }
 
+    /// The object ids of the owners of the application `object_id` (Graph v1.0 "List owners"
+    /// of application).
+    pub async fn list_application_owners(&self, object_id: &str) -> Result<Vec<String>> {
+        let path = format!("applications/{}/owners", encode_component(object_id));
+        let r = self.call(Method::GET, &path, None, None).await?;
+        Ok(r.body
+            .get("value")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|o| o.get("id").and_then(Value::as_str).map(str::to_string))
+            .collect())
+    }
+
+    /// Adds the directory object `owner_id` as an owner of the application `object_id`
+    /// (Graph v1.0 "Add owner": `POST /applications/{id}/owners/$ref`, 204).
+    pub async fn add_application_owner(&self, object_id: &str, owner_id: &str) -> Result<()> {
+        let path = format!("applications/{}/owners/$ref", encode_component(object_id));
+        let reference = format!(
+            "{}/directoryObjects/{}",
+            self.base.as_str().trim_end_matches('/'),
+            encode_component(owner_id)
+        );
+        let body = json!({ "@odata.id": reference });
+        self.call(Method::POST, &path, None, Some(&body))
+            .await
+            .map(|_| ())
+    }
+
     /// The service principal of `app_id`, if any.
     pub async fn find_service_principal(&self, app_id: &str) -> Result<Option<Value>> {
         let filter = format!("appId eq {}", odata_quote(app_id));

@@ -135,6 +135,7 @@ pub(crate) fn handle(ctx: &Ctx, req: &Req) -> Resp {
         "/_emulator/resource" if m == Method::DELETE => delete_resource(ctx, req),
         "/_emulator/providers" if m == Method::POST => set_provider(ctx, req),
         "/_emulator/replication" if m == Method::POST => set_replication(ctx, req),
+        "/_emulator/rbac-propagation" if m == Method::POST => set_rbac_propagation(ctx, req),
         _ => Err(error(
             StatusCode::NOT_FOUND,
             "UnknownAdminEndpoint",
@@ -383,6 +384,23 @@ fn set_replication(ctx: &Ctx, req: &Req) -> Result<Resp, Resp> {
     Ok(json_response(
         StatusCode::OK,
         &json!({"graph_write_lag_ms": lag.num_milliseconds()}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct PropagationRequest {
+    /// Real-world seconds (scaled by the time scale) a new role assignment takes to reach an
+    /// instance's data plane; counts for assignments made before the change too.
+    delay_secs: f64,
+}
+
+fn set_rbac_propagation(ctx: &Ctx, req: &Req) -> Result<Resp, Resp> {
+    let r: PropagationRequest = parse(req)?;
+    let delay = ctx.clock.scaled(r.delay_secs.clamp(0.0, 1.0e9));
+    *lock(&ctx.rbac_propagation_delay) = delay;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"rbac_propagation_delay_ms": delay.num_milliseconds()}),
     ))
 }
 

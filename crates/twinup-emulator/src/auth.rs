@@ -14,6 +14,8 @@ use crate::token::{self, TokenProblem};
 pub(crate) enum Service {
     Arm,
     Graph,
+    /// An Azure Digital Twins instance's data plane (`dataplane.rs`).
+    DigitalTwins,
 }
 
 /// The authenticated caller.
@@ -60,7 +62,7 @@ fn unauthorized(
                 message.replace('"', "'")
             ),
         ),
-        Service::Graph => err,
+        Service::Graph | Service::DigitalTwins => err,
     }
 }
 
@@ -87,7 +89,7 @@ pub(crate) fn authenticate(ctx: &Ctx, req: &Req, service: Service) -> Result<Cal
                 "AuthenticationFailed",
                 "Authentication failed. The 'Authorization' header is missing.".into(),
             ),
-            Service::Graph => fail(
+            Service::Graph | Service::DigitalTwins => fail(
                 "InvalidAuthenticationToken",
                 "Access token is empty.".into(),
             ),
@@ -107,7 +109,7 @@ pub(crate) fn authenticate(ctx: &Ctx, req: &Req, service: Service) -> Result<Cal
                         now.format("%-m/%-d/%Y %-I:%M:%S %p")
                     ),
                 ),
-                Service::Graph => fail(
+                Service::Graph | Service::DigitalTwins => fail(
                     "InvalidAuthenticationToken",
                     "Lifetime validation failed, the token is expired.".into(),
                 ),
@@ -119,7 +121,7 @@ pub(crate) fn authenticate(ctx: &Ctx, req: &Req, service: Service) -> Result<Cal
                     "InvalidAuthenticationToken",
                     "The access token is invalid.".into(),
                 ),
-                Service::Graph => fail(
+                Service::Graph | Service::DigitalTwins => fail(
                     "InvalidAuthenticationToken",
                     "IDX14100: JWT is not well formed, there are no dots (.) or the signature is invalid.".into(),
                 ),
@@ -133,6 +135,7 @@ pub(crate) fn authenticate(ctx: &Ctx, req: &Req, service: Service) -> Result<Cal
             token::audience_matches(aud, token::GRAPH_AUDIENCES)
                 || token::is_own_graph_audience(aud, ctx, req)
         }
+        Service::DigitalTwins => token::audience_matches(aud, token::ADT_AUDIENCES),
     };
     if !ok {
         return Err(match service {
@@ -142,7 +145,9 @@ pub(crate) fn authenticate(ctx: &Ctx, req: &Req, service: Service) -> Result<Cal
                     "The access token has been obtained for wrong audience or resource '{aud}'. It should exactly match with one of the allowed audiences 'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'."
                 ),
             ),
-            Service::Graph => fail("InvalidAuthenticationToken", "Invalid audience.".into()),
+            Service::Graph | Service::DigitalTwins => {
+                fail("InvalidAuthenticationToken", "Invalid audience.".into())
+            }
         });
     }
     let tid = claims.get("tid").and_then(Value::as_str).unwrap_or("");

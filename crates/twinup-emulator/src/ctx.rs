@@ -23,6 +23,9 @@ pub(crate) struct Ctx {
     /// How long after an application is created Graph still refuses a service principal for
     /// it (replication lag of Graph writes); zero unless the admin API sets it.
     pub graph_write_lag: Mutex<chrono::Duration>,
+    /// How long after a role assignment is created the data plane still refuses it (RBAC
+    /// propagation, `dataplane.rs`); set at start and through the admin API.
+    pub rbac_propagation_delay: Mutex<chrono::Duration>,
     pub faults: Mutex<Faults>,
     pub log: Mutex<RequestLog>,
     pub throttle: Mutex<Throttle>,
@@ -41,6 +44,7 @@ impl Ctx {
         store: Store,
         clock: Clock,
         replication_delay: chrono::Duration,
+        rbac_propagation_delay: chrono::Duration,
         info: EmulatorInfo,
     ) -> Self {
         let signing_key = crate::token::decode_key(&state);
@@ -51,6 +55,7 @@ impl Ctx {
             clock,
             replication_delay,
             graph_write_lag: Mutex::new(chrono::Duration::zero()),
+            rbac_propagation_delay: Mutex::new(rbac_propagation_delay),
             faults: Mutex::new(Faults::default()),
             log: Mutex::new(RequestLog::default()),
             throttle: Mutex::new(Throttle::default()),

@@ -62,6 +62,7 @@ mod arm;
 mod auth;
 mod clock;
 mod ctx;
+mod dataplane;
 mod errors;
 mod faults;
 mod graph;
@@ -104,6 +105,9 @@ pub struct EmulatorConfig {
     pub tls: bool,
     /// Real-world directory replication delay (default 10 s), multiplied by `time_scale`.
     pub replication_delay: Duration,
+    /// Real-world delay (default 5 s), multiplied by `time_scale`, before a new role
+    /// assignment takes effect on an instance's data plane (RBAC propagation).
+    pub rbac_propagation_delay: Duration,
 }
 
 impl Default for EmulatorConfig {
@@ -114,6 +118,7 @@ impl Default for EmulatorConfig {
             time_scale: 0.01,
             tls: false,
             replication_delay: Duration::from_secs(10),
+            rbac_propagation_delay: Duration::from_secs(5),
         }
     }
 }
@@ -221,11 +226,13 @@ impl Emulator {
             admin_token: uuid::Uuid::new_v4().simple().to_string(),
         };
         let replication = clock.scaled(config.replication_delay.as_secs_f64());
+        let propagation = clock.scaled(config.rbac_propagation_delay.as_secs_f64());
         let ctx = Arc::new(ctx::Ctx::new(
             state,
             store,
             clock,
             replication,
+            propagation,
             info.clone(),
         ));
         ctx.persist().await?;

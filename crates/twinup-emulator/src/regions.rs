@@ -54,6 +54,16 @@ const REGIONS: &[Region] = &[
 ];
 
 /// `"West US 2"` and `"WestUS2"` both become `"westus2"`, as ARM echoes locations.
+/// The region codes instance host names can carry (`{name}.api.{code}.digitaltwins.azure.net`;
+/// `local` for a region the emulator does not know).
+pub(crate) fn host_name_codes() -> impl Iterator<Item = &'static str> {
+    REGIONS
+        .iter()
+        .filter(|r| r.digital_twins)
+        .map(|r| r.code)
+        .chain(["local"])
+}
+
 pub(crate) fn normalize(location: &str) -> String {
     location
         .chars()

@@ -1,5 +1,7 @@
 //! The request log read by tests through `GET /_emulator/requests`: every non-admin request with
-//! its route template and outcome, recorded before the answer leaves the emulator.
+//! its route template and outcome, recorded before the answer leaves the emulator, and its body
+//! when that is JSON (ARM and Graph bodies; the token endpoint's form bodies, which carry
+//! client secrets, never are), so tests can compare what a run sent.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -20,6 +22,8 @@ pub(crate) struct Entry {
     /// `response`, `reset` or `hang`.
     pub outcome: &'static str,
     pub fault: bool,
+    /// The request body, when it is JSON.
+    pub body: Option<Value>,
 }
 
 #[derive(Default)]
@@ -40,6 +44,7 @@ impl RequestLog {
         status: Option<u16>,
         outcome: &'static str,
         fault: bool,
+        body: Option<Value>,
     ) {
         self.next += 1;
         *self.counts.entry(format!("{method} {route}")).or_default() += 1;
@@ -56,6 +61,7 @@ impl RequestLog {
             status,
             outcome,
             fault,
+            body,
         });
     }
 
@@ -76,6 +82,7 @@ impl RequestLog {
                 "status": e.status,
                 "outcome": e.outcome,
                 "fault": e.fault,
+                "body": e.body,
             })).collect::<Vec<_>>(),
             "counts": self.counts,
             "total": self.next,

@@ -157,6 +157,16 @@ impl RoleDefinition {
         self.actions.iter().any(|p| wildcard_match(p, action))
             && !self.not_actions.iter().any(|p| wildcard_match(p, action))
     }
+
+    /// Whether this role grants the data-plane `action` (its `dataActions` less
+    /// `notDataActions`).
+    pub fn permits_data(&self, action: &str) -> bool {
+        self.data_actions.iter().any(|p| wildcard_match(p, action))
+            && !self
+                .not_data_actions
+                .iter()
+                .any(|p| wildcard_match(p, action))
+    }
 }
 
 #[cfg(test)]
@@ -181,6 +191,15 @@ mod tests {
         assert!(role(READER).permits("Microsoft.Resources/subscriptions/resourceGroups/read"));
         assert!(!role(READER).permits("Microsoft.Resources/subscriptions/resourceGroups/write"));
         assert!(role(CONTRIBUTOR).permits("Microsoft.DigitalTwins/digitalTwinsInstances/write"));
+    }
+
+    #[test]
+    fn both_data_roles_read_models_and_control_plane_roles_do_not() {
+        let action = "Microsoft.DigitalTwins/models/read";
+        assert!(role(ADT_DATA_OWNER).permits_data(action));
+        assert!(role(ADT_DATA_READER).permits_data(action));
+        assert!(!role(OWNER).permits_data(action));
+        assert!(!role(ADT_DATA_READER).permits_data("Microsoft.DigitalTwins/models/write"));
     }
 
     #[test]

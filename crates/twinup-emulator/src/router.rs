@@ -11,13 +11,23 @@ use crate::graph::routes::GraphRoute;
 use crate::http::{Req, Resp, json_response};
 
 pub(crate) enum Route {
-    Token { tenant: String },
-    OpenIdConfiguration { tenant: String },
+    Token {
+        tenant: String,
+    },
+    OpenIdConfiguration {
+        tenant: String,
+    },
     InstanceDiscovery,
-    Keys { tenant: String },
+    Keys {
+        tenant: String,
+    },
     Metadata,
     Arm(ArmRoute),
     Graph(GraphRoute),
+    /// An instance's data plane, by its host name (`dataplane.rs`).
+    DataPlane {
+        host: String,
+    },
     Unknown,
 }
 
@@ -37,6 +47,17 @@ pub(crate) fn segments(path: &str) -> Vec<String> {
                 .into_owned()
         })
         .collect()
+}
+
+/// Classifies a request: by its `Host` first (an instance's data plane), else by its path.
+pub(crate) fn classify_request(req: &Req) -> Classified {
+    match crate::dataplane::data_plane_host(req) {
+        Some(host) => Classified {
+            template: format!("{} (data plane)", req.path),
+            route: Route::DataPlane { host },
+        },
+        None => classify(&req.method, &req.path),
+    }
 }
 
 pub(crate) fn classify(method: &Method, path: &str) -> Classified {
@@ -120,6 +141,7 @@ pub(crate) fn dispatch(ctx: &Ctx, req: &Req, route: &Route) -> Resp {
         Route::Arm(r) => crate::arm::handle(ctx, req, r),
         Route::Graph(r) => crate::graph::handle(ctx, req, r),
         Route::Metadata => crate::metadata::endpoints(ctx, req),
+        Route::DataPlane { host } => crate::dataplane::handle(ctx, req, host),
         Route::Unknown => json_response(
             StatusCode::NOT_FOUND,
             &json!({"error": {"code": "InvalidResourceType", "message": format!("The emulator does not serve '{} {}'. It serves the Entra ID token endpoint, ARM (resource groups, Microsoft.DigitalTwins, Microsoft.Authorization) and Microsoft Graph v1.0.", req.method, req.path)}}),

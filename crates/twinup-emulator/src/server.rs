@@ -146,9 +146,10 @@ async fn handle(
         });
     }
 
-    let classified = router::classify(&req.method, &req.path);
+    let classified = router::classify_request(&req);
     let method = req.method.as_str().to_string();
     let fault = lock(&ctx.faults).take_transport(&method, &req.path);
+    let logged_body = serde_json::from_slice::<serde_json::Value>(&req.body).ok();
     let record = |status: Option<u16>, outcome: &'static str, fault: bool| {
         lock(&ctx.log).record(
             &method,
@@ -158,6 +159,7 @@ async fn handle(
             status,
             outcome,
             fault,
+            logged_body.clone(),
         );
     };
     let (resp, faulted) = match fault {

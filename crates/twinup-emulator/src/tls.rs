@@ -1,6 +1,6 @@
-//! TLS for the emulator: a throw-away CA and a leaf certificate for `127.0.0.1` and `localhost`
-//! made with rcgen, written as PEM files (the CA is what clients must trust), and the rustls
-//! acceptor that serves them.
+//! TLS for the emulator: a throw-away CA and a leaf certificate for `127.0.0.1`, `localhost` and
+//! the instances' data-plane host names, made with rcgen, written as PEM files (the CA is what
+//! clients must trust), and the rustls acceptor that serves them.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -52,12 +52,19 @@ pub(crate) fn setup(dir: &Path) -> Result<TlsSetup, EmulatorError> {
     let issuer = Issuer::from_params(&ca_params, &ca_key);
 
     let leaf_key = KeyPair::generate().map_err(tls_err("generating the server key"))?;
-    let mut leaf_params = CertificateParams::new(vec![
+    let mut names = vec![
         "127.0.0.1".to_string(),
         "localhost".to_string(),
         "::1".to_string(),
-    ])
-    .map_err(tls_err("server certificate parameters"))?;
+    ];
+    // The host names the emulator gives instances (`dataplane.rs`), one wildcard per region,
+    // so a client that resolves an instance's host to the emulator can verify it over TLS.
+    names.extend(
+        crate::regions::host_name_codes()
+            .map(|code| format!("*.api.{code}.digitaltwins.azure.net")),
+    );
+    let mut leaf_params =
+        CertificateParams::new(names).map_err(tls_err("server certificate parameters"))?;
     leaf_params
         .distinguished_name
         .push(DnType::CommonName, "twinup emulator");

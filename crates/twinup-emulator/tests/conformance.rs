@@ -131,6 +131,27 @@ fn assert_async_headers(env: &Env, example_headers: &Value, r: &common::Reply) {
     assert!(r.header("retry-after-ms").unwrap().parse::<u64>().is_ok());
 }
 
+/// Creates the user-assigned identities an instance body names (their resource groups too):
+/// the examples assume they exist, and an instance naming a missing one is refused.
+async fn create_identities(env: &Env, body: &Value) {
+    let ids = body["identity"]["userAssignedIdentities"]
+        .as_object()
+        .map(|m| m.keys().cloned().collect::<Vec<_>>())
+        .unwrap_or_default();
+    for id in ids {
+        let group = id.split('/').nth(4).expect("resource group in the id");
+        env.create_rg(group, "westus2").await;
+        let r = env
+            .arm(
+                Method::PUT,
+                &format!("{id}?api-version=2023-01-31"),
+                Some(json!({"location": "westus2"})),
+            )
+            .await;
+        assert!(r.status == 201 || r.status == 200, "{}", r.body);
+    }
+}
+
 async fn dt_put_example(file: &str) {
     let env = start().await;
     let ex = example(&env, file);
@@ -140,6 +161,7 @@ async fn dt_put_example(file: &str) {
         p["resourceName"].as_str().unwrap(),
     );
     env.create_rg(rg, "westus2").await;
+    create_identities(&env, &p["digitalTwinsCreate"]).await;
     let path = format!(
         "/subscriptions/{}/resourceGroups/{rg}/providers/Microsoft.DigitalTwins/digitalTwinsInstances/{name}?api-version={}",
         p["subscriptionId"].as_str().unwrap(),
@@ -188,6 +210,7 @@ async fn dt_get_example(file: &str, create_body: Value) {
         p["resourceName"].as_str().unwrap(),
     );
     env.create_rg(rg, "westus2").await;
+    create_identities(&env, &create_body).await;
     let got = env.create_dt(rg, name, create_body).await;
     assert_eq!(got.status, 200);
     assert_body(&ex["responses"]["200"]["body"], &got.body, &[]);

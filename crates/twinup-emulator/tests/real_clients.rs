@@ -163,6 +163,11 @@ fn digital_twins_instances_through_azure_mgmt_digitaltwins() {
 }
 
 #[test]
+fn identities_and_endpoints_through_azure_mgmt_msi_and_digitaltwins() {
+    scenario("sdk_identities.py");
+}
+
+#[test]
 fn role_definitions_and_assignments_through_azure_mgmt_authorization() {
     scenario("sdk_authorization.py");
 }
@@ -170,6 +175,11 @@ fn role_definitions_and_assignments_through_azure_mgmt_authorization() {
 #[test]
 fn graph_users_applications_and_service_principals_through_msgraph_sdk() {
     scenario("sdk_graph.py");
+}
+
+#[test]
+fn application_sign_in_settings_and_owners_through_msgraph_sdk() {
+    scenario("sdk_graph_app_settings.py");
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! token durable before it waits, progress reporting, and the run's cancellation signal.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -48,6 +48,10 @@ impl TokenRecorder for ReadOnly {
     }
 }
 
+/// Where a preflight collects what the user must confirm before the run changes anything
+/// (see [`StepContext::ask_confirmation`]).
+pub(crate) type Confirmations = Arc<Mutex<Vec<String>>>;
+
 /// What a step kind sees of the run it is part of.
 #[derive(Clone)]
 pub struct StepContext {
@@ -59,6 +63,7 @@ pub struct StepContext {
     creating: bool,
     outputs_current: bool,
     deployment_id: Option<String>,
+    confirmations: Option<Confirmations>,
 }
 
 impl StepContext {
@@ -79,6 +84,7 @@ impl StepContext {
             creating: false,
             outputs_current: false,
             deployment_id: None,
+            confirmations: None,
         }
     }
 
@@ -152,6 +158,28 @@ impl StepContext {
             step: self.step_id.clone(),
             message: message.into(),
         });
+    }
+
+    /// Collects this context's confirmation requests in `into` (preflight does this).
+    pub(crate) fn with_confirmations(mut self, into: Confirmations) -> Self {
+        self.confirmations = Some(into);
+        self
+    }
+
+    /// Asks that the user confirm `what` (a change with consequences beyond the step, e.g.
+    /// disabling an identity that endpoints use) before the run changes anything: `up` lists
+    /// it with any replacements and asks at a terminal, or needs `--yes`. Only preflight
+    /// collects these; elsewhere the request is shown as progress.
+    pub fn ask_confirmation(&self, what: impl Into<String>) {
+        let what = what.into();
+        match &self.confirmations {
+            Some(list) => {
+                if let Ok(mut list) = list.lock() {
+                    list.push(what);
+                }
+            }
+            None => self.progress(format!("warning: {what}")),
+        }
     }
 
     /// Cancelled when the user interrupts the run: stop waiting, keep the resume token.

@@ -1,6 +1,7 @@
 //! Preflight: before the first write, asks every step that will run whether it can succeed
 //! (permissions, name availability, ...). Reads only; all steps are asked at once and every
-//! problem is reported together.
+//! problem is reported together. Steps may also ask for confirmation of a change
+//! ([`StepContext::ask_confirmation`]); those requests are returned for `up` to confirm.
 
 use std::sync::Arc;
 
@@ -17,17 +18,19 @@ use crate::render::{input_hash, lookup};
 
 /// Runs the preflight of every step that is not already done with unchanged inputs.
 /// `with` blocks are rendered with inputs and the outputs of steps done earlier; references to
-/// outputs not known yet stay as `${...}` text.
+/// outputs not known yet stay as `${...}` text. On success, returns the confirmations the steps
+/// asked for, as `(step id, what to confirm)` in plan order.
 pub async fn preflight(
     plan: &ExpandedPlan,
     registry: &KindRegistry,
     inputs: &ResolvedInputs,
     checkpoint: &Checkpoint,
     events: Arc<dyn EventSink>,
-) -> Result<(), Vec<(String, StepError)>> {
+) -> Result<Vec<(String, String)>, Vec<(String, StepError)>> {
     let events = crate::redact::redacting(events, inputs);
     let redactor = crate::redact::Redactor::new(inputs);
     let mut checks = Vec::new();
+    let mut asked = Vec::new();
     for step in &plan.steps {
         let done = checkpoint
             .steps
@@ -52,6 +55,9 @@ pub async fn preflight(
         )
         .with_creating(record.is_some_and(|r| r.creating))
         .with_deployment_id(checkpoint.deployment_id.clone());
+        let confirmations = crate::context::Confirmations::default();
+        let ctx = ctx.with_confirmations(confirmations.clone());
+        asked.push((step.id.clone(), confirmations));
         let id = step.id.clone();
         checks.push(async move {
             let result = kind.preflight(&ctx, &with).await;
@@ -64,7 +70,15 @@ pub async fn preflight(
         .filter_map(|(id, r)| r.err().map(|e| (id, redactor.error(e))))
         .collect();
     if failures.is_empty() {
-        Ok(())
+        let mut confirm = Vec::new();
+        for (id, list) in asked {
+            let list = list.lock().map(|l| l.clone()).unwrap_or_default();
+            confirm.extend(
+                list.into_iter()
+                    .map(|what| (id.clone(), redactor.text(&what))),
+            );
+        }
+        Ok(confirm)
     } else {
         Err(failures)
     }

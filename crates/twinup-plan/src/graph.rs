@@ -134,6 +134,11 @@ impl StepGraph {
             .map_or(&[], |&i| self.dependencies[i].as_slice())
     }
 
+    /// The position of step `id` in plan order (its first occurrence).
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
     /// The steps that wait for `id`, in plan order. Empty for an unknown id.
     pub fn dependents(&self, id: &str) -> &[String] {
         self.index

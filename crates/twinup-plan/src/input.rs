@@ -86,7 +86,7 @@ pub struct InputSpec {
     /// The type of value expected.
     #[serde(rename = "type")]
     pub ty: InputType,
-    /// A regular expression the whole string value must match (strings only).
+    /// A regular expression the whole string value (or each item of a list) must match.
     pub pattern: Option<String>,
     /// The value used when none is given; without one the input is required.
     pub default: Option<Value>,
@@ -131,15 +131,30 @@ impl InputSpec {
                  setting may hold; remove it (it may have come from a copy and paste)"
             ));
         }
-        if let (Some(pattern), Value::String(s)) = (&self.pattern, value) {
+        if let Some(pattern) = &self.pattern {
             let re = full_match_regex(pattern).map_err(|e| {
                 format!("the input's pattern `{pattern}` is not a valid regular expression: {e}")
             })?;
-            if !re.is_match(s) {
-                return Err(format!(
-                    "expected a string matching `{pattern}`, got {}",
-                    self.shown(value)
-                ));
+            match value {
+                Value::String(s) if !re.is_match(s) => {
+                    return Err(format!(
+                        "expected a string matching `{pattern}`, got {}",
+                        self.shown(value)
+                    ));
+                }
+                // A list's pattern is the one each of its items must match.
+                Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        if !item.as_str().is_some_and(|s| re.is_match(s)) {
+                            return Err(format!(
+                                "expected every item to be a string matching `{pattern}`, but item {} is {}",
+                                i + 1,
+                                self.shown(item)
+                            ));
+                        }
+                    }
+                }
+                _ => {}
             }
         }
         if let Some(choices) = &self.choices

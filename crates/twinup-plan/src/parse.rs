@@ -427,15 +427,15 @@ fn parse_input(c: &mut Collector<'_>, e: &Entry) -> InputSpec {
                         format!("invalid pattern for {place}: {first_line}"),
                         "write a regular expression in single quotes; it must match the whole value",
                     );
-                } else if spec.ty != InputType::String {
+                } else if !matches!(spec.ty, InputType::String | InputType::List) {
                     pattern_ok = false;
                     c.error(
                         p.pos,
                         format!(
-                            "`pattern` only applies to string inputs, but {place} is of type `{}`",
+                            "`pattern` only applies to string and list inputs, but {place} is of type `{}`",
                             spec.ty
                         ),
-                        "remove `pattern` or use `type: string`",
+                        "remove `pattern` or use `type: string` (or `type: list`, whose items must match)",
                     );
                 }
                 spec.pattern = Some(pattern.clone());

@@ -81,12 +81,16 @@ impl Plan {
 
     /// The step with this id.
     pub fn step(&self, id: &str) -> Option<&Step> {
-        self.steps.iter().find(|s| s.id == id)
+        self.step_index(id).map(|i| &self.steps[i])
     }
 
-    /// The position of the step with this id in `steps`.
+    /// The position of the step with this id in `steps`: the graph's index (a lookup, so a
+    /// walk over a large plan does not search it once per step), checked against the steps.
     pub fn step_index(&self, id: &str) -> Option<usize> {
-        self.steps.iter().position(|s| s.id == id)
+        match self.graph.position(id) {
+            Some(i) if self.steps.get(i).is_some_and(|s| s.id == id) => Some(i),
+            _ => self.steps.iter().position(|s| s.id == id),
+        }
     }
 
     /// Where the node at `path` starts, e.g.

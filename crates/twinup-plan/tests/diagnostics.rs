@@ -242,7 +242,7 @@ fn input_settings_are_checked() {
             "plan.yaml:10:14: error: default of input `q` is invalid: expected a whole number, got `abc`\n  help: change the default, or remove it to make the input required",
             "plan.yaml:13:14: error: default of input `r` is invalid: expected one of `a`, `b`, got `c`\n  help: change the default, or remove it to make the input required",
             "plan.yaml:15:5: error: unknown key `typo` in input `s`\n  help: did you mean `type`?",
-            "plan.yaml:18:14: error: `pattern` only applies to string inputs, but input `t` is of type `int`\n  help: remove `pattern` or use `type: string`",
+            "plan.yaml:18:14: error: `pattern` only applies to string and list inputs, but input `t` is of type `int`\n  help: remove `pattern` or use `type: string` (or `type: list`, whose items must match)",
             "plan.yaml:19:13: error: `secret` of input `t` must be true or false, got a string\n  help: write `secret: true` or `secret: false`",
             "plan.yaml:22:21: error: choice of input `u` is invalid: expected true or false, got `3`\n  help: make every choice fit the input's type and pattern",
         ]

@@ -10,6 +10,7 @@ use twinup_azure::cloud::{Cloud, Endpoints};
 use twinup_azure::credential::{ChainSettings, TokenProvider, provider_for};
 use twinup_azure::discovery::{DISCOVERED_INPUTS, discover_inputs};
 use twinup_azure::graph::{DirectoryObject, PrincipalType};
+use twinup_azure::kinds::data_plane_ready::DataPlaneRoute;
 use twinup_azure::kinds::{AzureContext, KindSettings, register_kinds};
 use twinup_azure::secret::Secret;
 use twinup_azure::{HttpClient, HttpConfig};
@@ -67,6 +68,11 @@ pub struct AzureSession {
     pub who: String,
     /// The credential that worked.
     pub credential: String,
+    /// Whether the data-plane readiness check waits (`up --no-wait-ready` clears it).
+    pub wait_ready: bool,
+    /// Where instance host names resolve to instead of DNS: the in-process emulator for
+    /// `--cloud local`, else `TWINUP_DATA_PLANE_ENDPOINT` (tests: an emulator's URL).
+    data_plane_route: Option<DataPlaneRoute>,
     /// Kept alive for `--cloud local`.
     _emulator: Option<Emulator>,
 }
@@ -159,12 +165,24 @@ impl AzureSession {
         let (mut cloud, discover) = cloud_from_args(args)?;
         let mut settings = ChainSettings::from_env(None);
         let mut emulator = None;
+        let mut data_plane_route = std::env::var("TWINUP_DATA_PLANE_ENDPOINT")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| {
+                DataPlaneRoute::from_url(v.trim()).ok_or_else(|| {
+                    Failure::bad_input(format!(
+                        "TWINUP_DATA_PLANE_ENDPOINT: '{v}' is not a URL with an IP address, e.g. http://127.0.0.1:8080"
+                    ))
+                })
+            })
+            .transpose()?;
         if args.cloud == CloudName::Local {
             let started = start_local_emulator(state_dir).await?;
             let info = started.info().clone();
             cloud = Cloud::Local {
                 url: info.url.clone(),
             };
+            data_plane_route = DataPlaneRoute::from_url(&info.url);
             settings = ChainSettings {
                 tenant_id: Some(info.tenant_id.clone()),
                 client_id: Some(info.client_id.clone()),
@@ -218,6 +236,8 @@ impl AzureSession {
             tenant_id,
             principal_id,
             who,
+            wait_ready: true,
+            data_plane_route,
             _emulator: emulator,
         })
     }
@@ -286,7 +306,11 @@ impl AzureSession {
                     id: self.principal_id.clone(),
                     principal_type: self.principal_type,
                 }),
-                settings: KindSettings::default(),
+                settings: KindSettings {
+                    wait_ready: self.wait_ready,
+                    data_plane_route: self.data_plane_route.clone(),
+                    ..KindSettings::default()
+                },
             },
         );
     }

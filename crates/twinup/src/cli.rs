@@ -296,6 +296,11 @@ pub struct UpArgs {
     /// created. Without it `up` asks on a terminal and exits 2 otherwise.
     #[arg(long)]
     pub yes: bool,
+
+    /// Do not wait for the instance's data plane to accept your data role (by default `up`
+    /// ends only when it answers, up to the `ready_timeout` input).
+    #[arg(long)]
+    pub no_wait_ready: bool,
 }
 
 /// Where input values come from.

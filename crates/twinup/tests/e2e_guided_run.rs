@@ -64,10 +64,18 @@ fn a_guided_run_prompts_for_each_input_and_deploys() {
     for label in [
         "Create the Azure AD app registration",
         "grant admin consent",
+        "owners of the app registration",
+        "Who may sign in to the app registration",
+        "Web redirect URIs",
+        "Single-page-application redirect URIs",
+        "implicit OAuth2 flow",
         // A map's prompt says how to type one.
         "tags; a map, e.g. {key: value}",
         "Managed identity of the instance",
+        "User-assigned managed identities",
         "reachable from public networks",
+        "Subnet id for a private endpoint",
+        "How long up waits for the instance's data plane",
     ] {
         p.exp_string(label)
             .unwrap_or_else(|e| panic!("prompt {label:?}: {e}"));
@@ -103,9 +111,17 @@ fn answer_every_prompt(p: &mut rexpect::session::PtySession, assignee: &str) {
         ("Reply (redirect) URL", ""),
         ("Create the Azure AD app registration", ""),
         ("grant admin consent", ""),
+        ("owners of the app registration", ""),
+        ("Who may sign in to the app registration", ""),
+        ("Web redirect URIs", ""),
+        ("Single-page-application redirect URIs", ""),
+        ("implicit OAuth2 flow", ""),
         ("Tags for the resource group", ""),
         ("Managed identity of the instance", ""),
+        ("User-assigned managed identities", ""),
         ("reachable from public networks", ""),
+        ("Subnet id for a private endpoint", ""),
+        ("How long up waits for the instance's data plane", ""),
     ];
     for (label, answer) in answers {
         p.exp_string(label)
@@ -122,7 +138,10 @@ fn up_shows_the_values_and_the_preview_and_no_changes_nothing() {
     let answers = format!(
         "{}subscription: {}\nrole_assignee: admin@twinup.local\nrole_assignee_type: ''\n\
          role: Azure Digital Twins Data Owner\ncreate_app_registration: true\n\
-         grant_admin_consent: false\nmanaged_identity: None\npublic_network_access: Enabled\n",
+         grant_admin_consent: false\nmanaged_identity: None\npublic_network_access: Enabled\n\
+         app_owners: []\nsign_in_audience: AzureADMyOrg\nweb_redirect_uris: []\n\
+         spa_redirect_uris: []\nimplicit_grant: none\nuser_assigned_identities: []\n\
+         private_endpoint_subnet_id: ''\nready_timeout: 10m\n",
         common::emulator::ANSWERS,
         emu.field("subscription_id")
     );
@@ -144,7 +163,7 @@ fn up_shows_the_values_and_the_preview_and_no_changes_nothing() {
         "westus2  (answers file)",
         "+ resource_group",
         "+ app_registration",
-        "Summary: 5 to create",
+        "Summary: 7 to create",
     ] {
         assert!(summary.contains(shown), "{shown:?} not shown: {summary}");
     }

@@ -43,6 +43,7 @@ fn twinup_as(
         .args(["--cloud", "custom"])
         .args(["--authority-host", &url, "--arm-endpoint", &url])
         .args(["--graph-endpoint", &url])
+        .env("TWINUP_DATA_PLANE_ENDPOINT", emu.url())
         .env("AZURE_TENANT_ID", emu.info["tenant_id"].as_str().unwrap())
         .env("AZURE_CLIENT_ID", id)
         .env("AZURE_CLIENT_SECRET", secret);
@@ -461,6 +462,7 @@ fn a_huge_retry_after_is_capped_and_shown_and_endless_throttling_fails_clearly()
     cmd.args(["up", "--answers", "answers.yaml", "--non-interactive"])
         .args(["--cloud", "custom", "--authority-host", &url])
         .args(["--arm-endpoint", &url, "--graph-endpoint", &url])
+        .env("TWINUP_DATA_PLANE_ENDPOINT", emu.url())
         .env("AZURE_TENANT_ID", emu.info["tenant_id"].as_str().unwrap())
         .env("AZURE_CLIENT_ID", emu.info["client_id"].as_str().unwrap())
         .env(
@@ -493,6 +495,7 @@ fn a_huge_retry_after_is_capped_and_shown_and_endless_throttling_fails_clearly()
     cmd.args(["up", "--answers", "answers.yaml", "--non-interactive"])
         .args(["--cloud", "custom", "--authority-host", &url])
         .args(["--arm-endpoint", &url, "--graph-endpoint", &url])
+        .env("TWINUP_DATA_PLANE_ENDPOINT", emu.url())
         .env("AZURE_TENANT_ID", emu.info["tenant_id"].as_str().unwrap())
         .env("AZURE_CLIENT_ID", emu.info["client_id"].as_str().unwrap())
         .env(
@@ -625,6 +628,7 @@ fn a_custom_cloud_given_only_its_arm_endpoint_uses_the_metadata_endpoints_and_au
         "-vv",
     ])
     .args(["--cloud", "custom", "--arm-endpoint", &url])
+    .env("TWINUP_DATA_PLANE_ENDPOINT", emu.url())
     .env("AZURE_TENANT_ID", emu.info["tenant_id"].as_str().unwrap())
     .env("AZURE_CLIENT_ID", emu.info["client_id"].as_str().unwrap())
     .env(

@@ -287,7 +287,9 @@ fn preview_of_a_fresh_deployment_creates_everything_and_writes_nothing() {
             );
         }
     }
-    assert_eq!(doc["summary"]["create"], 5);
+    // Five resources, the data-plane readiness check (a step that only reads) and the private
+    // link step (turned off: no subnet given).
+    assert_eq!(doc["summary"]["create"], 7);
     assert!(emu.writes().is_empty(), "{:?}", emu.writes());
     assert!(s.checkpoint_bytes().is_none(), "preview wrote a checkpoint");
     assert!(!s.path("manifest.json").exists());
@@ -361,7 +363,9 @@ fn down_keeps_a_resource_group_that_existed_and_up_redeploys_on_the_same_checkpo
     assert_eq!(down.code, Some(0), "{}", down.stderr);
     let doc: Value = serde_json::from_str(down.stdout.trim()).unwrap();
     assert_eq!(doc["kept"][0]["step"], "resource_group", "{doc}");
-    assert_eq!(doc["deleted"].as_array().unwrap().len(), 4, "{doc}");
+    // Four resources, and the readiness check and the (turned off) private link step
+    // forgotten (their deletes send nothing).
+    assert_eq!(doc["deleted"].as_array().unwrap().len(), 6, "{doc}");
 }
 
 #[test]

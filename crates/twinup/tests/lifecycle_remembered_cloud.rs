@@ -98,8 +98,10 @@ fn the_printed_resume_hints_work_and_later_commands_use_the_recorded_cloud() {
         !instances.contains("mem-twins"),
         "down left the instance in the local emulator: {instances}"
     );
+    // Five resources, and the data-plane readiness check and the (turned off) private link
+    // step forgotten (nothing sent for them).
     assert!(
-        down.stdout.contains("Teardown completed: 5 deleted"),
+        down.stdout.contains("Teardown completed: 7 deleted"),
         "{}{}",
         down.stdout,
         down.stderr
@@ -143,7 +145,10 @@ fn status_tells_a_live_run_from_one_that_died() {
     wait_for(
         "the instance's operation to start",
         Duration::from_secs(60),
-        || std::fs::read_to_string(&checkpoint).is_ok_and(|t| t.contains("resume_token")),
+        || {
+            common::emulator::saved_checkpoint(&checkpoint)
+                .is_some_and(|c| c.to_string().contains("resume_token"))
+        },
     );
     let status = |tag: &str| {
         let mut cmd = common::emulator::clean_command(dir.path());

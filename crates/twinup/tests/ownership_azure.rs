@@ -22,6 +22,7 @@ fn twinup(emu: &Emu, dir: &Path, args: &[&str]) -> Command {
         .args(["--cloud", "custom"])
         .args(["--authority-host", &url, "--arm-endpoint", &url])
         .args(["--graph-endpoint", &url])
+        .env("TWINUP_DATA_PLANE_ENDPOINT", emu.url())
         .env("AZURE_TENANT_ID", emu.field("tenant_id"))
         .env("AZURE_CLIENT_ID", emu.field("client_id"))
         .env("AZURE_CLIENT_SECRET", emu.field("client_secret"));

@@ -493,6 +493,7 @@ fn every_bad_input_exits_2_with_a_clear_message_before_any_request_or_write() {
         let mut cmd = if c.own_cloud {
             let mut cmd = emulator::clean_command(dir.path());
             cmd.args(["up", "--non-interactive"])
+                .env("TWINUP_DATA_PLANE_ENDPOINT", emu.url())
                 .env("AZURE_TENANT_ID", emu.field("tenant_id"))
                 .env("AZURE_CLIENT_ID", emu.field("client_id"))
                 .env("AZURE_CLIENT_SECRET", emu.field("client_secret"));

@@ -14,7 +14,9 @@ mod emulator;
 use std::path::Path;
 use std::time::Duration;
 
-use emulator::{Emu, Entry, Finished, Running, checkpoint_json, finish, scratch, wait_for};
+use emulator::{
+    Emu, Entry, Finished, Running, checkpoint_json, finish, saved_checkpoint, scratch, wait_for,
+};
 use serde_json::Value;
 
 /// What a clean run did.
@@ -76,10 +78,13 @@ fn step_of(write: &Entry) -> &'static str {
 fn rerun_and_check(case: &str, dir: &Path, emu: &Emu, consent: bool, clean: &Clean) {
     let checkpoint_path = dir.join(".twinup/checkpoint.json");
     let crashed_log = emu.entries();
-    let at_crash: Option<Value> = std::fs::read(&checkpoint_path).ok().map(|bytes| {
-        serde_json::from_slice(&bytes)
-            .unwrap_or_else(|e| panic!("{case}: the checkpoint was torn by the crash: {e}"))
-    });
+    // The snapshot is replaced atomically, so a crash never tears it; a torn journal line is
+    // ignored by loading.
+    if let Ok(bytes) = std::fs::read(&checkpoint_path) {
+        serde_json::from_slice::<Value>(&bytes)
+            .unwrap_or_else(|e| panic!("{case}: the checkpoint was torn by the crash: {e}"));
+    }
+    let at_crash: Option<Value> = saved_checkpoint(&checkpoint_path);
     let done = |step: &str| {
         at_crash
             .as_ref()

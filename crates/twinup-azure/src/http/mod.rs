@@ -36,6 +36,9 @@ pub struct HttpConfig {
     pub retry: RetryPolicy,
     /// Shared client-side rate limiter tuning.
     pub rate_limit: RateLimitConfig,
+    /// Host names sent to a fixed address instead of the one DNS gives (reqwest's
+    /// `ClientBuilder::resolve`): an emulated instance's data plane. Empty by default.
+    pub resolve: Vec<(String, std::net::SocketAddr)>,
 }
 
 impl Default for HttpConfig {
@@ -47,6 +50,7 @@ impl Default for HttpConfig {
             read_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
             rate_limit: RateLimitConfig::default(),
+            resolve: Vec::new(),
         }
     }
 }
@@ -57,6 +61,7 @@ pub struct HttpClient {
     inner: reqwest::Client,
     retry: RetryPolicy,
     limiter: Arc<RateLimiter>,
+    config: HttpConfig,
 }
 
 /// A request body.
@@ -135,6 +140,9 @@ impl HttpClient {
             .connect_timeout(config.connect_timeout)
             .read_timeout(config.read_timeout)
             .redirect(reqwest::redirect::Policy::none());
+        for (host, address) in &config.resolve {
+            builder = builder.resolve(host, *address);
+        }
         let mut files: Vec<PathBuf> = config.ca_file.iter().cloned().collect();
         if config.use_ssl_cert_file
             && let Some(path) = std::env::var_os("SSL_CERT_FILE")
@@ -172,6 +180,18 @@ impl HttpClient {
             inner,
             retry: config.retry.clone(),
             limiter: Arc::new(RateLimiter::new(config.rate_limit.clone())),
+            config: config.clone(),
+        })
+    }
+
+    /// A client like this one (same settings, same rate limiter) that sends requests for
+    /// `host` to `address` whatever DNS says.
+    pub fn resolving(&self, host: &str, address: std::net::SocketAddr) -> Result<Self> {
+        let mut config = self.config.clone();
+        config.resolve.push((host.to_string(), address));
+        Ok(HttpClient {
+            limiter: self.limiter.clone(),
+            ..HttpClient::new(&config)?
         })
     }
 

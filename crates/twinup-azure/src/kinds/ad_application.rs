@@ -3,7 +3,9 @@
 //! upserted by a `uniqueName` derived from tenant, deployment, step and display name so a rerun
 //! after a crash never creates a duplicate and two deployments never share an app. A changed
 //! display name is a replacement: the new app is registered, then the recorded one deleted if
-//! this step created it. Optionally its service principal and admin consent.
+//! this step created it. Optionally its service principal and admin consent, its audience,
+//! web and SPA redirect URIs and implicit grant (`ad_application_settings`) and owners
+//! (`ad_application_owners`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -19,6 +21,7 @@ use uuid::Uuid;
 use super::AzureContext;
 use super::api_permissions_manifest::manifest;
 use super::fields::{self, Checker};
+use super::{ad_application_owners as owners, ad_application_settings as settings};
 use crate::graph::{Application, GraphClient};
 
 /// The `azure.ad_application` kind.
@@ -78,13 +81,15 @@ fn required_access(with: &Value) -> Value {
 
 /// The application body for `with`.
 pub fn desired_body(with: &Value, display_name: &str) -> Value {
-    json!({
+    let mut body = json!({
         "displayName": display_name,
-        "signInAudience": "AzureADMyOrg",
+        "signInAudience": settings::audience(with),
         "isFallbackPublicClient": true,
         "publicClient": { "redirectUris": redirect_uris(with) },
         "requiredResourceAccess": required_access(with),
-    })
+    });
+    settings::apply_to_body(&mut body, with);
+    body
 }
 
 /// True if the live application already matches the desired body.
@@ -101,7 +106,7 @@ pub fn matches(live: &Value, desired: &Value) -> bool {
             .unwrap_or_default()
     };
     live.get("displayName") == desired.get("displayName")
-        && live.get("signInAudience") == desired.get("signInAudience")
+        && settings::matches(live, desired)
         && uris(live) == uris(desired)
         && live.get("requiredResourceAccess") == desired.get("requiredResourceAccess")
 }
@@ -294,6 +299,11 @@ impl StepKind for AdApplicationKind {
                 "create_service_principal",
                 "grant_admin_consent",
                 "unique_name",
+                "sign_in_audience",
+                "web_redirect_uris",
+                "spa_redirect_uris",
+                "implicit_grant",
+                "owners",
             ],
         );
         c.required_str(
@@ -348,6 +358,12 @@ impl StepKind for AdApplicationKind {
                 "use `${steps.<manifest step>.outputs.manifest}`",
             )),
         }
+        let public_uris = c
+            .get("redirect_uris")
+            .and_then(Value::as_array)
+            .map_or(1, Vec::len);
+        settings::validate(&mut c, public_uris);
+        owners::validate(&mut c);
         c.optional_bool("enabled");
         c.optional_bool("create_service_principal");
         c.optional_bool("grant_admin_consent");
@@ -384,9 +400,14 @@ impl StepKind for AdApplicationKind {
                         "registering"
                     }
                 ));
-                graph.upsert_application(&unique, &desired).await?
+                let body = match &existing {
+                    Some(live) => settings::for_update(&desired, &live.body),
+                    None => desired.clone(),
+                };
+                graph.upsert_application(&unique, &body).await?
             }
         };
+        owners::ensure(ctx, &graph, &app.object_id, &settings::list(with, "owners")).await?;
         let consent = fields::opt_bool(with, "grant_admin_consent", false);
         let want_sp = consent || fields::opt_bool(with, "create_service_principal", true);
         let sp_id = if want_sp {
@@ -425,6 +446,7 @@ impl StepKind for AdApplicationKind {
         };
         let unique = self.unique_name(ctx, with)?;
         let graph = self.ctx.graph()?;
+        owners::preflight(ctx, &graph, &settings::list(with, "owners")).await?;
         let filter = format!("displayName eq '{}'", display.replace('\'', "''"));
         for app in graph.find_applications(&filter).await? {
             let theirs = app.get("uniqueName").and_then(Value::as_str) != Some(unique.as_str());
@@ -467,15 +489,22 @@ impl StepKind for AdApplicationKind {
         let graph = self.ctx.graph()?;
         Ok(match graph.get_application_by_unique_name(&unique).await? {
             None => LiveState::Absent,
-            Some(app) => LiveState::Present {
-                properties: json!({
+            Some(app) => {
+                let mut properties = json!({
                     "client_id": app.app_id,
                     "object_id": app.object_id,
                     "display_name": app.body.get("displayName"),
                     "redirect_uris": app.body.pointer("/publicClient/redirectUris"),
                     "required_resource_access": app.body.get("requiredResourceAccess"),
-                }),
-            },
+                });
+                // The sign-in settings are compared only when the plan sets them.
+                for (k, v) in fields::outputs(settings::live_properties(&app.body)) {
+                    if with.get(&k).is_some() {
+                        properties[k] = v;
+                    }
+                }
+                LiveState::Present { properties }
+            }
         })
     }
 

@@ -36,6 +36,36 @@ pub fn contains(live: &Value, want: &Value) -> bool {
     }
 }
 
+/// True if the live resource has every field of `body` and no operation is running on it.
+pub(crate) fn up_to_date(live: &Value, body: &Value) -> bool {
+    contains(live, body)
+        && lro::provisioning_state(live).is_none_or(|s| s.eq_ignore_ascii_case("Succeeded"))
+}
+
+/// PUTs `body` at `id` and returns the resource once written. A long-running PUT saves
+/// `token_of(operation)` as the step's resume token before waiting.
+pub(crate) async fn put_and_wait(
+    azure: &AzureContext,
+    ctx: &StepContext,
+    id: &str,
+    api: &str,
+    body: &Value,
+    token_of: impl Fn(&LroToken) -> Value,
+) -> Result<Value, StepError> {
+    let arm = azure.arm();
+    ctx.progress(format!("writing {id}"));
+    let url = arm.url(id, api, &[])?;
+    let initial = arm.put(id, api, body).await?;
+    match lro::start(&Method::PUT, &url, initial, id)? {
+        Started::Done(r) if !r.body.is_null() => Ok(r.body),
+        Started::Done(_) => Ok(arm.get(id, api).await?.body),
+        Started::Pending(token) => {
+            ctx.save_resume_token(token_of(&token)).await?;
+            wait_for(azure, ctx, &token, id).await
+        }
+    }
+}
+
 fn outputs_of(id: &str, body: &Value, created: bool) -> Outputs {
     fields::outputs(json!({
         "id": body.get("id").and_then(Value::as_str).unwrap_or(id),
@@ -103,25 +133,13 @@ impl StepKind for ArmResourceKind {
             ctx.note_creating().await?;
         }
         if let Some(live) = live
-            && contains(&live.body, &body)
-            && lro::provisioning_state(&live.body)
-                .is_none_or(|s| s.eq_ignore_ascii_case("Succeeded"))
+            && up_to_date(&live.body, &body)
         {
             ctx.progress(format!("{id} is up to date"));
             return Ok(outputs_of(&id, &live.body, created));
         }
-        ctx.progress(format!("writing {id}"));
-        let url = arm.url(&id, &api, &[])?;
-        let initial = arm.put(&id, &api, &body).await?;
-        match lro::start(&Method::PUT, &url, initial, &id)? {
-            Started::Done(r) if !r.body.is_null() => Ok(outputs_of(&id, &r.body, created)),
-            Started::Done(_) => Ok(outputs_of(&id, &arm.get(&id, &api).await?.body, created)),
-            Started::Pending(token) => {
-                ctx.save_resume_token(token.to_value()).await?;
-                let body = wait_for(&self.ctx, ctx, &token, &id).await?;
-                Ok(outputs_of(&id, &body, created))
-            }
-        }
+        let written = put_and_wait(&self.ctx, ctx, &id, &api, &body, LroToken::to_value).await?;
+        Ok(outputs_of(&id, &written, created))
     }
 
     async fn resume(

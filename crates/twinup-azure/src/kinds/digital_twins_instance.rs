@@ -1,6 +1,7 @@
 //! `azure.digital_twins_instance`: creates or updates an Azure Digital Twins instance (PUT,
 //! api-version 2023-01-31, long-running). The operation token is saved before waiting, so a
-//! rerun after a crash resumes the wait instead of sending a second PUT.
+//! rerun after a crash resumes the wait instead of sending a second PUT. Its managed
+//! identities (system- and user-assigned) are in `digital_twins_identity`.
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use twinup_engine::{
     CREATED_OUTPUT, FieldError, LiveState, Outputs, StepContext, StepError, StepKind, created_flag,
 };
 
+use super::digital_twins_identity as identity;
 use super::fields::{self, Checker};
 use super::resource_group::same_location;
 use super::{AzureContext, delete_arm, tags, wait_for};
@@ -87,8 +89,8 @@ fn desired_body(with: &Value, location: &str) -> Value {
     if let Some(tags) = with.get("tags").filter(|t| t.is_object()) {
         body["tags"] = tags.clone();
     }
-    if let Some(identity) = fields::opt_string(with, "identity") {
-        body["identity"] = json!({ "type": canonical(&identity, &["None", "SystemAssigned"]) });
+    if let Some(identity) = identity::desired(with) {
+        body["identity"] = identity;
     }
     if let Some(access) = fields::opt_string(with, "public_network_access") {
         body["properties"] =
@@ -109,7 +111,7 @@ fn canonical(value: &str, allowed: &[&str]) -> String {
 /// read-only fields removed and the plan's fields applied (read-modify-write, as the spec's
 /// PUT asks), so nothing the plan does not set (other tags, private endpoint connections,
 /// user-assigned identities) is dropped. Tags are merged: the plan's keys added or changed.
-fn update_body(live: &Value, desired: &Value) -> Value {
+fn update_body(live: &Value, desired: &Value, with: &Value) -> Value {
     let mut body = live.clone();
     if let Some(map) = body.as_object_mut() {
         for read_only in ["id", "name", "type", "systemData", "etag"] {
@@ -142,11 +144,8 @@ fn update_body(live: &Value, desired: &Value) -> Value {
     if !planned.is_empty() {
         body["tags"] = Value::Object(tags::merged(&planned, &tags::live(live)));
     }
-    if let Some(kind) = desired.pointer("/identity/type") {
-        if body.get("identity").is_none_or(|i| !i.is_object()) {
-            body["identity"] = json!({});
-        }
-        body["identity"]["type"] = kind.clone();
+    if let Some(wanted) = desired.get("identity") {
+        body["identity"] = identity::for_update(body.get("identity"), wanted, with);
     }
     if let Some(access) = desired.pointer("/properties/publicNetworkAccess") {
         if body.get("properties").is_none_or(|p| !p.is_object()) {
@@ -158,7 +157,7 @@ fn update_body(live: &Value, desired: &Value) -> Value {
 }
 
 /// True if the live instance already has everything `desired` asks for.
-fn matches(live: &Value, desired: &Value) -> bool {
+fn matches(live: &Value, desired: &Value, with: &Value) -> bool {
     let text = |v: &Value, p: &str| {
         v.pointer(p)
             .and_then(Value::as_str)
@@ -167,10 +166,7 @@ fn matches(live: &Value, desired: &Value) -> bool {
     let state_ok =
         lro::provisioning_state(live).is_none_or(|s| s.eq_ignore_ascii_case("Succeeded"));
     let tags_ok = tags::missing(&tags::planned(desired), &tags::live(live)).is_empty();
-    let identity_ok = match text(desired, "/identity/type") {
-        None => true,
-        Some(want) => text(live, "/identity/type").unwrap_or_else(|| "none".into()) == want,
-    };
+    let identity_ok = identity::matches(live.get("identity"), desired.get("identity"), with);
     let access_ok = match text(desired, "/properties/publicNetworkAccess") {
         None => true,
         Some(want) => {
@@ -317,6 +313,60 @@ impl DigitalTwinsInstanceKind {
         )
     }
 
+    /// Before an update of an existing instance: asks for confirmation when it takes away an
+    /// identity that endpoints use (see [`identity::disabling_warning`]).
+    async fn identity_preflight(
+        &self,
+        ctx: &StepContext,
+        t: &Target,
+        with: &Value,
+    ) -> Result<(), StepError> {
+        let Some(wanted) = identity::desired(with) else {
+            return Ok(());
+        };
+        let arm = self.ctx.arm();
+        let Some(live) = arm.get_optional(&t.path, API_VERSION).await? else {
+            return Ok(());
+        };
+        let next = identity::for_update(live.body.get("identity"), &wanted, with);
+        if let Some(warning) = identity::disabling_warning(
+            &arm,
+            &t.path,
+            API_VERSION,
+            live.body.get("identity"),
+            &next,
+        )
+        .await?
+        {
+            ctx.ask_confirmation(warning);
+        }
+        Ok(())
+    }
+
+    /// Every user-assigned identity the plan names must exist: ARM refuses the instance
+    /// otherwise, and this says so before anything is written.
+    async fn check_user_identities(&self, with: &Value) -> Result<(), StepError> {
+        let arm = self.ctx.arm();
+        for id in with
+            .get("user_assigned_identities")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            if arm.get_optional(id, identity::API_VERSION).await?.is_none() {
+                return Err(StepError::rejected(format!(
+                    "user-assigned identity {id} does not exist"
+                ))
+                .with_help(format!(
+                    "create it first (az identity create -g <group> -n {}), or fix the id in `user_assigned_identities`",
+                    super::name_of(id)
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// True (once) when this run's preflight found the instance at `path` absent.
     fn take_absent(&self, path: &str) -> bool {
         self.absent
@@ -373,6 +423,7 @@ impl StepKind for DigitalTwinsInstanceKind {
                 "location",
                 "tags",
                 "identity",
+                "user_assigned_identities",
                 "public_network_access",
                 "subscription_id",
             ],
@@ -394,6 +445,7 @@ impl StepKind for DigitalTwinsInstanceKind {
         c.required_location("location");
         c.optional_tags("tags");
         c.optional_enum("identity", &["None", "SystemAssigned"]);
+        identity::validate(&mut c);
         c.optional_enum("public_network_access", &["Enabled", "Disabled"]);
         c.optional_str("subscription_id", "a subscription id (GUID)");
         c.errors
@@ -417,12 +469,15 @@ impl StepKind for DigitalTwinsInstanceKind {
                     absent.insert(t.path.to_ascii_lowercase());
                 }
             }
-            NameCheck::Ours => {}
-            NameCheck::NotAllowed(why) => ctx.progress(format!(
-                "warning: the instance name could not be checked ({why}); creating the instance will tell"
-            )),
+            NameCheck::Ours => self.identity_preflight(ctx, &t, with).await?,
+            NameCheck::NotAllowed(why) => {
+                ctx.progress(format!(
+                    "warning: the instance name could not be checked ({why}); creating the instance will tell"
+                ));
+                self.identity_preflight(ctx, &t, with).await?;
+            }
         }
-        Ok(())
+        self.check_user_identities(with).await
     }
 
     async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
@@ -484,12 +539,12 @@ impl StepKind for DigitalTwinsInstanceKind {
                 let what = format!("digital twins instance {}", t.name);
                 live_body = wait_for(&self.ctx, ctx, &token, &what).await?;
             }
-            if matches(&live_body, &desired) {
+            if matches(&live_body, &desired, with) {
                 ctx.progress(format!("digital twins instance {} is up to date", t.name));
                 return Ok(outputs_of(&live_body, created));
             }
             ctx.progress(format!("updating digital twins instance {}", t.name));
-            update = Some(update_body(&live_body, &desired));
+            update = Some(update_body(&live_body, &desired, with));
         } else {
             ctx.progress(format!(
                 "creating digital twins instance {} in {}",
@@ -555,16 +610,20 @@ impl StepKind for DigitalTwinsInstanceKind {
         };
         Ok(match live {
             None => LiveState::Absent,
-            Some(r) => LiveState::Present {
-                properties: json!({
-                    "location": r.body.get("location"),
-                    "tags": tags::as_planned(&tags::planned(with), &tags::live(&r.body)),
-                    "identity": r.body.pointer("/identity/type"),
-                    "public_network_access": r.body.pointer("/properties/publicNetworkAccess"),
-                    "provisioning_state": lro::provisioning_state(&r.body),
-                    "host_name": r.body.pointer("/properties/hostName").and_then(Value::as_str).map(host_url),
-                }),
-            },
+            Some(r) => {
+                let (system, users) = identity::live_properties(r.body.get("identity"), with);
+                LiveState::Present {
+                    properties: json!({
+                        "location": r.body.get("location"),
+                        "tags": tags::as_planned(&tags::planned(with), &tags::live(&r.body)),
+                        "identity": system,
+                        "user_assigned_identities": users,
+                        "public_network_access": r.body.pointer("/properties/publicNetworkAccess"),
+                        "provisioning_state": lro::provisioning_state(&r.body),
+                        "host_name": r.body.pointer("/properties/hostName").and_then(Value::as_str).map(host_url),
+                    }),
+                }
+            }
         })
     }
 
@@ -614,15 +673,19 @@ mod tests {
         assert_eq!(desired["identity"]["type"], "SystemAssigned");
         let live = json!({"tags": {"a": "1"}, "identity": {"type": "SystemAssigned"},
             "properties": {"provisioningState": "Succeeded", "publicNetworkAccess": "Enabled"}});
-        assert!(matches(&live, &desired));
+        assert!(matches(&live, &desired, &with));
         let mut other = live.clone();
         other["tags"] = json!({"a": "2"});
-        assert!(!matches(&other, &desired));
+        assert!(!matches(&other, &desired, &with));
         // Unspecified fields are not compared; tags others set are not a difference.
-        assert!(matches(&live, &desired_body(&json!({}), "westeurope")));
+        assert!(matches(
+            &live,
+            &desired_body(&json!({}), "westeurope"),
+            &json!({})
+        ));
         let mut shared = live.clone();
         shared["tags"] = json!({"a": "1", "costcenter": "42"});
-        assert!(matches(&shared, &desired));
+        assert!(matches(&shared, &desired, &with));
     }
 
     #[test]
@@ -635,11 +698,9 @@ mod tests {
             "properties": {"provisioningState": "Succeeded", "hostName": "x.api", "createdTime": "c",
                 "publicNetworkAccess": "Enabled", "privateEndpointConnections": [{"id": "pe"}]}
         });
-        let desired = desired_body(
-            &json!({"tags": {"env": "prod"}, "public_network_access": "Disabled"}),
-            "westus2",
-        );
-        let body = update_body(&live, &desired);
+        let with = json!({"tags": {"env": "prod"}, "public_network_access": "Disabled"});
+        let desired = desired_body(&with, "westus2");
+        let body = update_body(&live, &desired, &with);
         assert_eq!(body["tags"], json!({"costcenter": "42", "env": "prod"}));
         assert_eq!(body["identity"], json!({"type": "SystemAssigned"}));
         assert_eq!(body["properties"]["publicNetworkAccess"], "Disabled");

@@ -2,11 +2,16 @@
 //! tokens, subscription, tenant), tuning, error conversion and registration with the engine.
 
 pub mod ad_application;
+pub mod ad_application_owners;
+pub mod ad_application_settings;
 pub mod api_permissions_manifest;
 pub mod arm_resource;
 pub mod compare;
+pub mod data_plane_ready;
+pub mod digital_twins_identity;
 pub mod digital_twins_instance;
 pub mod fields;
+pub mod private_link;
 pub mod resource_group;
 pub mod role_assignment;
 pub mod tags;
@@ -39,6 +44,15 @@ pub struct KindSettings {
     pub registration_wait: Duration,
     /// First wait between registration checks (doubles, capped at 15 s).
     pub registration_interval: Duration,
+    /// Whether `azure.digital_twins_data_plane_ready` waits for the data plane (`up
+    /// --no-wait-ready` turns it off).
+    pub wait_ready: bool,
+    /// First wait between data-plane checks (doubles up to `ready_interval_cap`).
+    pub ready_interval: Duration,
+    /// Longest wait between data-plane checks.
+    pub ready_interval_cap: Duration,
+    /// Where instance host names resolve to instead of DNS (the emulator), if anywhere.
+    pub data_plane_route: Option<data_plane_ready::DataPlaneRoute>,
 }
 
 impl Default for KindSettings {
@@ -49,6 +63,10 @@ impl Default for KindSettings {
             principal_retry_interval: Duration::from_secs(5),
             registration_wait: Duration::from_secs(600),
             registration_interval: Duration::from_secs(2),
+            wait_ready: true,
+            ready_interval: Duration::from_millis(500),
+            ready_interval_cap: Duration::from_secs(10),
+            data_plane_route: None,
         }
     }
 }
@@ -239,6 +257,12 @@ pub fn register_kinds(registry: &mut KindRegistry, context: AzureContext) {
         api_permissions_manifest::ApiPermissionsManifestKind,
     ));
     registry.register(Arc::new(ad_application::AdApplicationKind::new(
+        context.clone(),
+    )));
+    registry.register(Arc::new(data_plane_ready::DataPlaneReadyKind::new(
+        context.clone(),
+    )));
+    registry.register(Arc::new(private_link::PrivateLinkKind::new(
         context.clone(),
     )));
     registry.register(Arc::new(arm_resource::ArmResourceKind::new(context)));

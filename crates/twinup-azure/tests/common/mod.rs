@@ -77,6 +77,7 @@ pub fn context(url: &str) -> AzureContext {
             principal_retry_interval: Duration::from_millis(10),
             registration_wait: Duration::from_secs(10),
             registration_interval: Duration::from_millis(10),
+            ..KindSettings::default()
         },
     }
 }

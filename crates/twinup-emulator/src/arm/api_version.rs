@@ -102,7 +102,8 @@ fn supported(route: &ArmRoute) -> (Option<&'static [&'static str]>, &'static str
         | DtOperationResult { .. }
         | DtListSubscription { .. }
         | DtListResourceGroup { .. }
-        | DtInstance { .. } => (
+        | DtInstance { .. }
+        | DtEndpoints { .. } => (
             Some(DIGITAL_TWINS),
             "Microsoft.DigitalTwins/digitalTwinsInstances",
         ),

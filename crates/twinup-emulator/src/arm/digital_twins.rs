@@ -20,7 +20,7 @@ use crate::state::{
     DigitalTwin, DirObject, Identity, Operation, OperationError, OperationKind, State,
 };
 
-use super::{Call, operations, rbac, scope};
+use super::{Call, managed_identities, operations, rbac, scope};
 
 const TYPE: &str = "Microsoft.DigitalTwins/digitalTwinsInstances";
 const READ: &str = "Microsoft.DigitalTwins/digitalTwinsInstances/read";
@@ -203,6 +203,18 @@ fn parse_identity(body: &Map<String, Value>) -> Result<Option<WantedIdentity>, A
     Ok(Some(Some((canonical.to_string(), ua))))
 }
 
+/// Every user-assigned identity a request names must exist (see [`managed_identities`]).
+fn check_identities(
+    st: &State,
+    id: &str,
+    identity: Option<&WantedIdentity>,
+) -> Result<(), ApiError> {
+    match identity {
+        Some(Some((_, ua_ids))) => managed_identities::check_exist(st, id, ua_ids),
+        _ => Ok(()),
+    }
+}
+
 /// Applies a requested identity to an instance, keeping generated ids that stay valid.
 fn apply_identity(
     st: &mut State,
@@ -229,11 +241,11 @@ fn apply_identity(
     } else if principal_id.is_none() && provisioned {
         principal_id = Some(create_system_principal(st, dt, now));
     }
+    // A user-assigned identity's clientId and principalId are those of the identity resource.
     let mut user_assigned = BTreeMap::new();
     for id in ua_ids {
-        let existing = old
-            .as_ref()
-            .and_then(|o| o.user_assigned.get(&id).cloned())
+        let existing = managed_identities::ids_of(st, &id)
+            .or_else(|| old.as_ref().and_then(|o| o.user_assigned.get(&id).cloned()))
             .unwrap_or_else(|| {
                 (
                     uuid::Uuid::new_v4().to_string(),
@@ -340,6 +352,7 @@ pub(crate) fn put(call: &Call, sub: &str, rg: &str, name: &str) -> Result<Resp, 
     })?;
     let tags = parse_tags(&body)?;
     let identity = parse_identity(&body)?;
+    check_identities(&st, &id, identity.as_ref())?;
     let public_access = parse_public_access(&body)?;
     let rg_key = scope::key(&scope::resource_group_id(sub, rg));
     let group = st
@@ -448,6 +461,7 @@ pub(crate) fn patch(call: &Call, sub: &str, rg: &str, name: &str) -> Result<Resp
     let body = body_object(call)?;
     let tags = parse_tags(&body)?;
     let identity = parse_identity(&body)?;
+    check_identities(&st, &id, identity.as_ref())?;
     let public_access = parse_public_access(&body)?;
     if !st
         .resource_groups

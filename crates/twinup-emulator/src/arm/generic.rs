@@ -81,6 +81,9 @@ pub(crate) fn put(
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
+    if super::managed_identities::is_identity_type(type_name) {
+        super::managed_identities::fill(&st, id, &mut props);
+    }
     props.insert("provisioningState".into(), json!("Succeeded"));
     out.insert("properties".into(), Value::Object(props));
     let key = scope::key(id);

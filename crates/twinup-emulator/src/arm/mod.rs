@@ -3,10 +3,12 @@
 
 pub(crate) mod api_version;
 mod digital_twins;
+mod dt_endpoints;
 mod generic;
+mod managed_identities;
 pub(crate) mod operations;
 pub(crate) mod providers;
-mod rbac;
+pub(crate) mod rbac;
 mod resource_groups;
 mod role_assignments;
 mod role_definitions;
@@ -129,7 +131,7 @@ pub(crate) fn handle(ctx: &Ctx, req: &Req, route: &ArmRoute) -> Resp {
     resp
 }
 
-fn method_not_allowed(req: &Req) -> ApiError {
+pub(crate) fn method_not_allowed(req: &Req) -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "MethodNotAllowed",
@@ -178,6 +180,13 @@ fn dispatch(call: &Call, route: &ArmRoute) -> Result<Resp, ApiError> {
             Method::DELETE => digital_twins::delete(call, sub, rg, name),
             _ => Err(method_not_allowed(call.req)),
         },
+        DtEndpoints {
+            sub,
+            rg,
+            name,
+            collection,
+            endpoint,
+        } => dt_endpoints::handle(call, sub, rg, name, collection, endpoint.as_deref()),
         RoleAssignments { scope } if m == Method::GET => role_assignments::list(call, scope),
         RoleAssignment { scope, name } => match *m {
             Method::PUT => role_assignments::put(call, scope, name),

@@ -56,6 +56,15 @@ pub(crate) enum ArmRoute {
         rg: String,
         name: String,
     },
+    /// `.../digitalTwinsInstances/{name}/{endpoints|timeSeriesDatabaseConnections}[/{child}]`
+    /// (list, or one).
+    DtEndpoints {
+        sub: String,
+        rg: String,
+        name: String,
+        collection: String,
+        endpoint: Option<String>,
+    },
     RoleAssignments {
         scope: String,
     },
@@ -105,6 +114,7 @@ impl ArmRoute {
             | DtListSubscription { sub }
             | DtListResourceGroup { sub, .. }
             | DtInstance { sub, .. }
+            | DtEndpoints { sub, .. }
             | Generic { sub, .. } => Some(sub),
             RoleAssignments { scope }
             | RoleAssignment { scope, .. }
@@ -133,7 +143,8 @@ impl ArmRoute {
             | DtOperationResult { .. }
             | DtListSubscription { .. }
             | DtListResourceGroup { .. }
-            | DtInstance { .. } => Some("Microsoft.DigitalTwins".into()),
+            | DtInstance { .. }
+            | DtEndpoints { .. } => Some("Microsoft.DigitalTwins".into()),
             Generic { type_name, .. } => type_name.split('/').next().map(str::to_string),
             _ => None,
         }
@@ -302,6 +313,15 @@ pub(crate) fn classify(segs: &[String]) -> Option<(ArmRoute, String)> {
             DtInstance { sub: sub.to_string(), rg: rg.to_string(), name: name.to_string() },
             "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.DigitalTwins/digitalTwinsInstances/{}".into(),
         ),
+        [a, sub, b, rg, p, ns, t, name, e, endpoint @ ..]
+            if eq(a, "subscriptions") && eq(b, "resourceGroups") && eq(p, "providers") && eq(ns, DT_NS) && eq(t, DT_TYPE) && super::dt_endpoints::collection(e).is_some() && endpoint.len() <= 1 =>
+        {
+            let segment = super::dt_endpoints::collection(e).map_or("endpoints", |c| c.segment);
+            (
+                DtEndpoints { sub: sub.to_string(), rg: rg.to_string(), name: name.to_string(), collection: segment.to_string(), endpoint: endpoint.first().map(|x| x.to_string()) },
+                format!("/subscriptions/{{}}/resourceGroups/{{}}/providers/Microsoft.DigitalTwins/digitalTwinsInstances/{{}}/{segment}{}", if endpoint.is_empty() { "" } else { "/{}" }),
+            )
+        }
         [a, sub, b, rg, p, ns, rest @ ..]
             if eq(a, "subscriptions") && eq(b, "resourceGroups") && eq(p, "providers") && !rest.is_empty() && rest.len() % 2 == 0 =>
         {

@@ -1,5 +1,5 @@
 //! Stand-alone emulator process: `twinup-emulator [--bind ADDR] [--state FILE] [--time-scale X]
-//! [--tls] [--replication-delay-secs N]`. Prints one JSON line with the connection info, then
+//! [--tls] [--replication-delay-secs N] [--rbac-propagation-delay-secs N]`. Prints one JSON line with the connection info, then
 //! serves until Ctrl-C. Used by crash tests and handy for manual poking.
 
 use std::path::PathBuf;
@@ -26,6 +26,10 @@ struct Args {
     /// Real-world directory replication delay in seconds (scaled by --time-scale).
     #[arg(long, default_value_t = 10.0)]
     replication_delay_secs: f64,
+    /// Real-world seconds a new role assignment takes to reach an instance's data plane
+    /// (scaled by --time-scale).
+    #[arg(long, default_value_t = 5.0)]
+    rbac_propagation_delay_secs: f64,
 }
 
 #[tokio::main]
@@ -37,6 +41,9 @@ async fn main() {
         time_scale: args.time_scale,
         tls: args.tls,
         replication_delay: Duration::from_secs_f64(args.replication_delay_secs.max(0.0)),
+        rbac_propagation_delay: Duration::from_secs_f64(
+            args.rbac_propagation_delay_secs.clamp(0.0, 1.0e9),
+        ),
     };
     if let Err(e) = run_until_ctrl_c(config).await {
         eprintln!("twinup-emulator: {e}");

@@ -107,6 +107,7 @@ fn insert_new(
     let app_id = uuid::Uuid::new_v4().to_string();
     let mut obj = objects::application_body(&id, &app_id, name, now);
     merge(&mut obj, body);
+    super::app_sign_in::check(&obj)?;
     if let Some(u) = unique_name {
         obj.insert("uniqueName".into(), json!(u));
     }
@@ -202,7 +203,10 @@ pub(crate) fn patch(call: &GCall, key: &Key) -> Result<Resp, ApiError> {
             return Err(bad_request("Property 'uniqueName' is immutable once set."));
         }
     }
-    merge(&mut app.body, &body);
+    let mut next = app.body.clone();
+    merge(&mut next, &body);
+    super::app_sign_in::check(&next)?;
+    app.body = next;
     st.touch();
     Ok(empty(StatusCode::NO_CONTENT))
 }

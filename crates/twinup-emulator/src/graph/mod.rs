@@ -2,6 +2,7 @@
 //! entity handlers, Graph's error shape (`error.code`, `error.message`, `error.innerError`) and
 //! the `request-id` / `client-request-id` headers.
 
+mod app_sign_in;
 mod applications;
 mod directory;
 mod grants;

@@ -12,7 +12,9 @@
 //! application `Application.Read.All`, higher `Application.ReadWrite.All`,
 //! `Application.ReadWrite.OwnedBy`, `Directory.Read.All`); the 403 body
 //! `Authorization_RequestDenied` / "Insufficient privileges to complete the operation." from
-//! the Graph error-responses page.
+//! the Graph error-responses page. Adding an app owner (`POST /applications/{id}/owners/$ref`)
+//! needs `Application.ReadWrite.All` app-only: "Application.ReadWrite.OwnedBy isn't sufficient
+//! to add another owner" (Graph v1.0 "Add owner" of application).
 
 use axum::http::{Method, StatusCode};
 
@@ -25,6 +27,9 @@ use super::routes::GraphRoute;
 /// emulator does not check the call.
 fn allowed_by(route: &GraphRoute, method: &Method) -> Option<&'static [&'static str]> {
     use GraphRoute::*;
+    if *method == Method::POST && matches!(route, AppOwnerRef(_, None)) {
+        return Some(&["Application.ReadWrite.All", "Directory.ReadWrite.All"]);
+    }
     if *method != Method::GET {
         return None;
     }

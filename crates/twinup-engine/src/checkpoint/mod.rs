@@ -3,17 +3,19 @@
 
 mod file_store;
 mod integrity;
+mod journal;
 mod lock;
 mod model;
 mod store;
 pub mod test_hooks;
 mod transitions;
 
-pub use file_store::{FileStore, parse_checkpoint};
+pub use file_store::{FileStore, journal_path, parse_checkpoint, read_checkpoint_file};
 pub use integrity::contradictions;
+pub use journal::JournalEntry;
 pub use lock::LockHolder;
 pub use model::{
     Checkpoint, PlanIdentity, RunRecord, RunStatus, SCHEMA_VERSION, StepRecord, StepState,
     UnconfirmedInputs,
 };
-pub use store::{CheckpointLock, CheckpointStore};
+pub use store::{Appended, CheckpointLock, CheckpointStore};

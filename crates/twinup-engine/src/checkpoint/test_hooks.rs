@@ -3,7 +3,11 @@
 //!
 //! - `TWINUP_TEST_CRASH_AFTER_WRITE=N`: abort right after the N-th checkpoint write is durable.
 //! - `TWINUP_TEST_CRASH_DURING_WRITE=N`: abort in the middle of the N-th write (half the
-//!   temporary file written, not yet renamed over the checkpoint).
+//!   temporary file written, not yet renamed over the checkpoint; or half of a journal append).
+//!
+//! A write is one saved transition: a whole-checkpoint save counts one, a journal append that
+//! commits k step records at once ([`begin_writes`]) counts k, so the numbering does not depend
+//! on how concurrent transitions happened to be grouped.
 //!
 //! - `TWINUP_TEST_CRASH_AFTER_TOKEN=STEP`: abort right after step STEP's resume token is durable
 //!   (e.g. just after an Azure long-running operation was started).
@@ -41,19 +45,54 @@ fn read(name: &str) -> Option<u64> {
     std::env::var(name).ok()?.trim().parse().ok()
 }
 
+/// Writes `first..=last` (numbered from 1), started by [`begin_writes`].
+#[derive(Debug, Clone, Copy)]
+pub struct Writes {
+    first: u64,
+    last: u64,
+}
+
+impl Writes {
+    /// True when a test asked to crash half-way through one of these writes.
+    pub fn crash_midway(&self) -> bool {
+        hooks()
+            .during
+            .is_some_and(|n| (self.first..=self.last).contains(&n))
+    }
+}
+
+/// Counts `count` writes that start together (one append of `count` transitions).
+pub fn begin_writes(count: u64) -> Writes {
+    let count = count.max(1);
+    let first = WRITES.fetch_add(count, Ordering::Relaxed) + 1;
+    Writes {
+        first,
+        last: first + count - 1,
+    }
+}
+
+/// Called when `writes` are durable; aborts if a test asked for it after one of them.
+pub fn end_writes(writes: Writes) {
+    for n in writes.first..=writes.last {
+        tracing::debug!(write = n, "checkpoint write durable");
+    }
+    if hooks()
+        .after
+        .is_some_and(|n| (writes.first..=writes.last).contains(&n))
+    {
+        crash();
+    }
+}
+
 /// Counts a write that is starting; returns true when this write must crash half-way.
 pub fn begin_write() -> bool {
-    let n = WRITES.fetch_add(1, Ordering::Relaxed) + 1;
-    hooks().during == Some(n)
+    begin_writes(1).crash_midway()
 }
 
 /// Called when the current write is durable; aborts if a test asked for it.
 pub fn end_write() {
     let n = WRITES.load(Ordering::Relaxed);
-    tracing::debug!(write = n, "checkpoint write durable");
-    if hooks().after == Some(n) {
-        crash();
-    }
+    end_writes(Writes { first: n, last: n });
 }
 
 /// Called when `step`'s resume token is durable.

@@ -62,8 +62,10 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .unwrap_or_default();
     tmp_name.push(format!(".tmp-{}", std::process::id()));
     let tmp = path.with_file_name(tmp_name);
-    std::fs::write(&tmp, bytes)?;
-    std::fs::File::open(&tmp)?.sync_all()?;
+    let mut file = std::fs::File::create(&tmp)?;
+    std::io::Write::write_all(&mut file, bytes)?;
+    file.sync_all()?;
+    drop(file);
     std::fs::rename(&tmp, path)
 }
 
@@ -184,7 +186,12 @@ impl StepKind for FileKind {
             Found::Foreign => false,
         };
         ctx.progress(format!("writing {}", path.display()));
-        write_atomically(&path, &bytes).map_err(|e| {
+        // The fsync blocks; it runs off the async workers so other steps keep going.
+        let (to, content) = (path.clone(), bytes.clone());
+        let written = tokio::task::spawn_blocking(move || write_atomically(&to, &content))
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+        written.map_err(|e| {
             StepError::failed(format!("cannot write {}: {e}", path.display()))
                 .with_help("check that the directory exists and is writable")
         })?;

@@ -18,7 +18,7 @@ use crate::events::{Event, EventSink, StepAction};
 use crate::expand::ExpandedPlan;
 use crate::inputs::ResolvedInputs;
 use crate::kind::{StepError, StepErrorKind, created_by_step};
-use crate::recorder::Recorder;
+use crate::recorder::{Recorder, unsaved};
 use crate::registry::KindRegistry;
 use crate::render::render_with;
 use crate::session::Session;
@@ -227,7 +227,8 @@ impl Walk for Down<'_> {
                 ));
             }
         };
-        self.recorder.step(id, StepRecord::start_delete).await?;
+        // Written by the step's task before the delete begins, together with other starts.
+        let started = self.recorder.stage(id, StepRecord::start_delete).await;
         self.events.emit(Event::StepStarted {
             step: id.to_string(),
             kind: step.kind.clone(),
@@ -241,11 +242,12 @@ impl Walk for Down<'_> {
             self.config.cancel.child_token(),
         )
         .with_deployment_id(self.snapshot.deployment_id.clone());
+        let recorder = self.recorder.clone();
         Ok(Decision::Start {
-            work: Box::pin(
-                ctx.clone()
-                    .scope(async move { kind.delete(&ctx, &with, token.as_ref()).await }),
-            ),
+            work: Box::pin(ctx.clone().scope(async move {
+                recorder.flush(started).await.map_err(unsaved)?;
+                kind.delete(&ctx, &with, token.as_ref()).await
+            })),
             timeout: step.timeout.unwrap_or(self.config.default_timeout),
             timed_out: StepError {
                 kind: StepErrorKind::TimedOut,
@@ -260,7 +262,9 @@ impl Walk for Down<'_> {
         let Ended { result, elapsed } = ended;
         match result {
             Ok(()) => {
-                self.recorder.step(id, StepRecord::reset).await?;
+                // Queued, not awaited (as `up` records a success): the steps it unblocks
+                // flush their own start first, and the walk's last save holds it.
+                let _queued = self.recorder.stage(id, StepRecord::reset).await;
                 self.report.deleted.push(id.to_string());
                 self.events.emit(Event::StepSucceeded {
                     step: id.to_string(),

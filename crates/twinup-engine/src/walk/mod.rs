@@ -11,9 +11,10 @@
 
 pub(crate) mod down;
 pub(crate) mod read;
+mod readiness;
 pub(crate) mod up;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -32,6 +33,7 @@ use crate::inputs::ResolvedInputs;
 use crate::kind::StepError;
 use crate::recorder::Recorder;
 use crate::registry::KindRegistry;
+use readiness::Readiness;
 
 /// The default time a step may take before it is stopped (its resume token is kept).
 pub const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -123,10 +125,6 @@ pub(crate) trait Walk: Send {
     /// What a step's work returns.
     type Output: Send + 'static;
 
-    /// Called before each pass over the waiting steps (a configuration may cache a snapshot
-    /// of the checkpoint for the pass).
-    fn begin_pass(&mut self) {}
-
     /// What to do with step `id` now; `slot_free` says whether work may start.
     async fn decide(
         &mut self,
@@ -151,15 +149,11 @@ pub(crate) struct Walked {
     pub all_done: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    Waiting,
-    Running,
-    Done,
-    Failed,
-}
-
 /// Walks `plan` in `direction` with `config`'s parallelism and cancellation.
+///
+/// Each step is decided once its neighbours in `direction` are done: the walk keeps the steps
+/// that are ready and not yet asked, and those that asked for a slot, both in the plan's
+/// topological order, so a pass costs the steps it decides and not the size of the plan.
 pub(crate) async fn walk<W: Walk>(
     plan: &Plan,
     direction: Direction,
@@ -168,79 +162,50 @@ pub(crate) async fn walk<W: Walk>(
     events: &dyn EventSink,
     config: &mut W,
 ) -> Result<Walked, EngineError> {
-    let mut order: Vec<String> = plan.graph().topological_order().to_vec();
-    if direction == Direction::DependentsFirst {
-        order.reverse();
-    }
-    let mut phase: HashMap<String, Phase> = order
-        .iter()
-        .map(|id| (id.clone(), Phase::Waiting))
-        .collect();
-    let mut tasks: JoinSet<(String, Result<W::Output, StepError>, Duration)> = JoinSet::new();
-    let mut running: HashMap<tokio::task::Id, (String, Instant)> = HashMap::new();
-    // Steps that have work and wait for a slot: while all slots are busy they are not asked
-    // again, so a pass over a large plan (a fleet) costs nothing per waiting step.
-    let mut needs_slot: HashSet<String> = HashSet::new();
+    let mut ready = Readiness::new(plan, direction);
+    let mut tasks: JoinSet<(usize, Result<W::Output, StepError>, Duration)> = JoinSet::new();
+    let mut running: HashMap<tokio::task::Id, (usize, Instant)> = HashMap::new();
     let parallelism = parallelism.max(1);
     let mut stop = false;
 
     loop {
         if !stop && !cancel.is_cancelled() {
-            config.begin_pass();
-            for id in &order {
-                if phase[id] != Phase::Waiting {
-                    continue;
-                }
+            while let Some(at) = ready.next(tasks.len() < parallelism) {
                 let slot_free = tasks.len() < parallelism;
-                if !slot_free && needs_slot.contains(id) {
-                    continue;
-                }
-                let neighbours = match direction {
-                    Direction::DependenciesFirst => plan.graph().dependencies(id),
-                    Direction::DependentsFirst => plan.graph().dependents(id),
-                };
-                if !neighbours
-                    .iter()
-                    .all(|n| phase.get(n) == Some(&Phase::Done))
-                {
-                    continue;
-                }
-                match config.decide(id, slot_free).await? {
-                    Decision::Settled => {
-                        phase.insert(id.clone(), Phase::Done);
-                    }
-                    Decision::NeedsSlot => {
-                        needs_slot.insert(id.clone());
-                    }
+                let id = ready.id(at).to_string();
+                match config.decide(&id, slot_free).await? {
+                    Decision::Settled => ready.done(at),
+                    Decision::NeedsSlot => ready.wait_for_slot(at),
                     Decision::Start {
                         work,
                         timeout,
                         timed_out,
                     } => {
-                        let step = id.clone();
                         let handle = tasks.spawn(async move {
                             let started = Instant::now();
                             let result = match tokio::time::timeout(timeout, work).await {
                                 Ok(result) => result,
                                 Err(_) => Err(timed_out),
                             };
-                            (step, result, started.elapsed())
+                            (at, result, started.elapsed())
                         });
-                        running.insert(handle.id(), (id.clone(), Instant::now()));
-                        phase.insert(id.clone(), Phase::Running);
+                        running.insert(handle.id(), (at, Instant::now()));
+                        ready.running(at);
                     }
                     Decision::Fail(error) => {
                         let done = config
                             .finish(
-                                id,
+                                &id,
                                 Ended {
                                     result: Err(error),
                                     elapsed: Duration::ZERO,
                                 },
                             )
                             .await?;
-                        phase.insert(id.clone(), if done { Phase::Done } else { Phase::Failed });
-                        if !done {
+                        if done {
+                            ready.done(at);
+                        } else {
+                            ready.failed(at);
                             stop = true;
                             break;
                         }
@@ -260,7 +225,7 @@ pub(crate) async fn walk<W: Walk>(
             }
         };
         let Some(joined) = joined else { break };
-        let (id, result, elapsed) = match joined {
+        let (at, result, elapsed) = match joined {
             Ok((task, done)) => {
                 running.remove(&task);
                 done
@@ -268,29 +233,29 @@ pub(crate) async fn walk<W: Walk>(
             Err(join_error) => {
                 // A panicking step kind is a bug; it fails its own step, recorded and
                 // reported like any failure, and must not take the checkpoint down with it.
-                let Some((id, started)) = running.remove(&join_error.id()) else {
+                let Some((at, started)) = running.remove(&join_error.id()) else {
                     continue;
                 };
                 let message = panic_message(join_error);
                 let error = StepError::failed(format!("the step crashed: {message}"))
                     .with_help("this is a bug in twinup or in the step kind; please report it");
-                (id, Err(error), started.elapsed())
+                (at, Err(error), started.elapsed())
             }
         };
-        let done = config.finish(&id, Ended { result, elapsed }).await?;
-        phase.insert(id, if done { Phase::Done } else { Phase::Failed });
-        if !done {
+        let id = ready.id(at).to_string();
+        if config.finish(&id, Ended { result, elapsed }).await? {
+            ready.done(at);
+        } else {
+            ready.failed(at);
             stop = true;
         }
     }
 
-    for id in &order {
-        if phase[id] == Phase::Waiting {
-            events.emit(Event::StepNotStarted { step: id.clone() });
-        }
+    for id in ready.never_started() {
+        events.emit(Event::StepNotStarted { step: id.clone() });
     }
     Ok(Walked {
-        all_done: phase.values().all(|p| *p == Phase::Done),
+        all_done: ready.all_done(),
     })
 }
 

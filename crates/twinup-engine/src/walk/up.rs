@@ -2,6 +2,7 @@
 //! unchanged inputs), run (create, update, retry) or resume (a saved resume token); the run's
 //! record and the plan's outputs around it.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,14 +11,14 @@ use chrono::Utc;
 use serde_json::Value;
 
 use super::{Decision, Direction, Ended, Failure, RunConfig, Steps, Walk, humanize, millis, walk};
-use crate::checkpoint::{Checkpoint, RunRecord, RunStatus, StepRecord, StepState};
+use crate::checkpoint::{RunRecord, RunStatus, StepRecord, StepState};
 use crate::context::StepContext;
 use crate::errors::EngineError;
 use crate::events::{Event, EventSink, StepAction};
 use crate::expand::ExpandedPlan;
 use crate::inputs::ResolvedInputs;
 use crate::kind::{Outputs, StepError, StepErrorKind};
-use crate::recorder::Recorder;
+use crate::recorder::{Recorder, unsaved};
 use crate::registry::KindRegistry;
 use crate::render::{input_hash, lookup, render_with};
 use crate::session::Session;
@@ -84,10 +85,9 @@ pub async fn run(
         config,
         redactor,
         deployment_id,
-        pass_snapshot: None,
         skipped: Vec::new(),
         announced: false,
-        started: Vec::new(),
+        started: HashSet::new(),
         ran: Vec::new(),
         failures: Vec::new(),
     };
@@ -176,11 +176,9 @@ struct Up<'a> {
     redactor: crate::redact::Redactor,
     /// The deployment id every step derives its names from.
     deployment_id: Option<String>,
-    /// One snapshot per pass: the steps started in a pass change only their own records.
-    pass_snapshot: Option<Checkpoint>,
     skipped: Vec<String>,
     announced: bool,
-    started: Vec<String>,
+    started: HashSet<String>,
     ran: Vec<String>,
     failures: Vec<(String, StepError)>,
 }
@@ -188,10 +186,6 @@ struct Up<'a> {
 #[async_trait]
 impl Walk for Up<'_> {
     type Output = Outputs;
-
-    fn begin_pass(&mut self) {
-        self.pass_snapshot = None;
-    }
 
     async fn decide(
         &mut self,
@@ -201,14 +195,13 @@ impl Walk for Up<'_> {
         let Some(step) = self.plan.step(id) else {
             return Ok(Decision::Settled);
         };
-        if self.pass_snapshot.is_none() {
-            self.pass_snapshot = Some(self.recorder.snapshot().await);
-        }
-        let Some(snapshot) = self.pass_snapshot.as_ref() else {
-            return Ok(Decision::Settled);
-        };
-        let hash = input_hash(step, self.inputs, snapshot);
-        let record = snapshot.steps.get(id).cloned();
+        // Read under the recorder's lock: a decision costs the step's own record, never a
+        // copy of the whole checkpoint.
+        let inputs = self.inputs;
+        let (hash, record) = self
+            .recorder
+            .read(|c| (input_hash(step, inputs, c), c.steps.get(id).cloned()))
+            .await;
         if record.as_ref().is_some_and(|r| r.is_current(&hash)) {
             self.skipped.push(id.to_string());
             self.events.emit(Event::StepSkipped {
@@ -221,13 +214,14 @@ impl Walk for Up<'_> {
         }
         if !self.announced {
             self.announced = true;
+            let skipped: HashSet<&String> = self.skipped.iter().collect();
             self.events.emit(Event::RunStarted {
                 to_run: self
                     .plan
                     .graph()
                     .topological_order()
                     .iter()
-                    .filter(|s| !self.skipped.contains(s))
+                    .filter(|s| !skipped.contains(s))
                     .cloned()
                     .collect(),
                 unchanged: self.skipped.clone(),
@@ -235,12 +229,15 @@ impl Walk for Up<'_> {
         }
         let action = choose_action(record.as_ref(), &hash);
         // Validation guarantees a known kind; treat a gap as a failure, not a panic.
-        let prepared = self
-            .registry
-            .get(&step.kind)
-            .cloned()
-            .ok_or_else(|| format!("unknown step kind `{}`", step.kind))
-            .and_then(|kind| Ok((kind, render_with(step, self.inputs, snapshot)?)));
+        let kind = self.registry.get(&step.kind).cloned();
+        let prepared = match kind {
+            None => Err(format!("unknown step kind `{}`", step.kind)),
+            Some(kind) => self
+                .recorder
+                .read(|c| render_with(step, inputs, c))
+                .await
+                .map(|with| (kind, with)),
+        };
         let (kind, with) = match prepared {
             Ok(prepared) => prepared,
             Err(message) => {
@@ -254,15 +251,14 @@ impl Walk for Up<'_> {
             _ => None,
         };
         let resume = action == StepAction::Resume;
-        self.recorder
-            .update(|c| {
-                c.steps
-                    .entry(id.to_string())
-                    .or_insert_with(|| StepRecord::pending(&step.kind))
-                    .start(&step.kind, &hash, resume);
-            })
-            .await?;
-        self.started.push(id.to_string());
+        // `run` gave every step of the plan a record before the walk began. The start is
+        // written by the step's task before its work begins, together with the starts of the
+        // other steps launched meanwhile.
+        let started = self
+            .recorder
+            .stage(id, |r| r.start(&step.kind, &hash, resume))
+            .await;
+        self.started.insert(id.to_string());
         self.events.emit(Event::StepStarted {
             step: id.to_string(),
             kind: step.kind.clone(),
@@ -278,8 +274,10 @@ impl Walk for Up<'_> {
         .with_creating(record.as_ref().is_some_and(|r| r.creating))
         .with_deployment_id(self.deployment_id.clone());
         let timeout = step.timeout.unwrap_or(self.config.default_timeout);
+        let recorder = self.recorder.clone();
         Ok(Decision::Start {
             work: Box::pin(ctx.clone().scope(async move {
+                recorder.flush(started).await.map_err(unsaved)?;
                 match &token {
                     Some(token) => kind.resume(&ctx, &with, token).await,
                     None => kind.apply(&ctx, &with).await,
@@ -292,14 +290,18 @@ impl Walk for Up<'_> {
 
     async fn finish(&mut self, id: &str, ended: Ended<Outputs>) -> Result<bool, EngineError> {
         let Ended { result, elapsed } = ended;
-        if self.started.iter().any(|s| s == id) {
+        if self.started.contains(id) {
             self.ran.push(id.to_string());
         }
         match result {
             Ok(outputs) => {
                 crate::checkpoint::test_hooks::before_success(id);
                 let saved = outputs.clone();
-                self.recorder.step(id, |r| r.succeed(saved)).await?;
+                // Queued, not awaited: the walk goes on deciding while it is written. The
+                // steps it unblocks flush their own start (queued after it) before their work
+                // begins, and the run's last save holds it, so it is durable before anything
+                // depends on it.
+                let _queued = self.recorder.stage(id, |r| r.succeed(saved)).await;
                 self.events.emit(Event::StepSucceeded {
                     step: id.to_string(),
                     outputs,

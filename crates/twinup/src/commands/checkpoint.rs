@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::json;
-use twinup_engine::checkpoint::{CheckpointStore, FileStore};
+use twinup_engine::checkpoint::{CheckpointStore, FileStore, journal_path};
 
 use crate::checkpoint_store::blob_store_for;
 use crate::cli::{CheckpointCommand, OutputFormat, RestoreArgs, TransferArgs};
@@ -69,16 +69,29 @@ async fn copy(
     Ok(())
 }
 
-/// Keeps a local checkpoint about to be replaced as `PATH.bak`.
+/// Keeps a local checkpoint about to be replaced as `PATH.bak` (with its journal, when a
+/// run left one, as `PATH.bak.journal`: the copy loads as the original did).
 fn back_up(path: &Path) -> Result<(), Failure> {
+    let real = FileStore::new(path).canonical_path();
     let mut backup = path.as_os_str().to_owned();
     backup.push(".bak");
-    std::fs::copy(path, &backup).map(|_| ()).map_err(|e| {
+    let failed = |e: std::io::Error| {
         Failure::bad_input(format!(
             "cannot keep a copy of {} before replacing it: {e}; nothing was changed",
             path.display()
         ))
-    })
+    };
+    std::fs::copy(&real, &backup).map_err(failed)?;
+    let journal = journal_path(&real);
+    let backup_journal = journal_path(&FileStore::new(&backup).canonical_path());
+    if journal.exists() {
+        std::fs::copy(&journal, &backup_journal).map_err(failed)?;
+    } else if backup_journal.exists() {
+        // A journal left by an older backup would not match this copy; loading would ignore
+        // it, but it must not sit there pretending.
+        std::fs::remove_file(&backup_journal).map_err(failed)?;
+    }
+    Ok(())
 }
 
 async fn restore(args: RestoreArgs, format: OutputFormat) -> Result<(), Failure> {

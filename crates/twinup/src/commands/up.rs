@@ -96,7 +96,10 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
         validate_steps(&expand_plan(&plan, &known)?, &registry, &known)?;
     }
 
-    let connection = sign_in(&plan, &cloud, &args.plan.checkpoint, format).await?;
+    let mut connection = sign_in(&plan, &cloud, &args.plan.checkpoint, format).await?;
+    if let Some(connection) = &mut connection {
+        connection.wait_ready = !args.no_wait_ready;
+    }
     if let (true, Some(connection)) = (needs_discovery, &connection) {
         connection.discover(&mut plan, &mut sources).await?;
     }
@@ -132,12 +135,13 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
             let drift = twinup_engine::refresh(&mut session, steps).await;
             crate::commands::drift::report_refresh(format, &drift);
         }
-        run_preflight(&plan, &registry, &inputs, &session, events.clone()).await?;
-        let confirmed = confirm_replacements(
+        let asked = run_preflight(&plan, &registry, &inputs, &session, events.clone()).await?;
+        let confirmed = confirm_changes(
             &plan,
             &registry,
             &inputs,
             &session,
+            &asked,
             &args,
             format,
             interactive,
@@ -228,9 +232,9 @@ async fn run_preflight(
     inputs: &ResolvedInputs,
     session: &Session,
     events: Arc<dyn EventSink>,
-) -> Result<(), Failure> {
+) -> Result<Vec<(String, String)>, Failure> {
     match preflight(plan, registry, inputs, session.checkpoint(), events).await {
-        Ok(()) => Ok(()),
+        Ok(asked) => Ok(asked),
         Err(failures) => {
             let message = format!(
                 "preflight found problems; nothing was created:\n{}",
@@ -243,24 +247,73 @@ async fn run_preflight(
 }
 
 /// Lists the replacements the run would make (an identifying field of a created resource
-/// changed) and asks for confirmation: `--yes`, or a yes at a terminal; otherwise exit 2.
-/// True when a person was asked (and said yes).
-fn confirm_replacements(
+/// changed) and the changes preflight asked to confirm (`asked`: step id, what), and asks for
+/// confirmation: `--yes`, or a yes at a terminal; otherwise exit 2. True when a person was
+/// asked (and said yes).
+#[allow(clippy::too_many_arguments)]
+fn confirm_changes(
     plan: &twinup_engine::ExpandedPlan,
     registry: &KindRegistry,
     inputs: &ResolvedInputs,
     session: &Session,
+    asked: &[(String, String)],
     args: &UpArgs,
     format: OutputFormat,
     interactive: bool,
 ) -> Result<bool, Failure> {
     let steps = Steps::new(plan, registry, inputs);
     let replacements = twinup_engine::replacements(steps, session.checkpoint());
-    if replacements.is_empty() {
+    if replacements.is_empty() && asked.is_empty() {
         return Ok(false);
     }
+    let mut problems = Vec::new();
+    let mut warnings = String::new();
+    for (step, what) in asked {
+        warnings.push_str(&format!("\n  ! {step}: {what}"));
+    }
+    if !warnings.is_empty() {
+        if format == OutputFormat::Text {
+            eprintln!("Preflight: these changes need confirmation:{warnings}");
+        }
+        problems.push(format!(
+            "this run needs confirmation:{warnings}\nnothing was changed; pass --yes to confirm, or change the inputs back"
+        ));
+    }
+    if !replacements.is_empty() {
+        problems.push(replacement_list(&replacements, format));
+    }
+    if args.yes {
+        return Ok(false);
+    }
+    if !interactive || format == OutputFormat::Json {
+        return Err(Failure::bad_input(problems.join("\n")));
+    }
+    let answer = dialoguer::Confirm::new()
+        .with_prompt(if replacements.is_empty() {
+            "Go on with these changes?"
+        } else {
+            "Replace these?"
+        })
+        .default(false)
+        .interact()
+        .map_err(|e| {
+            let dialoguer::Error::IO(io) = e;
+            Failure::bad_input(format!("cannot ask for confirmation: {io}"))
+        })?;
+    if answer {
+        Ok(true)
+    } else {
+        Err(Failure::bad_input("not confirmed; nothing was changed"))
+    }
+}
+
+/// Shows the replacements (text output) and returns the error a run that may not ask gives.
+fn replacement_list(
+    replacements: &[(String, twinup_engine::Replacement)],
+    format: OutputFormat,
+) -> String {
     let mut list = String::new();
-    for (step, r) in &replacements {
+    for (step, r) in replacements {
         let old = if r.deletes_old {
             "then deletes the old one, which this deployment created"
         } else {
@@ -274,27 +327,9 @@ fn confirm_replacements(
     if format == OutputFormat::Text {
         eprintln!("Preflight: identifying fields changed, so these are replacements:{list}");
     }
-    if args.yes {
-        return Ok(false);
-    }
-    if !interactive || format == OutputFormat::Json {
-        return Err(Failure::bad_input(format!(
-            "this run replaces what the checkpoint records:{list}\nnothing was changed; pass --yes to confirm the replacement, or put the old values back"
-        )));
-    }
-    let answer = dialoguer::Confirm::new()
-        .with_prompt("Replace these?")
-        .default(false)
-        .interact()
-        .map_err(|e| {
-            let dialoguer::Error::IO(io) = e;
-            Failure::bad_input(format!("cannot ask for confirmation: {io}"))
-        })?;
-    if answer {
-        Ok(true)
-    } else {
-        Err(Failure::bad_input("not confirmed; nothing was changed"))
-    }
+    format!(
+        "this run replaces what the checkpoint records:{list}\nnothing was changed; pass --yes to confirm the replacement, or put the old values back"
+    )
 }
 
 fn write_outputs_file(

@@ -111,9 +111,9 @@ pub fn line_for(event: &Event) -> Option<String> {
 
 impl EventSink for TextProgress {
     fn emit(&self, event: Event) {
-        if let Some(line) = line_for(&event) {
-            let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "{line}");
+        if let Some(mut line) = line_for(&event) {
+            line.push('\n');
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
         }
     }
 }
@@ -154,6 +154,8 @@ pub fn json_event_line(event: serde_json::Value) {
             line.insert("value".into(), other);
         }
     }
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{}", serde_json::Value::Object(line));
+    // One write per line: stderr is unbuffered, and a fleet's events are many.
+    let mut text = serde_json::Value::Object(line).to_string();
+    text.push('\n');
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }

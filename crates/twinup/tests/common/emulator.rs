@@ -274,12 +274,14 @@ impl Emu {
     }
 
     /// The environment that signs `twinup` in as this emulator's service principal (and
-    /// trusts its certificate when it serves TLS).
+    /// trusts its certificate when it serves TLS), with instance host names resolved to the
+    /// emulator (its data plane).
     pub fn cloud_env(&self) -> Vec<(&'static str, String)> {
         let mut env = vec![
             ("AZURE_TENANT_ID", self.field("tenant_id")),
             ("AZURE_CLIENT_ID", self.field("client_id")),
             ("AZURE_CLIENT_SECRET", self.field("client_secret")),
+            ("TWINUP_DATA_PLANE_ENDPOINT", self.url()),
         ];
         if let Some(ca) = self.info["ca_cert"].as_str() {
             env.push(("SSL_CERT_FILE", ca.to_string()));
@@ -450,8 +452,26 @@ pub fn finish(cmd: Command, dir: &Path, tag: &str) -> Finished {
 
 /// The `outputs` object of a checkpoint file.
 pub fn checkpoint_json(path: &Path) -> Value {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    saved_checkpoint(path).unwrap_or_else(|| panic!("{}: no checkpoint", path.display()))
+}
+
+/// The checkpoint at `path` as a run would load it (its journal applied, when a run left
+/// one), or `None` when there is none; panics when it cannot be read.
+pub fn saved_checkpoint(path: &Path) -> Option<Value> {
+    let journal = twinup_engine::checkpoint::journal_path(path);
+    if !journal.exists() {
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => panic!("{}: {e}", path.display()),
+        };
+        return Some(
+            serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+        );
+    }
+    let checkpoint = twinup_engine::checkpoint::read_checkpoint_file(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))?;
+    Some(serde_json::to_value(checkpoint).expect("a checkpoint is JSON"))
 }
 
 /// A scratch directory with the reliability answers file.

@@ -88,9 +88,10 @@ impl Scratch {
         std::fs::read(self.path(".twinup/checkpoint.json")).ok()
     }
 
-    /// The checkpoint as JSON.
+    /// The checkpoint as JSON, as a run would load it (its journal applied, if a run left one).
     pub fn checkpoint(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.checkpoint_bytes().expect("checkpoint exists")).expect("json")
+        emulator::saved_checkpoint(&self.path(".twinup/checkpoint.json"))
+            .expect("checkpoint exists")
     }
 }
 

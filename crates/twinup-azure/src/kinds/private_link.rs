@@ -1,0 +1,354 @@
+//! `azure.digital_twins_private_link`: a private endpoint for an instance and the DNS that makes
+//! its host name resolve to it, as Learn's "Enable private access to Azure Digital Twins using
+//! Private Link" sets it up: the private endpoint (`Microsoft.Network/privateEndpoints`, a
+//! `privateLinkServiceConnections` entry with `groupIds: ["API"]` to the instance), the private
+//! DNS zone Learn's "Azure Private Endpoint DNS zone values" table names for Digital Twins
+//! (`privatelink.digitaltwins.azure.net`; the Government table's `privatelink.digitaltwins.azure.us`;
+//! no row for Azure China), its virtual-network link to the subnet's network, and the
+//! endpoint's private DNS zone group. Each part is read first and written through the generic
+//! ARM machinery of `azure.arm_resource` (long-running PUTs save their operation first).
+//! Ownership is per part: the step records which parts it created, and `down` deletes only
+//! those (a zone that already existed is used and kept). An empty `subnet_id` turns it off.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use twinup_engine::{
+    CREATED_OUTPUT, FieldError, LiveState, Outputs, StepContext, StepError, StepKind,
+};
+
+use super::arm_resource::{put_and_wait, up_to_date};
+use super::fields::{self, Checker};
+use super::{AzureContext, delete_arm, name_of, normalize_scope, wait_for};
+use crate::lro::LroToken;
+
+/// api-version of `Microsoft.Network/privateEndpoints` (and its `privateDnsZoneGroups`).
+const ENDPOINT_API: &str = "2023-09-01";
+/// api-version of `Microsoft.Network/privateDnsZones` (and its `virtualNetworkLinks`).
+const ZONE_API: &str = "2020-06-01";
+
+/// One resource the step manages.
+struct Part {
+    /// Its name in the step's records (`private_endpoint`, `dns_zone`, ...).
+    role: &'static str,
+    id: String,
+    api: &'static str,
+    body: Value,
+    /// Whether twinup derives its name (so a run that noted `creating` may claim it).
+    derived_name: bool,
+}
+
+/// The `azure.digital_twins_private_link` kind.
+pub struct PrivateLinkKind {
+    ctx: Arc<AzureContext>,
+}
+
+impl PrivateLinkKind {
+    /// The kind over a shared context.
+    pub fn new(ctx: Arc<AzureContext>) -> Self {
+        PrivateLinkKind { ctx }
+    }
+
+    /// The private DNS zone of this cloud's Digital Twins private endpoints.
+    fn zone_name(&self) -> Result<&'static str, StepError> {
+        self.ctx.endpoints.digital_twins_private_dns_zone.ok_or_else(|| {
+            StepError::rejected(
+                "Microsoft's private-endpoint DNS table names no private DNS zone for Azure Digital Twins in this cloud",
+            )
+            .with_help("leave private_endpoint_subnet_id empty and create the endpoint by hand")
+        })
+    }
+
+    /// The parts, in creation order, for a `with` whose subnet is set.
+    fn parts(&self, with: &Value) -> Result<Vec<Part>, StepError> {
+        let subnet = normalize_scope(&fields::string(with, "subnet_id")?);
+        let instance = normalize_scope(&fields::string(with, "instance_id")?);
+        let location = fields::string(with, "location")?;
+        let group = resource_group_of(&instance)?;
+        let zone_group = fields::opt_string(with, "dns_zone_resource_group")
+            .filter(|g| !g.is_empty())
+            .map_or(group.clone(), |g| {
+                format!("{}/resourceGroups/{g}", subscription_of(&instance))
+            });
+        let vnet = subnet
+            .rsplit_once("/subnets/")
+            .map(|(vnet, _)| vnet.to_string())
+            .ok_or_else(|| StepError::rejected(format!("'{subnet}' is not a subnet id")))?;
+        let name = name_of(&instance).to_string();
+        let endpoint = format!("{group}/providers/Microsoft.Network/privateEndpoints/{name}-pe");
+        let zone = format!(
+            "{zone_group}/providers/Microsoft.Network/privateDnsZones/{}",
+            self.zone_name()?
+        );
+        Ok(vec![
+            Part {
+                role: "private_endpoint",
+                id: endpoint.clone(),
+                api: ENDPOINT_API,
+                body: json!({"location": location, "properties": {
+                    "subnet": {"id": subnet},
+                    "privateLinkServiceConnections": [{"name": format!("{name}-pe"), "properties": {
+                        "privateLinkServiceId": instance, "groupIds": ["API"]}}]}}),
+                derived_name: true,
+            },
+            Part {
+                role: "dns_zone",
+                id: zone.clone(),
+                api: ZONE_API,
+                body: json!({"location": "global"}),
+                derived_name: false,
+            },
+            Part {
+                role: "dns_zone_link",
+                id: format!("{zone}/virtualNetworkLinks/{name}-link"),
+                api: ZONE_API,
+                body: json!({"location": "global", "properties": {
+                    "virtualNetwork": {"id": vnet}, "registrationEnabled": false}}),
+                derived_name: true,
+            },
+            Part {
+                role: "dns_zone_group",
+                id: format!("{endpoint}/privateDnsZoneGroups/default"),
+                api: ENDPOINT_API,
+                body: json!({"properties": {"privateDnsZoneConfigs": [{
+                    "name": "privatelink-digitaltwins", "properties": {"privateDnsZoneId": zone}}]}}),
+                derived_name: true,
+            },
+        ])
+    }
+
+    /// Converges every part; `owned` starts with what earlier runs created.
+    async fn converge(
+        &self,
+        ctx: &StepContext,
+        with: &Value,
+        mut owned: Vec<String>,
+    ) -> Result<Outputs, StepError> {
+        let parts = self.parts(with)?;
+        let arm = self.ctx.arm();
+        for part in &parts {
+            match arm.get_optional(&part.id, part.api).await? {
+                Some(live) => {
+                    let ours = owned.iter().any(|o| o == part.role)
+                        || (part.derived_name && ctx.was_creating());
+                    if ours && !owned.iter().any(|o| o == part.role) {
+                        owned.push(part.role.to_string());
+                    }
+                    if !ours {
+                        ctx.progress(format!("{} exists already; it is used and kept", part.id));
+                    } else if !up_to_date(&live.body, &part.body) {
+                        self.write(ctx, part, &owned).await?;
+                    }
+                }
+                None => {
+                    ctx.note_creating().await?;
+                    owned.push(part.role.to_string());
+                    // Durable before the create, so a crash still knows the part is ours.
+                    ctx.save_resume_token(journal(&owned, None)).await?;
+                    self.write(ctx, part, &owned).await?;
+                }
+            }
+        }
+        Ok(outputs(&parts, &owned))
+    }
+
+    async fn write(
+        &self,
+        ctx: &StepContext,
+        part: &Part,
+        owned: &[String],
+    ) -> Result<(), StepError> {
+        put_and_wait(&self.ctx, ctx, &part.id, part.api, &part.body, |op| {
+            journal(owned, Some(op))
+        })
+        .await
+        .map(|_| ())
+    }
+}
+
+/// The resume token: which parts this deployment created, and the operation in flight.
+fn journal(owned: &[String], operation: Option<&LroToken>) -> Value {
+    json!({"private_link_owned": owned, "operation": operation.map(LroToken::to_value)})
+}
+
+/// The part names in a recorded list (`owned` of the outputs, or the resume token's).
+fn owned_in(list: Option<&Value>) -> Vec<String> {
+    list.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn outputs(parts: &[Part], owned: &[String]) -> Outputs {
+    let id = |role: &str| {
+        parts
+            .iter()
+            .find(|p| p.role == role)
+            .map_or(String::new(), |p| p.id.clone())
+    };
+    // `created: true` always: `down` asks the kind, which deletes only the parts in `owned`.
+    fields::outputs(json!({
+        "id": id("private_endpoint"),
+        "private_dns_zone_id": id("dns_zone"),
+        "owned": owned,
+        CREATED_OUTPUT: true,
+    }))
+}
+
+fn subscription_of(id: &str) -> String {
+    id.split('/').take(3).collect::<Vec<_>>().join("/")
+}
+
+fn resource_group_of(id: &str) -> Result<String, StepError> {
+    let segs: Vec<&str> = id.split('/').collect();
+    match segs.get(3) {
+        Some(g) if g.eq_ignore_ascii_case("resourceGroups") && segs.len() > 4 => {
+            Ok(segs[..5].join("/"))
+        }
+        _ => Err(StepError::rejected(format!(
+            "'{id}' is not a resource id inside a resource group"
+        ))),
+    }
+}
+
+fn enabled(with: &Value) -> bool {
+    fields::opt_string(with, "subnet_id").is_some_and(|s| !s.trim().is_empty())
+}
+
+#[async_trait]
+impl StepKind for PrivateLinkKind {
+    fn name(&self) -> &'static str {
+        "azure.digital_twins_private_link"
+    }
+
+    fn outputs(&self) -> &'static [&'static str] {
+        &["id", "private_dns_zone_id"]
+    }
+
+    fn validate(&self, with: &Value) -> Vec<FieldError> {
+        let mut c = Checker::new(
+            self.name(),
+            with,
+            &[
+                "subnet_id",
+                "instance_id",
+                "location",
+                "dns_zone_resource_group",
+            ],
+        );
+        let subnet = c.optional_str("subnet_id", "the subnet's ARM id, or empty for none");
+        if let Some(subnet) = subnet
+            && !subnet.is_empty()
+            && !fields::unresolved(&Value::String(subnet.to_string()))
+        {
+            let lower = subnet.to_ascii_lowercase();
+            if !(lower.trim_start_matches('/').starts_with("subscriptions/")
+                && lower.contains("/providers/microsoft.network/virtualnetworks/")
+                && lower.contains("/subnets/"))
+            {
+                c.errors.push(FieldError::new(
+                    "subnet_id",
+                    format!("'{subnet}' is not a subnet id"),
+                    "give /subscriptions/{id}/resourceGroups/{group}/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{subnet}, or leave it empty for no private endpoint",
+                ));
+            }
+        }
+        c.required_str(
+            "instance_id",
+            "the instance's ARM id, ${steps.instance.outputs.id}",
+        );
+        c.required_str(
+            "location",
+            "the region of the private endpoint (the subnet's)",
+        );
+        c.optional_str(
+            "dns_zone_resource_group",
+            "the resource group of the private DNS zone",
+        );
+        c.errors
+    }
+
+    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
+        if !enabled(with) {
+            ctx.progress("no private endpoint asked for (no subnet given)");
+            return Ok(outputs(&[], &[]));
+        }
+        let owned = owned_in(ctx.previous_outputs().and_then(|o| o.get("owned")));
+        self.converge(ctx, with, owned).await
+    }
+
+    async fn resume(
+        &self,
+        ctx: &StepContext,
+        with: &Value,
+        token: &Value,
+    ) -> Result<Outputs, StepError> {
+        let owned = owned_in(token.get("private_link_owned"));
+        if let Some(op) = token
+            .get("operation")
+            .and_then(|o| LroToken::from_value(o).ok())
+        {
+            ctx.progress("resuming the private endpoint's operation");
+            wait_for(&self.ctx, ctx, &op, "private link").await?;
+        }
+        self.converge(ctx, with, owned).await
+    }
+
+    fn normalize(&self, field: &str, value: &Value) -> Value {
+        super::compare::normalize(field, value)
+    }
+
+    async fn read(&self, _ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
+        if !enabled(with) {
+            return Ok(LiveState::Present {
+                properties: json!({}),
+            });
+        }
+        let endpoint = &self.parts(with)?[0];
+        Ok(
+            match self
+                .ctx
+                .arm()
+                .get_optional(&endpoint.id, endpoint.api)
+                .await?
+            {
+                None => LiveState::Absent,
+                Some(_) => LiveState::Present {
+                    properties: json!({}),
+                },
+            },
+        )
+    }
+
+    async fn delete(
+        &self,
+        ctx: &StepContext,
+        with: &Value,
+        token: Option<&Value>,
+    ) -> Result<(), StepError> {
+        let owned = owned_in(ctx.previous_outputs().and_then(|o| o.get("owned")));
+        if !enabled(with) || owned.is_empty() {
+            return Ok(());
+        }
+        // An interrupted `down` saved the delete in flight: finish waiting for it, then delete
+        // every part still there (a part already gone counts as deleted).
+        if let Some(op) = token.and_then(|t| LroToken::from_value(t).ok()) {
+            wait_for(&self.ctx, ctx, &op, "the private link's delete").await?;
+        }
+        let mut parts = self.parts(with)?;
+        parts.reverse();
+        for part in &parts {
+            if owned.iter().any(|o| o == part.role) {
+                delete_arm(&self.ctx, ctx, &part.id, part.api, None, &part.id).await?;
+            } else {
+                ctx.progress(format!("keeping {}: it existed before twinup", part.id));
+            }
+        }
+        Ok(())
+    }
+}
