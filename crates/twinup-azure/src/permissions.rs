@@ -66,17 +66,7 @@ pub fn action_matches(pattern: &str, action: &str) -> bool {
 
 /// True if a `permissions` list (`{"value":[{"actions":[],"notActions":[]}]}`) allows `action`.
 pub fn permits(permissions: &Value, action: &str) -> bool {
-    let list = |p: &Value, k: &str| -> Vec<String> {
-        p.get(k)
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let list = |p: &Value, k: &str| -> Vec<String> { crate::kinds::fields::strings_of(p.get(k)) };
     permissions
         .get("value")
         .and_then(Value::as_array)

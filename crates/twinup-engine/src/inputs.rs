@@ -177,7 +177,9 @@ pub fn resolve_inputs(
             .cloned()
             .or_else(|| fallback.as_ref().map(|(v, _)| v.clone()));
 
-        if let Some(prompter) = prompter.as_deref_mut() {
+        // An advanced option with a value to fall back on is not asked about.
+        let ask = !(spec.advanced && suggested.is_some());
+        if let Some(prompter) = prompter.as_deref_mut().filter(|_| ask) {
             let check = |v: &Value| sources.rules.check(spec, v);
             let value = prompter.ask(spec, suggested.as_ref(), &check)?;
             resolved.values.insert(name.clone(), value);

@@ -94,6 +94,10 @@ pub struct InputSpec {
     pub choices: Option<Vec<Value>>,
     /// True when the value must not be shown or logged.
     pub secret: bool,
+    /// True for an option the guided run does not ask about while it has a default (it is
+    /// still taken from `--set`, the environment and answers files).
+    #[serde(default)]
+    pub advanced: bool,
 }
 
 impl InputSpec {
@@ -107,6 +111,7 @@ impl InputSpec {
             default: None,
             choices: None,
             secret: false,
+            advanced: false,
         }
     }
 

@@ -40,6 +40,7 @@ const INPUT_KEYS: &[&str] = &[
     "default",
     "choices",
     "secret",
+    "advanced",
 ];
 const STEP_KEYS: &[&str] = &[
     "id",
@@ -466,6 +467,19 @@ fn parse_input(c: &mut Collector<'_>, e: &Entry) -> InputSpec {
                     s.type_name()
                 ),
                 "write `secret: true` or `secret: false`",
+            ),
+        }
+    }
+    if let Some(a) = node.get("advanced") {
+        match &a.kind {
+            NodeKind::Scalar(Value::Bool(b)) => spec.advanced = *b,
+            _ => c.error(
+                a.pos,
+                format!(
+                    "`advanced` of {place} must be true or false, got {}",
+                    a.type_name()
+                ),
+                "write `advanced: true` or `advanced: false`",
             ),
         }
     }

@@ -95,15 +95,7 @@ pub fn desired_body(with: &Value, display_name: &str) -> Value {
 /// True if the live application already matches the desired body.
 pub fn matches(live: &Value, desired: &Value) -> bool {
     let uris = |v: &Value| -> BTreeSet<String> {
-        v.pointer("/publicClient/redirectUris")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
+        fields::strings_of(v.pointer("/publicClient/redirectUris"))
     };
     live.get("displayName") == desired.get("displayName")
         && settings::matches(live, desired)

@@ -149,15 +149,7 @@ fn reset(key: &str) -> Value {
 }
 
 fn uri_set(v: &Value, pointer: &str) -> BTreeSet<String> {
-    v.pointer(pointer)
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
+    super::fields::strings_of(v.pointer(pointer))
 }
 
 fn same_part(key: &str, live: &Value, wanted: &Value) -> bool {

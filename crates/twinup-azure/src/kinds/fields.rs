@@ -257,6 +257,17 @@ pub fn opt_string(with: &Value, field: &str) -> Option<String> {
 }
 
 /// An optional boolean at apply time.
+/// The strings of the JSON list `value` (other items and a missing or non-list value give
+/// none), collected into a `Vec`, a set, ...
+pub fn strings_of<C: FromIterator<String>>(value: Option<&Value>) -> C {
+    value
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string))
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
 pub fn opt_bool(with: &Value, field: &str, default: bool) -> bool {
     with.get(field).and_then(Value::as_bool).unwrap_or(default)
 }

@@ -174,14 +174,7 @@ fn journal(owned: &[String], operation: Option<&LroToken>) -> Value {
 
 /// The part names in a recorded list (`owned` of the outputs, or the resume token's).
 fn owned_in(list: Option<&Value>) -> Vec<String> {
-    list.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
+    fields::strings_of(list)
 }
 
 fn outputs(parts: &[Part], owned: &[String]) -> Outputs {
