@@ -155,6 +155,12 @@ impl ArmClient {
                     wait.as_secs_f64().ceil(),
                     policy.max_attempts
                 );
+                twinup_engine::report_retry(
+                    attempt + 1,
+                    policy.max_attempts,
+                    &format!("HTTP 409 {ANOTHER_OPERATION}"),
+                    wait,
+                );
                 tokio::time::sleep(wait).await;
                 attempt += 1;
                 continue;

@@ -16,6 +16,7 @@ pub mod arm;
 pub mod checkpoint_blob;
 pub mod cloud;
 pub mod credential;
+pub mod discovery;
 pub mod errors;
 pub mod graph;
 pub mod http;

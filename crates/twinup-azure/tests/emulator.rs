@@ -333,6 +333,33 @@ async fn default_subscription_is_the_only_one() {
 }
 
 #[tokio::test]
+async fn discovery_offers_the_only_subscription_and_the_signed_in_principal() {
+    use twinup_azure::discovery::{DISCOVERED_INPUTS, discover_inputs};
+    let emu = emulator(false).await;
+    let info = emu.info().clone();
+    let arm = context(&info).arm();
+    let found = discover_inputs(&arm, "principal-1", DISCOVERED_INPUTS)
+        .await
+        .unwrap();
+    assert!(found.choices.is_empty(), "{found:?}");
+    assert!(
+        found
+            .defaults
+            .contains(&("subscription".into(), info.subscription_id.clone().into())),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .defaults
+            .contains(&("role_assignee".into(), "principal-1".into())),
+        "{found:?}"
+    );
+    // Only what the plan asks for, and no assignee when the principal is unknown.
+    let found = discover_inputs(&arm, "", &["role_assignee"]).await.unwrap();
+    assert_eq!(found, Default::default());
+}
+
+#[tokio::test]
 async fn tls_works_with_the_emulator_ca_and_fails_without_it() {
     let emu = emulator(true).await;
     let info = emu.info().clone();

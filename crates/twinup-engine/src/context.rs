@@ -1,7 +1,9 @@
 //! The handle a running step gets from the executor: its identity, a way to make its resume
 //! token durable before it waits, progress reporting, and the run's cancellation signal.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -201,4 +203,33 @@ impl StepContext {
     pub fn cancellation(&self) -> &CancellationToken {
         &self.cancel
     }
+
+    /// Reports that a request of this step is sent again (attempt `attempt` of
+    /// `max_attempts`) after `wait`, because of `cause` (e.g. `HTTP 503`).
+    pub fn retrying(&self, attempt: u32, max_attempts: u32, cause: &str, wait: Duration) {
+        self.events.emit(Event::StepRetry {
+            step: self.step_id.clone(),
+            attempt,
+            max_attempts,
+            cause: cause.to_string(),
+            wait_ms: u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+        });
+    }
+
+    /// Runs `work` (this step's apply, resume or delete) with this context as the current
+    /// step's, so code deep below the kind (a shared HTTP client) can [`report_retry`].
+    pub async fn scope<F: Future>(self, work: F) -> F::Output {
+        CURRENT_STEP.scope(self, work).await
+    }
+}
+
+tokio::task_local! {
+    /// The context of the step whose work the current task runs (see [`StepContext::scope`]).
+    static CURRENT_STEP: StepContext;
+}
+
+/// Reports a retry to the step whose work is running on this task, if any (outside a step,
+/// e.g. while signing in, it does nothing): the HTTP client calls it before it waits.
+pub fn report_retry(attempt: u32, max_attempts: u32, cause: &str, wait: Duration) {
+    let _ = CURRENT_STEP.try_with(|ctx| ctx.retrying(attempt, max_attempts, cause, wait));
 }

@@ -40,6 +40,15 @@ pub enum Event {
     },
     /// A running step reports progress.
     StepProgress { step: String, message: String },
+    /// A running step's request failed in a way that passes (a 503, a 429, no response) and is
+    /// sent again after `wait_ms`: `attempt` is the attempt about to be made.
+    StepRetry {
+        step: String,
+        attempt: u32,
+        max_attempts: u32,
+        cause: String,
+        wait_ms: u64,
+    },
     /// A step succeeded.
     StepSucceeded {
         step: String,

@@ -7,6 +7,7 @@ use serde_json::Value;
 use twinup_plan::{InputSpec, InputType, Plan, did_you_mean};
 
 use crate::errors::{InputError, MissingInput};
+use crate::input_rules::InputRules;
 
 /// Where an input's value came from, for messages and `status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -33,10 +34,15 @@ pub enum InputSource {
 pub struct InputSources {
     /// `--set` flags as given (`name=value`).
     pub set: Vec<String>,
+    /// Flags of their own that set an input (`--subscription`), as `(flag, "name=value")`;
+    /// taken like `--set` (which wins) and named in errors as themselves.
+    pub named_flags: Vec<(String, String)>,
     /// The process environment (only `TWINUP_*` entries matter).
     pub env: Vec<(String, String)>,
     /// Values from an answers file, already checked against the plan.
     pub answers: IndexMap<String, Value>,
+    /// The answers file's path, for messages.
+    pub answers_file: Option<String>,
     /// Values saved in the checkpoint by an earlier run.
     pub saved: IndexMap<String, Value>,
     /// Defaults discovered at run time, which take the place of the plan's default.
@@ -44,13 +50,26 @@ pub struct InputSources {
     /// Ask again for inputs saved in the checkpoint (offering the saved value); without a
     /// prompt, saved values are ignored.
     pub reconfigure: bool,
+    /// The step kinds' rules for the fields each input fills, checked wherever a value is
+    /// given (empty: only the inputs' own rules).
+    pub rules: InputRules,
+    /// Inputs whose saved value is not used but offered at the prompt (the answers a failed
+    /// preflight blamed); without a prompt they fall back to a discovered value or the plan's
+    /// default, else they are missing.
+    pub ask_again: Vec<String>,
 }
 
 /// Asks a person for an input's value.
 pub trait Prompter {
-    /// Asks for `spec`, offering `suggested`; re-asks itself until the answer passes
-    /// `spec.check`. Returns the value, or an error when the prompt fails or is interrupted.
-    fn ask(&mut self, spec: &InputSpec, suggested: Option<&Value>) -> Result<Value, InputError>;
+    /// Asks for `spec`, offering `suggested`; re-asks itself, showing the reason, until the
+    /// answer passes `check` (the input's rules and those of the fields it fills). Returns the
+    /// value, or an error when the prompt fails or is interrupted.
+    fn ask(
+        &mut self,
+        spec: &InputSpec,
+        suggested: Option<&Value>,
+        check: &dyn Fn(&Value) -> Result<(), String>,
+    ) -> Result<Value, InputError>;
 }
 
 /// The resolved inputs of a run.
@@ -87,7 +106,7 @@ pub fn resolve_inputs(
     sources: &InputSources,
     mut prompter: Option<&mut dyn Prompter>,
 ) -> Result<ResolvedInputs, InputError> {
-    let flags = parse_set_flags(plan, &sources.set)?;
+    let flags = parse_set_flags(plan, sources, &sources.rules)?;
     let mut resolved = ResolvedInputs::default();
     let mut missing = Vec::new();
 
@@ -107,18 +126,28 @@ pub fn resolve_inputs(
         } else if let Some(text) = from_env {
             let value = spec
                 .parse_text(text)
-                .and_then(|v| spec.check(&v).map(|_| v));
+                .and_then(|v| sources.rules.check(spec, &v).map(|_| v));
             let value = value.map_err(|message| InputError::Invalid {
                 name: name.clone(),
                 source_name: format!("environment variable {env_name}"),
                 message: with_rule(spec, message),
             })?;
             Some((value, InputSource::Environment))
-        } else {
+        } else if let Some(value) = sources.answers.get(name) {
             sources
-                .answers
-                .get(name)
-                .map(|value| (value.clone(), InputSource::AnswersFile))
+                .rules
+                .check(spec, value)
+                .map_err(|message| InputError::Invalid {
+                    name: name.clone(),
+                    source_name: match &sources.answers_file {
+                        Some(path) => format!("the answers file {path}"),
+                        None => "the answers file".to_string(),
+                    },
+                    message: with_rule(spec, message),
+                })?;
+            Some((value.clone(), InputSource::AnswersFile))
+        } else {
+            None
         };
         if let Some((value, source)) = found {
             resolved.values.insert(name.clone(), value);
@@ -129,8 +158,9 @@ pub fn resolve_inputs(
         let saved = sources
             .saved
             .get(name)
-            .filter(|v| !spec.secret && spec.check(v).is_ok());
-        if let (Some(value), false) = (saved, sources.reconfigure) {
+            .filter(|v| !spec.secret && sources.rules.check(spec, v).is_ok());
+        let ask_again = sources.reconfigure || sources.ask_again.contains(name);
+        if let (Some(value), false) = (saved, ask_again) {
             resolved.values.insert(name.clone(), value.clone());
             resolved
                 .sources
@@ -150,11 +180,12 @@ pub fn resolve_inputs(
         // An advanced option with a value to fall back on is not asked about.
         let ask = !(spec.advanced && suggested.is_some());
         if let Some(prompter) = prompter.as_deref_mut().filter(|_| ask) {
-            let value = prompter.ask(spec, suggested.as_ref())?;
+            let check = |v: &Value| sources.rules.check(spec, v);
+            let value = prompter.ask(spec, suggested.as_ref(), &check)?;
             resolved.values.insert(name.clone(), value);
             resolved.sources.insert(name.clone(), InputSource::Prompt);
         } else if let Some((value, source)) = saved
-            .filter(|_| !sources.reconfigure)
+            .filter(|_| !ask_again)
             .map(|v| (v.clone(), InputSource::Checkpoint))
             .or(fallback)
         {
@@ -176,9 +207,18 @@ pub fn resolve_inputs(
 }
 
 /// Parses and checks `--set` flags against the plan.
-fn parse_set_flags(plan: &Plan, set: &[String]) -> Result<IndexMap<String, Value>, InputError> {
+fn parse_set_flags(
+    plan: &Plan,
+    sources: &InputSources,
+    rules: &InputRules,
+) -> Result<IndexMap<String, Value>, InputError> {
     let mut values = IndexMap::new();
-    for text in set {
+    let given = sources
+        .named_flags
+        .iter()
+        .map(|(flag, text)| (flag.as_str(), text))
+        .chain(sources.set.iter().map(|text| ("--set", text)));
+    for (flag, text) in given {
         let Some((name, raw)) = text.split_once('=') else {
             return Err(InputError::MalformedSet { text: text.clone() });
         };
@@ -191,10 +231,10 @@ fn parse_set_flags(plan: &Plan, set: &[String]) -> Result<IndexMap<String, Value
         };
         let value = spec
             .parse_text(raw)
-            .and_then(|v| spec.check(&v).map(|_| v))
+            .and_then(|v| rules.check(spec, &v).map(|_| v))
             .map_err(|message| InputError::Invalid {
                 name: name.to_string(),
-                source_name: "--set".to_string(),
+                source_name: flag.to_string(),
                 message: with_rule(spec, message),
             })?;
         values.insert(name.to_string(), value);
@@ -202,12 +242,13 @@ fn parse_set_flags(plan: &Plan, set: &[String]) -> Result<IndexMap<String, Value
     Ok(values)
 }
 
-/// Adds the input's description, which usually states the rule in words ("3-63 letters,
-/// digits, hyphens"), to a validation message that may only show a pattern.
+/// States a pattern failure in the words of the input's description ("3-63 letters, digits,
+/// hyphens"), or adds the description to a message that still only shows what is expected.
 fn with_rule(spec: &InputSpec, message: String) -> String {
+    let message = crate::input_rules::rule_in_words(spec, message);
     match &spec.description {
-        Some(d) => format!("{message}\n  help: {d}"),
-        None => message,
+        Some(d) if message.starts_with("expected") => format!("{message}\n  help: {d}"),
+        _ => message,
     }
 }
 

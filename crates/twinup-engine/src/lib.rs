@@ -36,6 +36,7 @@ pub mod deployment;
 mod errors;
 mod events;
 mod expand;
+mod input_rules;
 mod inputs;
 mod kind;
 pub mod kinds;
@@ -49,10 +50,11 @@ mod validate;
 mod walk;
 
 pub use compare::{FieldChange, diff_fields};
-pub use context::{StepContext, TokenRecorder};
+pub use context::{StepContext, TokenRecorder, report_retry};
 pub use errors::{CheckpointError, EngineError, InputError, MissingInput};
 pub use events::{Event, EventSink, NoEvents, StepAction};
 pub use expand::{ExpandedPlan, expand_plan};
+pub use input_rules::{InputRules, rule_in_words};
 pub use inputs::{
     InputSource, InputSources, Prompter, ResolvedInputs, display_value, env_var_for,
     resolve_inputs, saved_inputs, value_hint,

@@ -160,6 +160,19 @@ impl EventSink for RedactingSink {
                     .collect(),
                 elapsed_ms,
             },
+            Event::StepRetry {
+                step,
+                attempt,
+                max_attempts,
+                cause,
+                wait_ms,
+            } => Event::StepRetry {
+                step,
+                attempt,
+                max_attempts,
+                cause: r.text(&cause),
+                wait_ms,
+            },
             Event::RunFinished { status, outputs } => Event::RunFinished {
                 status,
                 outputs: outputs

@@ -47,9 +47,22 @@ impl Session {
         self.existed
     }
 
-    /// Input values saved by earlier runs.
+    /// Input values saved by earlier runs: those a run used, then the answers a run that
+    /// stopped before changing anything kept (see [`Session::keep_unconfirmed`]).
     pub fn saved_inputs(&self) -> IndexMap<String, Value> {
-        self.checkpoint.inputs.clone()
+        self.checkpoint.saved_inputs()
+    }
+
+    /// Writes `kept` (answers typed at prompts, secrets already left out) into the checkpoint
+    /// as unconfirmed, with what this session's checkpoint records otherwise unchanged: the run
+    /// stopped before changing anything, and the next one should ask only for what was wrong.
+    pub async fn keep_unconfirmed(
+        &mut self,
+        kept: crate::checkpoint::UnconfirmedInputs,
+    ) -> Result<(), CheckpointError> {
+        self.checkpoint.unconfirmed_inputs = kept;
+        self.checkpoint.updated_at = chrono::Utc::now();
+        self.store.save(&self.checkpoint).await
     }
 
     /// Fixes the deployment id in memory for this run (see [`crate::deployment`]): the

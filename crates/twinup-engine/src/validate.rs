@@ -57,7 +57,7 @@ pub fn validate_steps(
 }
 
 /// Splits `tags.env` / `reply_urls[0]` into path segments.
-fn field_path(field: &str) -> Vec<PathSeg> {
+pub(crate) fn field_path(field: &str) -> Vec<PathSeg> {
     let mut segs = Vec::new();
     for part in field.split('.').filter(|p| !p.is_empty()) {
         let mut rest = part;

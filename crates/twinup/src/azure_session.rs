@@ -8,11 +8,11 @@ use std::sync::Arc;
 use twinup_azure::arm::ArmClient;
 use twinup_azure::cloud::{Cloud, Endpoints};
 use twinup_azure::credential::{ChainSettings, TokenProvider, provider_for};
+use twinup_azure::discovery::{DISCOVERED_INPUTS, discover_inputs};
 use twinup_azure::graph::{DirectoryObject, PrincipalType};
 use twinup_azure::kinds::data_plane_ready::DataPlaneRoute;
 use twinup_azure::kinds::{AzureContext, KindSettings, register_kinds};
 use twinup_azure::secret::Secret;
-use twinup_azure::subscription::{SubscriptionChoice, default_subscription};
 use twinup_azure::{HttpClient, HttpConfig};
 use twinup_emulator::{Emulator, EmulatorConfig};
 use twinup_engine::KindRegistry;
@@ -247,15 +247,29 @@ impl AzureSession {
         ArmClient::new(self.http.clone(), &self.endpoints, self.tokens.clone())
     }
 
-    /// The only enabled subscription the credential sees, or all of them when there are several.
-    pub async fn subscriptions(&self) -> Result<Vec<String>, Failure> {
-        match default_subscription(&self.arm()).await {
-            Ok(SubscriptionChoice::Only(s)) => Ok(vec![s.id]),
-            Ok(SubscriptionChoice::Several(list)) => Ok(list.into_iter().map(|s| s.id).collect()),
-            Err(e) => Err(Failure::bad_input(format!(
-                "cannot list subscriptions: {e}"
-            ))),
+    /// Fills in the defaults that come from signing in (`twinup_azure::discovery`): the
+    /// signed-in principal as the role assignee, and the only subscription (or, with several,
+    /// offers them as choices at the prompt). One copy for `up` and `preview`.
+    pub async fn discover(
+        &self,
+        plan: &mut Plan,
+        sources: &mut twinup_engine::InputSources,
+    ) -> Result<(), Failure> {
+        let wanted: Vec<&str> = DISCOVERED_INPUTS
+            .iter()
+            .copied()
+            .filter(|name| plan.inputs.contains_key(*name))
+            .collect();
+        let found = discover_inputs(&self.arm(), &self.principal_id, &wanted)
+            .await
+            .map_err(|e| Failure::bad_input(format!("cannot list subscriptions: {e}")))?;
+        sources.discovered.extend(found.defaults);
+        for (name, choices) in found.choices {
+            if let Some(spec) = plan.inputs.get_mut(&name) {
+                spec.choices = Some(choices);
+            }
         }
+        Ok(())
     }
 
     /// Checks that `subscription` exists and the signed-in principal can see it.

@@ -4,7 +4,7 @@
 use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Confirm, Input, Password, Select};
 use serde_json::Value;
-use twinup_engine::{InputError, Prompter, display_value};
+use twinup_engine::{InputError, Prompter, display_value, value_hint};
 use twinup_plan::{InputSpec, InputType};
 
 /// Asks on the terminal.
@@ -36,11 +36,13 @@ fn prompt_error(spec: &InputSpec, e: dialoguer::Error) -> InputError {
 }
 
 impl Prompter for TerminalPrompter {
-    fn ask(&mut self, spec: &InputSpec, suggested: Option<&Value>) -> Result<Value, InputError> {
-        let label = match &spec.description {
-            Some(d) => format!("{} ({})", d, spec.name),
-            None => spec.name.clone(),
-        };
+    fn ask(
+        &mut self,
+        spec: &InputSpec,
+        suggested: Option<&Value>,
+        check: &dyn Fn(&Value) -> Result<(), String>,
+    ) -> Result<Value, InputError> {
+        let label = label(spec, suggested);
         if let Some(choices) = &spec.choices {
             let items: Vec<String> = choices.iter().map(display_value).collect();
             let default = suggested
@@ -69,10 +71,7 @@ impl Prompter for TerminalPrompter {
                     .with_prompt(label.clone())
                     .interact()
                     .map_err(|e| prompt_error(spec, e))?;
-                match spec
-                    .parse_text(&text)
-                    .and_then(|v| spec.check(&v).map(|_| v))
-                {
+                match parse(spec, check, &text) {
                     Ok(v) => return Ok(v),
                     Err(reason) => eprintln!("  {reason}; try again"),
                 }
@@ -82,21 +81,54 @@ impl Prompter for TerminalPrompter {
         if let Some(s) = suggested {
             input = input.default(display_value(s));
         }
-        let check_spec = spec.clone();
         let text = input
-            .validate_with(move |text: &String| -> Result<(), String> {
-                check_spec
-                    .parse_text(text)
-                    .and_then(|v| check_spec.check(&v))
+            .validate_with(|text: &String| -> Result<(), String> {
+                parse(spec, check, text).map(|_| ())
             })
             .interact_text()
             .map_err(|e| prompt_error(spec, e))?;
-        spec.parse_text(&text)
-            .and_then(|v| spec.check(&v).map(|_| v))
-            .map_err(|message| InputError::Invalid {
-                name: spec.name.clone(),
-                source_name: "the prompt".to_string(),
-                message,
-            })
+        parse(spec, check, &text).map_err(|message| InputError::Invalid {
+            name: spec.name.clone(),
+            source_name: "the prompt".to_string(),
+            message,
+        })
+    }
+}
+
+/// The typed text as a value of the input's type that passes `check`, or why not (the rule in
+/// words).
+fn parse(
+    spec: &InputSpec,
+    check: &dyn Fn(&Value) -> Result<(), String>,
+    text: &str,
+) -> Result<Value, String> {
+    let value = spec
+        .parse_text(text)
+        .map_err(|m| twinup_engine::rule_in_words(spec, m))?;
+    check(&value)?;
+    Ok(value)
+}
+
+/// The prompt's text: the description and the input's name, and for lists and maps the format
+/// to type. A prompt wider than the terminal would wrap, and a wrapped prompt leaves stale
+/// copies when it is redrawn, so then the description goes on a line of its own above.
+fn label(spec: &InputSpec, suggested: Option<&Value>) -> String {
+    let name = match spec.ty {
+        InputType::List | InputType::Map => format!("{}; {}", spec.name, value_hint(spec)),
+        _ => spec.name.clone(),
+    };
+    let Some(description) = &spec.description else {
+        return name;
+    };
+    let full = format!("{description} ({name})");
+    let (_, width) = console::Term::stderr().size();
+    let shown_default = suggested.map(|s| display_value(s).chars().count() + 3);
+    // Room for the theme's marks ("? ", " › ") and the default in brackets.
+    let needed = full.chars().count() + 6 + shown_default.unwrap_or(0);
+    if needed > usize::from(width) {
+        eprintln!("{description}");
+        name
+    } else {
+        full
     }
 }

@@ -1,6 +1,8 @@
 //! The guided run: `twinup up --cloud local` without an answers file, in a real terminal, asks
 //! for each input of the built-in plan (offering the discovered subscription and signed-in
-//! principal, and the plan's defaults) and then deploys.
+//! principal, and the plan's defaults), checks each answer where it is typed with the rules
+//! the steps apply (regions, reply URLs, names), and then deploys. A run whose preflight fails
+//! keeps the answers, and the next asks only for the one that was wrong.
 
 mod common;
 
@@ -14,11 +16,19 @@ fn a_guided_run_prompts_for_each_input_and_deploys() {
     cmd.args(["up", "--cloud", "local"]);
     let mut p = spawn_command(cmd, Some(60_000)).expect("spawn in a pty");
 
-    // Discovered defaults: Enter accepts them.
+    // Discovered defaults: Enter accepts them. A prompt wider than the terminal (a pty is 80
+    // columns) has its description on a line of its own, so redraws leave no stale copy.
     p.exp_string("Azure subscription id to deploy into")
         .expect("subscription prompt");
+    p.exp_string("(default - the only one your credential can see)\r\n? subscription")
+        .expect("the long description above a short prompt");
     p.send_line("").expect("enter");
     p.exp_string("Azure region").expect("location prompt");
+    // A region Azure does not have is refused at its prompt, with the rule, and asked again.
+    p.send_line("westus9").expect("send");
+    p.exp_string("'westus9' is not an Azure region")
+        .expect("a wrong region is refused where it is typed");
+    p.exp_string("did you mean").expect("with a suggestion");
     p.send_line("westus2").expect("send");
     p.exp_string("Resource group to create or reuse")
         .expect("group prompt");
@@ -26,8 +36,8 @@ fn a_guided_run_prompts_for_each_input_and_deploys() {
     p.exp_string("Name of the Azure Digital Twins instance")
         .expect("instance prompt");
     p.send_line("-bad-").expect("send");
-    p.exp_string("expected a string matching")
-        .expect("a wrong name is refused with the reason");
+    p.exp_string("use 3-63 letters, digits, hyphens")
+        .expect("a wrong name is refused with the rule in words");
     p.send_line("twins-guided").expect("send");
     p.exp_string("User (UPN) or object id to give the data role")
         .expect("assignee prompt");
@@ -37,10 +47,25 @@ fn a_guided_run_prompts_for_each_input_and_deploys() {
         "Type of the role assignee",
         "Data-plane role to assign",
         "Display name of the app registration",
-        "Reply (redirect) URL",
+    ] {
+        p.exp_string(label)
+            .unwrap_or_else(|e| panic!("prompt {label:?}: {e}"));
+        p.send_line("").expect("enter");
+    }
+    // A reply URL that is not a URL is refused at its prompt; Enter then takes the default.
+    p.exp_string("Reply (redirect) URL")
+        .expect("reply URL prompt");
+    p.send_line("not a url").expect("send");
+    p.exp_string("`not a url` is not a valid reply URL")
+        .expect("a wrong reply URL is refused where it is typed");
+    p.exp_string("give an absolute http(s) URL")
+        .expect("with the rule in words");
+    p.send_line("").expect("enter");
+    for label in [
         "Create the Azure AD app registration",
         "grant admin consent",
-        "Tags for the resource group",
+        // A map's prompt says how to type one.
+        "tags; a map, e.g. {key: value}",
         "Managed identity of the instance",
         "reachable from public networks",
     ] {
@@ -48,12 +73,186 @@ fn a_guided_run_prompts_for_each_input_and_deploys() {
             .unwrap_or_else(|e| panic!("prompt {label:?}: {e}"));
         p.send_line("").expect("enter");
     }
+    // Show, then do: the chosen values and what would be created, then the question.
+    let summary = p
+        .exp_string("Deploy? [Y/n]")
+        .expect("asks before deploying");
+    assert!(summary.contains("twins-guided  (prompt)"), "{summary}");
+    assert!(summary.contains("+ instance"), "{summary}");
+    p.send_line("").expect("enter takes yes");
     let rest = p.exp_eof().expect("run ends");
     assert!(rest.contains("Deployment completed successfully"), "{rest}");
     assert!(
         rest.contains("https://twins-guided.api.wus2.digitaltwins.azure.net"),
         "{rest}"
     );
+}
+
+/// The prompts of the built-in plan in order, with what to answer each ("" takes the offered
+/// value); the role assignee gets `assignee`.
+fn answer_every_prompt(p: &mut rexpect::session::PtySession, assignee: &str) {
+    let answers = [
+        ("Azure subscription id to deploy into", ""),
+        ("Azure region", "westus2"),
+        ("Resource group to create or reuse", "rg-kept"),
+        ("Name of the Azure Digital Twins instance", "twins-kept"),
+        ("User (UPN) or object id to give the data role", assignee),
+        ("Type of the role assignee", ""),
+        ("Data-plane role to assign", ""),
+        ("Display name of the app registration", ""),
+        ("Reply (redirect) URL", ""),
+        ("Create the Azure AD app registration", ""),
+        ("grant admin consent", ""),
+        ("Tags for the resource group", ""),
+        ("Managed identity of the instance", ""),
+        ("reachable from public networks", ""),
+    ];
+    for (label, answer) in answers {
+        p.exp_string(label)
+            .unwrap_or_else(|e| panic!("prompt {label:?}: {e}"));
+        p.send_line(answer).expect("answer");
+    }
+}
+
+#[test]
+fn up_shows_the_values_and_the_preview_and_no_changes_nothing() {
+    let s = Scratch::new();
+    let emu = common::emulator::Emu::start(s.dir.path());
+    // Every input answered: no prompt, only the question.
+    let answers = format!(
+        "{}subscription: {}\nrole_assignee: admin@twinup.local\nrole_assignee_type: ''\n\
+         role: Azure Digital Twins Data Owner\ncreate_app_registration: true\n\
+         grant_admin_consent: false\nmanaged_identity: None\npublic_network_access: Enabled\n\
+         app_owners: []\nsign_in_audience: AzureADMyOrg\nweb_redirect_uris: []\n\
+         spa_redirect_uris: []\nimplicit_grant: none\nuser_assigned_identities: []\n\
+         private_endpoint_subnet_id: ''\nready_timeout: 10m\n",
+        common::emulator::ANSWERS,
+        emu.field("subscription_id")
+    );
+    s.write("answers.yaml", &answers);
+    let up = |extra: &[&str]| {
+        let mut cmd = s.pty_twinup();
+        cmd.args(["up", "--answers", "answers.yaml"])
+            .args(emu.cloud_args())
+            .args(extra)
+            .envs(emu.cloud_env());
+        spawn_command(cmd, Some(60_000)).expect("spawn in a pty")
+    };
+    let mut p = up(&[]);
+    let summary = p
+        .exp_string("Deploy? [Y/n]")
+        .expect("asks before deploying");
+    for shown in [
+        "location",
+        "westus2  (answers file)",
+        "+ resource_group",
+        "+ app_registration",
+        "Summary: 7 to create",
+    ] {
+        assert!(summary.contains(shown), "{shown:?} not shown: {summary}");
+    }
+    p.send("n").expect("no");
+    p.flush().expect("flush");
+    let rest = p.exp_eof().expect("run ends");
+    assert!(
+        rest.contains("not confirmed; nothing was changed"),
+        "{rest}"
+    );
+    assert_eq!(exit_code(&mut p), 2);
+    let writes: Vec<String> = emu
+        .entries()
+        .iter()
+        .filter(|e| e.is_write())
+        .map(|e| e.kind())
+        .collect();
+    assert!(writes.is_empty(), "declining wrote: {writes:?}");
+    assert!(s.checkpoint_bytes().is_none(), "the checkpoint was written");
+
+    // `--yes` deploys without asking.
+    let mut p = up(&["--yes"]);
+    let all = p.exp_eof().expect("run ends");
+    assert!(!all.contains("Deploy?"), "{all}");
+    assert!(all.contains("Deployment completed successfully"), "{all}");
+    assert_eq!(exit_code(&mut p), 0);
+}
+
+fn exit_code(p: &mut rexpect::session::PtySession) -> i32 {
+    match p.process().wait().expect("exit") {
+        rexpect::process::WaitStatus::Exited(_, code) => code,
+        other => panic!("expected an exit, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_run_whose_preflight_fails_keeps_the_answers_and_the_next_asks_only_the_wrong_one() {
+    let s = Scratch::new();
+    let mut cmd = s.pty_twinup();
+    cmd.args(["up", "--cloud", "local"]);
+    let mut p = spawn_command(cmd, Some(60_000)).expect("spawn in a pty");
+    answer_every_prompt(&mut p, "nobody@contoso.com");
+    let rest = p.exp_eof().expect("run ends");
+    assert!(rest.contains("was not found in the directory"), "{rest}");
+    assert!(
+        rest.contains("`twinup up` asks again only for `role_assignee`"),
+        "the failure names the input to change: {rest}"
+    );
+    assert_eq!(exit_code(&mut p), 2);
+    let checkpoint = s.checkpoint();
+    assert_eq!(
+        checkpoint["unconfirmed_inputs"]["values"]["instance_name"], "twins-kept",
+        "{checkpoint}"
+    );
+    let status = common::run(s.twinup().arg("status"));
+    assert!(
+        status.stdout.contains("asks again for: role_assignee"),
+        "{}",
+        status.all_text()
+    );
+
+    // The rerun asks for the role assignee only, offering the answer given, and deploys with
+    // the other answers kept.
+    let mut cmd = s.pty_twinup();
+    cmd.args(["up"]);
+    let mut p = spawn_command(cmd, Some(60_000)).expect("spawn in a pty");
+    let before = p
+        .exp_string("User (UPN) or object id to give the data role")
+        .expect("the failing input is asked again");
+    for other in [
+        "Azure region",
+        "Resource group to create",
+        "Name of the Azure Digital",
+    ] {
+        assert!(
+            !before.contains(other),
+            "{other:?} was asked again: {before}"
+        );
+    }
+    p.exp_string("nobody@contoso.com")
+        .expect("the last answer is offered");
+    p.send_line("admin@twinup.local").expect("send");
+    let summary = p
+        .exp_string("Deploy? [Y/n]")
+        .expect("asks before deploying");
+    assert!(summary.contains("twins-kept  (checkpoint)"), "{summary}");
+    p.send("y").expect("yes");
+    p.flush().expect("flush");
+    let rest = p.exp_eof().expect("run ends");
+    assert!(
+        !rest.contains("Reply (redirect) URL"),
+        "asked again: {rest}"
+    );
+    assert!(rest.contains("Deployment completed successfully"), "{rest}");
+    assert!(
+        rest.contains("https://twins-kept.api.wus2.digitaltwins.azure.net"),
+        "{rest}"
+    );
+    assert_eq!(exit_code(&mut p), 0);
+    let checkpoint = s.checkpoint();
+    assert!(
+        checkpoint.get("unconfirmed_inputs").is_none(),
+        "{checkpoint}"
+    );
+    assert_eq!(checkpoint["inputs"]["role_assignee"], "admin@twinup.local");
 }
 
 #[test]

@@ -151,7 +151,18 @@ fn completions_and_man_page_cover_every_command() {
     let man = run(s.twinup().arg("man"));
     assert_eq!(man.code, Some(0), "{}", man.stderr);
     assert!(man.stdout.starts_with(".ie") || man.stdout.contains(".TH twinup"));
-    assert!(man.stdout.contains(".TH twinup-down"), "no page for down");
+    // One page with the sections a man page has, a subsection per command, and no reference
+    // to pages that do not exist.
+    for section in [
+        ".SS \"twinup down\"",
+        ".SH \"EXIT STATUS\"",
+        ".SH ENVIRONMENT",
+        ".SH EXAMPLES",
+    ] {
+        assert!(man.stdout.contains(section), "no {section}");
+    }
+    assert!(!man.stdout.contains("(1)\n"), "refers to other pages");
+    assert_eq!(man.stdout.matches(".TH ").count(), 1, "one page");
     assert!(
         man.stdout.contains("\\-\\-no\\-refresh"),
         "up's flags missing"

@@ -31,6 +31,17 @@ fn prompts_take_defaults_reask_wrong_answers_and_hide_secrets() {
     p.exp_string("A secret that must never reach the checkpoint")
         .expect("secret prompt");
     p.send_line("t0p-s3cret-value").expect("send");
+    // The summary before the question masks the secret.
+    let summary = p
+        .exp_string("Deploy? [Y/n]")
+        .expect("asks before deploying");
+    assert!(
+        summary.contains("api_key   ********  (prompt)"),
+        "{summary}"
+    );
+    assert!(!summary.contains("t0p-s3cret-value"), "{summary}");
+    p.send("y").expect("yes");
+    p.flush().expect("flush");
     let rest = p.exp_eof().expect("run ends");
     assert!(
         rest.contains("Deployment completed successfully"),

@@ -164,6 +164,21 @@ fn cases() -> Vec<Case> {
             ..case("instance name dot", &["instance_name"])
         },
         Case {
+            env: &[("TWINUP_REPLY_URL", "localhost:3000")],
+            ..case(
+                "reply URL from env not a URL",
+                &["environment variable TWINUP_REPLY_URL sets input `reply_url`"],
+            )
+        },
+        Case {
+            answers: "location: westus9\nresource_group: rel-rg\ninstance_name: rel-twins\n",
+            replace: true,
+            ..case(
+                "unknown location in the answers file",
+                &["answers file answers.yaml sets input `location`", "westus9"],
+            )
+        },
+        Case {
             env: &[("TWINUP_INSTANCE_NAME", "a b")],
             ..case(
                 "instance name from env with a space",
@@ -173,7 +188,10 @@ fn cases() -> Vec<Case> {
         // --- other fields ---
         Case {
             args: &["--set", "location=westus9"],
-            ..case("unknown location", &["location", "westus9", "did you mean"])
+            ..case(
+                "unknown location",
+                &["--set sets input `location`", "westus9", "did you mean"],
+            )
         },
         Case {
             args: &["--set", "location=west-us"],
@@ -185,7 +203,10 @@ fn cases() -> Vec<Case> {
         },
         Case {
             args: &["--set", "reply_url=not a url"],
-            ..case("reply URL not a URL", &["redirect", "not a url"])
+            ..case(
+                "reply URL not a URL",
+                &["--set sets input `reply_url`", "redirect", "not a url"],
+            )
         },
         Case {
             args: &["--set", "reply_url=localhost:3000"],
@@ -201,11 +222,17 @@ fn cases() -> Vec<Case> {
         },
         Case {
             args: &["--set", "subscription=not-a-guid"],
-            ..case("subscription not a GUID", &["subscription"])
+            ..case(
+                "subscription not a GUID",
+                &["--set sets input `subscription`"],
+            )
         },
         Case {
             args: &["--subscription", "1234"],
-            ..case("--subscription not a GUID", &["subscription"])
+            ..case(
+                "--subscription not a GUID",
+                &["--subscription sets input `subscription`"],
+            )
         },
         Case {
             args: &["--set", "managed_identity=UserAssigned"],

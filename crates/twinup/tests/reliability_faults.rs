@@ -256,3 +256,44 @@ fn retries_of_a_failing_request_are_bounded() {
         "nothing after the failed step started"
     );
 }
+
+#[test]
+fn retries_are_shown_as_lines_and_as_step_retry_events() {
+    let fault = json!({"method": "PUT", "path_contains": "resourcegroups/rel-rg", "count": 2,
+                       "kind": {"status": 503, "retry_after": 1}});
+    // Plain lines (stderr is a file): each retry with its attempt, wait and cause.
+    let dir = scratch();
+    let emu = Emu::start(dir.path());
+    emu.fault(fault.clone());
+    let out = up(&emu, dir.path(), "text");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    for attempt in [2, 3] {
+        let line = format!("resource_group: retrying in 1 s (attempt {attempt} of 6): HTTP 503");
+        assert!(out.stderr.contains(&line), "no {line:?}: {}", out.stderr);
+    }
+
+    // `--output json`: a `step_retry` event per retry; every stderr line is JSON.
+    let dir = scratch();
+    let emu = Emu::start(dir.path());
+    emu.fault(fault);
+    let mut cmd = emu.up(dir.path());
+    cmd.args(CONSENT).args(["--output", "json"]);
+    let out = finish(cmd, dir.path(), "json");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    let events: Vec<Value> = out
+        .stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let retries: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event"] == "step_retry")
+        .collect();
+    assert_eq!(retries.len(), 2, "{}", out.stderr);
+    assert_eq!(retries[0]["step"], "resource_group");
+    assert_eq!(retries[0]["attempt"], 2);
+    assert_eq!(retries[1]["attempt"], 3);
+    assert_eq!(retries[0]["max_attempts"], 6);
+    assert_eq!(retries[0]["cause"], "HTTP 503");
+    assert_eq!(retries[0]["wait_ms"], 1000);
+}

@@ -246,6 +246,12 @@ impl HttpClient {
                         Decision::Stop => return Ok(response),
                         Decision::RetryAfter(wait) => {
                             tracing::debug!(wait_ms = wait.as_millis() as u64, "http: retrying");
+                            twinup_engine::report_retry(
+                                attempt + 1,
+                                self.retry.max_attempts,
+                                &format!("HTTP {}", response.status),
+                                wait,
+                            );
                             if let Some(line) = wait_notice(
                                 request,
                                 response.status,
@@ -286,7 +292,15 @@ impl HttpClient {
                                 message,
                             });
                         }
-                        Decision::RetryAfter(wait) => tokio::time::sleep(wait).await,
+                        Decision::RetryAfter(wait) => {
+                            twinup_engine::report_retry(
+                                attempt + 1,
+                                self.retry.max_attempts,
+                                &format!("no response ({message})"),
+                                wait,
+                            );
+                            tokio::time::sleep(wait).await
+                        }
                     }
                 }
             }

@@ -16,5 +16,6 @@ pub use journal::JournalEntry;
 pub use lock::LockHolder;
 pub use model::{
     Checkpoint, PlanIdentity, RunRecord, RunStatus, SCHEMA_VERSION, StepRecord, StepState,
+    UnconfirmedInputs,
 };
 pub use store::{Appended, CheckpointLock, CheckpointStore};

@@ -41,6 +41,29 @@ pub struct Checkpoint {
     /// engine does not interpret it.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub environment: IndexMap<String, Value>,
+    /// Answers typed at the prompts of a run that stopped at validation or preflight, before
+    /// changing anything, so the next run asks only for what was wrong. Secrets excluded;
+    /// cleared when a run starts.
+    #[serde(default, skip_serializing_if = "UnconfirmedInputs::is_empty")]
+    pub unconfirmed_inputs: UnconfirmedInputs,
+}
+
+/// Answers not yet used by a run (see [`Checkpoint::unconfirmed_inputs`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnconfirmedInputs {
+    /// The answers, by input name.
+    pub values: IndexMap<String, Value>,
+    /// Inputs the failure blamed: asked again, offering the kept answer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ask_again: Vec<String>,
+}
+
+impl UnconfirmedInputs {
+    /// True when nothing is kept.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty() && self.ask_again.is_empty()
+    }
 }
 
 /// Which plan a checkpoint was written for.
@@ -169,7 +192,18 @@ impl Checkpoint {
             outputs: serde_json::Map::new(),
             last_run: None,
             environment: IndexMap::new(),
+            unconfirmed_inputs: UnconfirmedInputs::default(),
         }
+    }
+
+    /// The input values a next run starts from: those a run used, then the unconfirmed
+    /// answers of a run that stopped before changing anything.
+    pub fn saved_inputs(&self) -> IndexMap<String, Value> {
+        let mut saved = self.inputs.clone();
+        for (name, value) in &self.unconfirmed_inputs.values {
+            saved.insert(name.clone(), value.clone());
+        }
+        saved
     }
 
     /// The record of `step`, if the step has ever been seen.

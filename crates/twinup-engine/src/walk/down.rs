@@ -257,10 +257,10 @@ impl Walk for Down<'_> {
         .with_deployment_id(self.snapshot.deployment_id.clone());
         let recorder = self.recorder.clone();
         Ok(Decision::Start {
-            work: Box::pin(async move {
+            work: Box::pin(ctx.clone().scope(async move {
                 recorder.flush(started).await.map_err(unsaved)?;
                 kind.delete(&ctx, &with, token.as_ref()).await
-            }),
+            })),
             timeout: step.timeout.unwrap_or(self.config.default_timeout),
             timed_out: StepError {
                 kind: StepErrorKind::TimedOut,

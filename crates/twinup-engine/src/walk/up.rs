@@ -57,6 +57,7 @@ pub async fn run(
     let events = crate::redact::redacting(config.events.clone(), inputs);
     let redactor = crate::redact::Redactor::new(inputs);
     let mut start = session.checkpoint.clone();
+    start.unconfirmed_inputs = Default::default();
     if start.deployment_id.is_none() {
         start.deployment_id = crate::deployment::planned_id(plan, inputs, &start);
     }
@@ -318,13 +319,13 @@ impl Walk for Up<'_> {
         let timeout = step.timeout.unwrap_or(self.config.default_timeout);
         let recorder = self.recorder.clone();
         Ok(Decision::Start {
-            work: Box::pin(async move {
+            work: Box::pin(ctx.clone().scope(async move {
                 recorder.flush(started).await.map_err(unsaved)?;
                 match &token {
                     Some(token) => kind.resume(&ctx, &with, token).await,
                     None => kind.apply(&ctx, &with).await,
                 }
-            }),
+            })),
             timeout,
             timed_out: timed_out(timeout),
         })

@@ -18,7 +18,7 @@ use crate::registry::validation_registry;
 
 /// Inputs whose default is discovered by signing in (the only subscription the credential
 /// sees, the signed-in principal).
-pub const DISCOVERED: &[&str] = &["subscription", "role_assignee"];
+pub use twinup_azure::discovery::DISCOVERED_INPUTS as DISCOVERED;
 
 /// Loads the plan named by `args` and checks it against every known kind.
 pub fn load_valid_plan(args: &PlanArgs) -> Result<Plan, Failure> {
@@ -30,31 +30,36 @@ pub fn load_valid_plan(args: &PlanArgs) -> Result<Plan, Failure> {
 
 /// Where a command's input values come from: `--subscription` (as the `subscription` input)
 /// and `--set` flags, the `TWINUP_*` environment, the answers file and the values saved in the
-/// checkpoint.
+/// checkpoint (with the unconfirmed answers of a stopped run, and what it blamed); each value is checked against the rules of `registry`'s kinds for the fields it
+/// fills.
 pub fn input_sources(
     plan: &Plan,
+    registry: &KindRegistry,
     inputs: &InputArgs,
     cloud: &CloudArgs,
     answers: IndexMap<String, Value>,
-    saved: IndexMap<String, Value>,
+    checkpoint: &twinup_engine::checkpoint::Checkpoint,
 ) -> InputSources {
-    let mut set = Vec::new();
+    let mut named_flags = Vec::new();
     if let (Some(sub), true) = (
         &cloud.subscription,
         plan.inputs.contains_key("subscription"),
     ) {
-        set.push(format!("subscription={sub}"));
+        named_flags.push(("--subscription".to_string(), format!("subscription={sub}")));
     }
-    set.extend(inputs.set.iter().cloned());
     InputSources {
-        set,
+        set: inputs.set.clone(),
+        named_flags,
         env: std::env::vars()
             .filter(|(k, _)| k.starts_with("TWINUP_"))
             .collect(),
         answers,
-        saved,
+        answers_file: inputs.answers.as_ref().map(|p| p.display().to_string()),
+        saved: checkpoint.saved_inputs(),
         discovered: Default::default(),
         reconfigure: inputs.reconfigure,
+        rules: twinup_engine::InputRules::new(plan, registry),
+        ask_again: checkpoint.unconfirmed_inputs.ask_again.clone(),
     }
 }
 
@@ -164,16 +169,9 @@ pub async fn connected_registry(
 ) -> Result<(KindRegistry, Option<AzureSession>), Failure> {
     check_cloud_args(cloud)?;
     let mut registry = KindRegistry::with_builtins();
-    if !uses_azure(plan) {
+    let Some(connection) = sign_in(plan, cloud, checkpoint, format).await? else {
         return Ok((registry, None));
-    }
-    let connection = AzureSession::connect(cloud, &state_dir(checkpoint)).await?;
-    crate::output::signed_in(
-        format,
-        &connection.who,
-        &connection.credential,
-        &connection.tenant_id,
-    );
+    };
     let subscription = cloud.subscription.clone().or_else(|| {
         inputs
             .values
@@ -183,4 +181,79 @@ pub async fn connected_registry(
     });
     connection.register(&mut registry, subscription);
     Ok((registry, Some(connection)))
+}
+
+/// The registry a run's steps use: the built-in kinds and, with a connection, the `azure.*`
+/// kinds deploying into the `subscription` input (checked to exist first when `check`).
+pub async fn kinds_for(
+    connection: Option<&AzureSession>,
+    inputs: &ResolvedInputs,
+    check: bool,
+) -> Result<KindRegistry, Failure> {
+    let mut registry = KindRegistry::with_builtins();
+    if let Some(connection) = connection {
+        let subscription = inputs
+            .values
+            .get(twinup_azure::discovery::SUBSCRIPTION_INPUT)
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        if let (true, Some(subscription)) = (check, &subscription) {
+            connection.check_subscription(subscription).await?;
+        }
+        connection.register(&mut registry, subscription);
+    }
+    Ok(registry)
+}
+
+/// Resolves the inputs, asking at the terminal for the missing ones when `interactive`
+/// (`up` and `preview`): Ctrl-C at a prompt restores the cursor and exits 130 at once, since
+/// nothing has been written yet.
+pub fn resolve_with_prompts(
+    plan: &Plan,
+    sources: &InputSources,
+    interactive: bool,
+) -> Result<ResolvedInputs, twinup_engine::InputError> {
+    let mut prompter = crate::prompt::TerminalPrompter::new();
+    let prompter: Option<&mut dyn twinup_engine::Prompter> = if interactive {
+        Some(&mut prompter)
+    } else {
+        None
+    };
+    let at_prompt = interactive.then(|| tokio::spawn(exit_on_ctrl_c_at_prompt()));
+    let resolved = twinup_engine::resolve_inputs(plan, sources, prompter);
+    if let Some(handler) = at_prompt {
+        handler.abort();
+    }
+    resolved
+}
+
+/// While prompts are shown: on Ctrl-C restore the cursor and exit 130 (nothing was written).
+async fn exit_on_ctrl_c_at_prompt() {
+    if tokio::signal::ctrl_c().await.is_ok() {
+        let _ = console::Term::stderr().show_cursor();
+        eprintln!("\nInterrupted at a prompt; nothing was changed.");
+        std::process::exit(i32::from(crate::failure::EXIT_INTERRUPTED));
+    }
+}
+
+/// Signs in to `cloud` when the plan has `azure.*` steps (`None` otherwise) and says who
+/// signed in: every command's one way to connect (`--cloud local` keeps its emulator state
+/// beside `checkpoint`).
+pub async fn sign_in(
+    plan: &Plan,
+    cloud: &CloudArgs,
+    checkpoint: &Path,
+    format: OutputFormat,
+) -> Result<Option<AzureSession>, Failure> {
+    if !uses_azure(plan) {
+        return Ok(None);
+    }
+    let connection = AzureSession::connect(cloud, &state_dir(checkpoint)).await?;
+    crate::output::signed_in(
+        format,
+        &connection.who,
+        &connection.credential,
+        &connection.tenant_id,
+    );
+    Ok(Some(connection))
 }

@@ -8,18 +8,19 @@ use std::io::IsTerminal;
 use serde_json::json;
 use twinup_engine::checkpoint::Checkpoint;
 use twinup_engine::{
-    Change, InputSources, KindRegistry, PreviewItem, Prompter, Steps, display_value, load_for_plan,
-    preview as engine_preview, resolve_inputs, validate_steps,
+    Change, PreviewItem, Steps, display_value, load_for_plan, preview as engine_preview,
+    resolve_inputs, validate_steps,
 };
 
 use crate::answers::read_answers;
-use crate::azure_session::{AzureSession, check_cloud_args, uses_azure};
+use crate::azure_session::check_cloud_args;
 use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{OutputFormat, PreviewArgs};
 use crate::cloud_memory;
-use crate::commands::connect::{input_sources, load_valid_plan, state_dir};
+use crate::commands::connect::{
+    input_sources, kinds_for, load_valid_plan, resolve_with_prompts, sign_in,
+};
 use crate::failure::Failure;
-use crate::prompt::TerminalPrompter;
 use crate::registry::validation_registry;
 
 /// Runs `twinup preview`.
@@ -37,12 +38,14 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
     let cloud = cloud_memory::effective(&args.cloud, Some(&checkpoint), args.inputs.reconfigure)?;
     check_cloud_args(&cloud)?;
 
+    let validation = validation_registry()?;
     let mut sources = input_sources(
         &plan,
+        &validation,
         &args.inputs,
         &cloud,
         answers,
-        checkpoint.inputs.clone(),
+        &checkpoint,
     );
     // Bad values stop here, before signing in.
     if let Err(e) = resolve_inputs(&plan, &sources, None)
@@ -51,79 +54,24 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
         return Err(e.into());
     }
 
-    let connection = if uses_azure(&plan) {
-        let connection = AzureSession::connect(&cloud, &state_dir(&args.plan.checkpoint)).await?;
-        crate::output::signed_in(
-            format,
-            &connection.who,
-            &connection.credential,
-            &connection.tenant_id,
-        );
-        discover(&mut plan, &mut sources, &connection).await?;
-        Some(connection)
-    } else {
-        None
-    };
+    let connection = sign_in(&plan, &cloud, &args.plan.checkpoint, format).await?;
+    if let Some(connection) = &connection {
+        connection.discover(&mut plan, &mut sources).await?;
+    }
     let interactive = !args.inputs.non_interactive && std::io::stdin().is_terminal();
-    let mut prompter = TerminalPrompter::new();
-    let prompter: Option<&mut dyn Prompter> = if interactive {
-        Some(&mut prompter)
-    } else {
-        None
-    };
-    let inputs = resolve_inputs(&plan, &sources, prompter)?;
+    let inputs = resolve_with_prompts(&plan, &sources, interactive)?;
     // `for_each` steps become one step per item, as in `up`.
     let plan = twinup_engine::expand_plan(&plan, &inputs)?;
-    validate_steps(&plan, &validation_registry()?, &inputs)?;
+    validate_steps(&plan, &validation, &inputs)?;
 
-    let mut registry = KindRegistry::with_builtins();
-    if let Some(connection) = &connection {
-        let subscription = inputs
-            .values
-            .get("subscription")
-            .and_then(|v| v.as_str())
-            .map(str::to_string);
-        connection.register(&mut registry, subscription);
-    }
+    let registry = kinds_for(connection.as_ref(), &inputs, false).await?;
     let items = engine_preview(Steps::new(&plan, &registry, &inputs), &checkpoint).await;
     print_preview(format, &items);
     Ok(())
 }
 
-/// Defaults found by signing in: the signed-in principal as the role assignee and the only
-/// subscription the credential sees (several become choices).
-async fn discover(
-    plan: &mut twinup_plan::Plan,
-    sources: &mut InputSources,
-    connection: &AzureSession,
-) -> Result<(), Failure> {
-    if plan.inputs.contains_key("role_assignee") && !connection.principal_id.is_empty() {
-        sources
-            .discovered
-            .insert("role_assignee".into(), json!(connection.principal_id));
-    }
-    if let Some(spec) = plan.inputs.get_mut("subscription") {
-        let subscriptions = connection.subscriptions().await?;
-        match subscriptions.as_slice() {
-            [only] => {
-                sources
-                    .discovered
-                    .insert("subscription".into(), json!(only));
-            }
-            [] => {}
-            several => spec.choices = Some(several.iter().map(|s| json!(s)).collect()),
-        }
-    }
-    Ok(())
-}
-
 fn print_preview(format: OutputFormat, items: &[PreviewItem]) {
-    let count = |f: &dyn Fn(&Change) -> bool| items.iter().filter(|i| f(&i.change)).count();
-    let creates = count(&|c| matches!(c, Change::Create | Change::AfterDependencies { .. }));
-    let updates = count(&|c| matches!(c, Change::Update { .. }));
-    let same = count(&|c| matches!(c, Change::NoChange));
-    let unknown = count(&|c| matches!(c, Change::Unknown { .. }));
-    let replaces = count(&|c| matches!(c, Change::Replace { .. }));
+    let [creates, updates, same, unknown, replaces] = counts(items);
     if format == OutputFormat::Json {
         crate::output::print_json(json!({
             "status": "previewed",
@@ -132,25 +80,55 @@ fn print_preview(format: OutputFormat, items: &[PreviewItem]) {
         }));
         return;
     }
+    print!("{}", describe_preview(items));
+}
+
+/// How many steps would be created, updated, left unchanged, could not be read, replaced.
+fn counts(items: &[PreviewItem]) -> [usize; 5] {
+    let count = |f: &dyn Fn(&Change) -> bool| items.iter().filter(|i| f(&i.change)).count();
+    [
+        count(&|c| matches!(c, Change::Create | Change::AfterDependencies { .. })),
+        count(&|c| matches!(c, Change::Update { .. })),
+        count(&|c| matches!(c, Change::NoChange)),
+        count(&|c| matches!(c, Change::Unknown { .. })),
+        count(&|c| matches!(c, Change::Replace { .. })),
+    ]
+}
+
+/// Appends one formatted line to a `String`.
+macro_rules! line {
+    ($out:ident, $($arg:tt)*) => {{
+        $out.push_str(&format!($($arg)*));
+        $out.push('\n');
+    }};
+}
+
+/// What `up` would do, one line per step (`+` create, `~` update with the fields, `±` replace,
+/// `=` no change) and a summary line: `preview`'s report, and what `up` shows before asking.
+pub fn describe_preview(items: &[PreviewItem]) -> String {
+    let [creates, updates, same, unknown, replaces] = counts(items);
+    let mut out = String::new();
     let width = items.iter().map(|i| i.step.len()).max().unwrap_or(0);
-    println!("twinup up would:");
+    line!(out, "twinup up would:");
     for item in items {
         let step = &item.step;
         match &item.change {
-            Change::Create => println!("  + {step:<width$}  create ({})", item.kind),
+            Change::Create => line!(out, "  + {step:<width$}  create ({})", item.kind),
             Change::AfterDependencies { waiting_on } if waiting_on.is_empty() => {
-                println!("  + {step:<width$}  create ({})", item.kind)
+                line!(out, "  + {step:<width$}  create ({})", item.kind)
             }
-            Change::AfterDependencies { waiting_on } => println!(
+            Change::AfterDependencies { waiting_on } => line!(
+                out,
                 "  + {step:<width$}  create or update, once {} exist(s) ({})",
                 waiting_on.join(", "),
                 item.kind
             ),
-            Change::NoChange => println!("  = {step:<width$}  no change"),
+            Change::NoChange => line!(out, "  = {step:<width$}  no change"),
             Change::Update { changes } => {
-                println!("  ~ {step:<width$}  update ({})", item.kind);
+                line!(out, "  ~ {step:<width$}  update ({})", item.kind);
                 for c in changes {
-                    println!(
+                    line!(
+                        out,
                         "        {}: {} -> {}",
                         c.field,
                         display_value(&c.live),
@@ -159,7 +137,10 @@ fn print_preview(format: OutputFormat, items: &[PreviewItem]) {
                 }
             }
             Change::Unknown { error } => {
-                println!("  ? {step:<width$}  cannot read its live state: {error}")
+                line!(
+                    out,
+                    "  ? {step:<width$}  cannot read its live state: {error}"
+                )
             }
             Change::Replace {
                 from,
@@ -167,14 +148,14 @@ fn print_preview(format: OutputFormat, items: &[PreviewItem]) {
                 deletes_old,
                 deletes_first,
             } => {
-                println!("  ± {step:<width$}  replace ({})", item.kind);
+                line!(out, "  ± {step:<width$}  replace ({})", item.kind);
                 let order = crate::commands::up::replacement_order(&twinup_engine::Replacement {
                     from: from.clone(),
                     to: to.clone(),
                     deletes_old: *deletes_old,
                     deletes_first: *deletes_first,
                 });
-                println!("        {from} -> {to} ({order})");
+                line!(out, "        {from} -> {to} ({order})");
             }
         }
     }
@@ -183,8 +164,12 @@ fn print_preview(format: OutputFormat, items: &[PreviewItem]) {
     } else {
         String::new()
     };
-    println!("Summary: {creates} to create, {updates} to update,{replaced} {same} unchanged.");
+    line!(
+        out,
+        "Summary: {creates} to create, {updates} to update,{replaced} {same} unchanged."
+    );
     if unknown > 0 {
-        println!("{unknown} step(s) could not be read; see above.");
+        line!(out, "{unknown} step(s) could not be read; see above.");
     }
+    out
 }

@@ -52,6 +52,7 @@ pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failur
             })).collect::<Vec<_>>(),
             "outputs": checkpoint.outputs,
             "secret_outputs": plan.secret_outputs,
+            "unconfirmed_inputs": checkpoint.unconfirmed_inputs,
         }));
         return Ok(());
     }
@@ -88,6 +89,20 @@ pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failur
             "Last run: started {}, {status}",
             run.started_at.format("%Y-%m-%d %H:%M:%S UTC")
         );
+    }
+    let kept = &checkpoint.unconfirmed_inputs;
+    if !kept.is_empty() {
+        let names: Vec<&str> = kept.values.keys().map(String::as_str).collect();
+        println!(
+            "Answers kept from a run that stopped before changing anything (unconfirmed): {}",
+            names.join(", ")
+        );
+        if !kept.ask_again.is_empty() {
+            println!(
+                "  the next `twinup up` asks again for: {}",
+                kept.ask_again.join(", ")
+            );
+        }
     }
     let width = checkpoint.steps.keys().map(|k| k.len()).max().unwrap_or(0);
     let mut last_error = None;

@@ -7,23 +7,24 @@ use std::sync::Arc;
 
 use twinup_engine::checkpoint::RunStatus;
 use twinup_engine::{
-    EventSink, ExpandedPlan, InputError, InputSources, KindRegistry, Prompter, ResolvedInputs,
-    RunConfig, Session, Steps, expand_plan, preflight, resolve_inputs, validate_steps,
+    EventSink, ExpandedPlan, InputError, KindRegistry, ResolvedInputs, RunConfig, Session, Steps,
+    expand_plan, preflight, resolve_inputs, validate_steps,
 };
-use twinup_plan::Plan;
 
 use crate::answers::read_answers;
-use crate::azure_session::{AzureSession, check_cloud_args, uses_azure};
+use crate::azure_session::{check_cloud_args, uses_azure};
 use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{OutputFormat, UpArgs};
 use crate::cloud_memory;
+use crate::commands::confirm_deploy::confirm_deploy;
 use crate::commands::connect::{
-    DISCOVERED, cancel_on_ctrl_c, input_sources, resume_command, state_dir,
+    DISCOVERED, cancel_on_ctrl_c, input_sources, kinds_for, resolve_with_prompts, resume_command,
+    sign_in,
 };
+use crate::commands::unconfirmed::{blamed_inputs, keep_answers};
 use crate::failure::{Failure, describe_step_failures, step_failures_json};
 use crate::output::{print_success, progress_sink};
 use crate::plan_source::load_plan;
-use crate::prompt::TerminalPrompter;
 use crate::registry::validation_registry;
 
 /// Runs `twinup up`.
@@ -48,7 +49,14 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
     )?;
     check_cloud_args(&cloud)?;
 
-    let mut sources = input_sources(&plan, &args.inputs, &cloud, answers, session.saved_inputs());
+    let mut sources = input_sources(
+        &plan,
+        &registry,
+        &args.inputs,
+        &cloud,
+        answers,
+        session.checkpoint(),
+    );
     let interactive = !args.inputs.non_interactive && std::io::stdin().is_terminal();
 
     // First pass without network or prompts: any bad value stops here, before any request.
@@ -88,59 +96,31 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
         validate_steps(&expand_plan(&plan, &known)?, &registry, &known)?;
     }
 
-    let state_dir = state_dir(&args.plan.checkpoint);
-    let connection = if azure {
-        let mut connection = AzureSession::connect(&cloud, &state_dir).await?;
+    let mut connection = sign_in(&plan, &cloud, &args.plan.checkpoint, format).await?;
+    if let Some(connection) = &mut connection {
         connection.wait_ready = !args.no_wait_ready;
-        crate::output::signed_in(
-            format,
-            &connection.who,
-            &connection.credential,
-            &connection.tenant_id,
-        );
-        Some(connection)
-    } else {
-        None
-    };
+    }
     if let (true, Some(connection)) = (needs_discovery, &connection) {
-        discover(&mut plan, &mut sources, connection).await?;
+        connection.discover(&mut plan, &mut sources).await?;
     }
 
-    let inputs = if needs_discovery || first.is_err() {
-        let mut prompter = TerminalPrompter::new();
-        let prompter: Option<&mut dyn Prompter> = if interactive {
-            Some(&mut prompter)
-        } else {
-            None
-        };
-        // Ctrl-C at a prompt: nothing has been written yet, so stop at once with 130.
-        let at_prompt = interactive.then(|| tokio::spawn(exit_on_ctrl_c_at_prompt()));
-        let resolved = resolve_inputs(&plan, &sources, prompter);
-        if let Some(handler) = at_prompt {
-            handler.abort();
-        }
-        let inputs = resolved?;
-        validate_steps(&expand_plan(&plan, &inputs)?, &registry, &inputs)?;
-        inputs
+    let prompted = needs_discovery || first.is_err();
+    let inputs = if prompted {
+        resolve_with_prompts(&plan, &sources, interactive)?
     } else {
         first?
     };
     // `for_each` steps become one step per item from here on (refresh, preflight and the run
     // all see the items).
     let plan = expand_plan(&plan, &inputs)?;
-
-    let mut registry = KindRegistry::with_builtins();
-    if let Some(connection) = &connection {
-        let subscription = inputs
-            .values
-            .get("subscription")
-            .and_then(|v| v.as_str())
-            .map(str::to_string);
-        if let Some(subscription) = &subscription {
-            connection.check_subscription(subscription).await?;
-        }
-        connection.register(&mut registry, subscription);
+    let rerun = resume_command("up", &args.plan);
+    if prompted && let Err(problems) = validate_steps(&plan, &registry, &inputs) {
+        cloud_memory::remember(&mut session, &cloud);
+        let kept = (&plan, &inputs, interactive, rerun.as_str());
+        return Err(keep_answers(&mut session, kept, problems.into()).await);
     }
+
+    let registry = kinds_for(connection.as_ref(), &inputs, true).await?;
     // Ctrl-C from here on (prompts are over): during the read-only checks it stops at once,
     // during the run it lets running steps reach a safe point.
     let cancel = cancel_on_ctrl_c(
@@ -156,7 +136,7 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
             crate::commands::drift::report_refresh(format, &drift);
         }
         let asked = run_preflight(&plan, &registry, &inputs, &session, events.clone()).await?;
-        confirm_changes(
+        let confirmed = confirm_changes(
             &plan,
             &registry,
             &inputs,
@@ -165,15 +145,29 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
             &args,
             format,
             interactive,
-        )
+        )?;
+        // Show, then do: in a terminal, the values and the preview, then "Deploy? [Y/n]".
+        if interactive && format == OutputFormat::Text && !args.yes && !confirmed {
+            confirm_deploy(&plan, &registry, &inputs, &session).await?;
+        }
+        Ok::<(), Failure>(())
     };
-    tokio::select! {
-        checked = checks => checked?,
+    let checked = tokio::select! {
+        checked = checks => checked,
         () = cancel.cancelled() => {
             return Err(Failure::interrupted(
                 "interrupted before any change was made; rerun `twinup up` to start again",
             ));
         }
+    };
+    if let Err(failure) = checked {
+        // A preflight problem names its steps: say which inputs to change, keep the answers.
+        if failure.details.contains_key("failed_steps") {
+            cloud_memory::remember(&mut session, &cloud);
+            let kept = (&plan, &inputs, interactive, rerun.as_str());
+            return Err(keep_answers(&mut session, kept, failure).await);
+        }
+        return Err(failure);
     }
     cloud_memory::remember(&mut session, &cloud);
     let config = RunConfig {
@@ -202,62 +196,34 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
         ))),
         RunStatus::Failed | RunStatus::Running => {
             let mut message = describe_step_failures(" failed", &report.failures, "");
-            message.push_str(&resume_hint);
-            Err(Failure::step_failed(message)
-                .with_detail("failed_steps", step_failures_json(&report.failures))
-                .with_detail("resume_command", resume_command("up", &args.plan).into()))
+            let rejected: Vec<_> = report
+                .failures
+                .iter()
+                .filter(|(_, e)| e.kind == twinup_engine::StepErrorKind::Rejected)
+                .cloned()
+                .collect();
+            let failed_steps = step_failures_json(&report.failures);
+            let blamed = blamed_inputs(&plan, &inputs, &failed_steps_of(&rejected));
+            if blamed.is_empty() {
+                message.push_str(&resume_hint);
+            } else {
+                // A rerun as it is fails the same way: say which input to change first.
+                message.push_str("a rerun alone cannot fix this; change the input first:");
+            }
+            let failure = Failure::step_failed(message)
+                .with_detail("failed_steps", failed_steps)
+                .with_detail("resume_command", resume_command("up", &args.plan).into());
+            if blamed.is_empty() {
+                return Err(failure);
+            }
+            let failure =
+                keep_answers(&mut session, (&plan, &inputs, false, &rerun), failure).await;
+            Err(Failure {
+                message: format!("{}\nthen {resume_hint}", failure.message),
+                ..failure
+            })
         }
     }
-}
-
-/// While prompts are shown: on Ctrl-C restore the cursor and exit 130 (nothing was written).
-async fn exit_on_ctrl_c_at_prompt() {
-    if tokio::signal::ctrl_c().await.is_ok() {
-        let _ = console::Term::stderr().show_cursor();
-        eprintln!("\nInterrupted at a prompt; nothing was changed.");
-        std::process::exit(i32::from(crate::failure::EXIT_INTERRUPTED));
-    }
-}
-
-/// Fills in the defaults that come from signing in: the signed-in principal as the role
-/// assignee, and the only subscription (or, with several, offers them as choices).
-async fn discover(
-    plan: &mut Plan,
-    sources: &mut InputSources,
-    connection: &AzureSession,
-) -> Result<(), Failure> {
-    if plan.inputs.contains_key("role_assignee") && !connection.principal_id.is_empty() {
-        sources.discovered.insert(
-            "role_assignee".to_string(),
-            serde_json::Value::String(connection.principal_id.clone()),
-        );
-    }
-    if let Some(spec) = plan.inputs.get_mut("subscription") {
-        let subscriptions = connection.subscriptions().await?;
-        match subscriptions.as_slice() {
-            [] => {
-                return Err(Failure::bad_input(format!(
-                    "{} sees no enabled subscription; ask for access to one, or pass --subscription",
-                    connection.who
-                )));
-            }
-            [only] => {
-                sources.discovered.insert(
-                    "subscription".to_string(),
-                    serde_json::Value::String(only.clone()),
-                );
-            }
-            several => {
-                spec.choices = Some(
-                    several
-                        .iter()
-                        .map(|s| serde_json::Value::String(s.clone()))
-                        .collect(),
-                );
-            }
-        }
-    }
-    Ok(())
 }
 
 async fn run_preflight(
@@ -282,7 +248,8 @@ async fn run_preflight(
 
 /// Lists the replacements the run would make (an identifying field of a created resource
 /// changed) and the changes preflight asked to confirm (`asked`: step id, what), and asks for
-/// confirmation: `--yes`, or a yes at a terminal; otherwise exit 2.
+/// confirmation: `--yes`, or a yes at a terminal; otherwise exit 2. True when a person was
+/// asked (and said yes).
 #[allow(clippy::too_many_arguments)]
 fn confirm_changes(
     plan: &twinup_engine::ExpandedPlan,
@@ -293,11 +260,11 @@ fn confirm_changes(
     args: &UpArgs,
     format: OutputFormat,
     interactive: bool,
-) -> Result<(), Failure> {
+) -> Result<bool, Failure> {
     let steps = Steps::new(plan, registry, inputs);
     let replacements = twinup_engine::replacements(steps, session.checkpoint());
     if replacements.is_empty() && asked.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let mut problems = Vec::new();
     let mut warnings = String::new();
@@ -316,7 +283,7 @@ fn confirm_changes(
         problems.push(replacement_list(&replacements, format));
     }
     if args.yes {
-        return Ok(());
+        return Ok(false);
     }
     if !interactive || format == OutputFormat::Json {
         return Err(Failure::bad_input(problems.join("\n")));
@@ -334,7 +301,7 @@ fn confirm_changes(
             Failure::bad_input(format!("cannot ask for confirmation: {io}"))
         })?;
     if answer {
-        Ok(())
+        Ok(true)
     } else {
         Err(Failure::bad_input("not confirmed; nothing was changed"))
     }
@@ -412,4 +379,9 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut file = options.open(path)?;
     file.write_all(bytes)?;
     file.sync_all()
+}
+
+/// A failure holding only `failures` as its failed steps (what `blamed_inputs` reads).
+fn failed_steps_of(failures: &[(String, twinup_engine::StepError)]) -> Failure {
+    Failure::step_failed("").with_detail("failed_steps", step_failures_json(failures))
 }

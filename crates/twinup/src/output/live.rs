@@ -10,7 +10,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use twinup_engine::{Event, EventSink};
 use twinup_plan::escape_controls;
 
-use super::progress::{action_text, line_for};
+use super::progress::{action_text, line_for, retry_text};
 
 /// Spinners for running steps on stderr.
 pub struct LiveProgress {
@@ -67,6 +67,16 @@ impl EventSink for LiveProgress {
                         ));
                     }
                 }
+            }
+            Event::StepRetry { step, .. } => {
+                // The spinner says it, and a line stays above for the record.
+                let text = retry_text(&event).unwrap_or_default();
+                if let Some(bar) = self.bars.lock().ok().and_then(|b| b.get(step).cloned()) {
+                    bar.set_message(text.clone());
+                }
+                let _ = self
+                    .multi
+                    .println(format!("    {}: {text}", style(step).dim()));
             }
             Event::StepSucceeded { step, .. }
             | Event::StepFailed { step, .. }

@@ -32,6 +32,29 @@ pub fn action_text(action: StepAction) -> &'static str {
     }
 }
 
+/// A retry said for people: `retrying in 5 s (attempt 2 of 6): HTTP 503`.
+pub fn retry_text(event: &Event) -> Option<String> {
+    let Event::StepRetry {
+        attempt,
+        max_attempts,
+        cause,
+        wait_ms,
+        ..
+    } = event
+    else {
+        return None;
+    };
+    let wait = if *wait_ms < 1000 {
+        format!("{wait_ms} ms")
+    } else {
+        format!("{} s", wait_ms.div_ceil(1000))
+    };
+    Some(format!(
+        "retrying in {wait} (attempt {attempt} of {max_attempts}): {}",
+        escape_controls(cause)
+    ))
+}
+
 /// The text line for an event, or `None` for events that print nothing.
 pub fn line_for(event: &Event) -> Option<String> {
     Some(match event {
@@ -58,6 +81,9 @@ pub fn line_for(event: &Event) -> Option<String> {
         }
         Event::StepProgress { step, message } => {
             format!("    {step}: {}", escape_controls(message))
+        }
+        Event::StepRetry { step, .. } => {
+            format!("    {step}: {}", retry_text(event).unwrap_or_default())
         }
         Event::StepSucceeded {
             step, elapsed_ms, ..
