@@ -858,3 +858,60 @@ fn a_changed_role_replaces_the_assignment_this_deployment_made() {
     let verify = run(&emu, &dir, &["verify"], "verify");
     assert_eq!(verify.code, Some(0), "{}", verify.all());
 }
+
+#[test]
+fn down_keeps_a_group_it_created_once_someone_else_put_a_resource_in_it() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let emu = Emu::start(root.path());
+    let dir = deployment_dir(
+        root.path(),
+        "d",
+        "own-rg-shared",
+        "own-twins-s",
+        "shared-client",
+    );
+    let first = up(&emu, &dir, &[], "up");
+    assert_eq!(first.code, Some(0), "{}", first.all());
+    // A colleague puts a storage account into the group this deployment created.
+    let sub = emu.field("subscription_id");
+    let theirs = format!(
+        "/subscriptions/{sub}/resourceGroups/own-rg-shared/providers/Microsoft.Storage/storageAccounts/theirs"
+    );
+    let (status, _) = emu.arm_as_admin(
+        reqwest::Method::PUT,
+        &format!("{theirs}?api-version=2023-05-01"),
+        Some(json!({"location": "westus2", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}})),
+    );
+    assert!(status < 300, "storage account: {status}");
+
+    let down = run(&emu, &dir, &["down", "--yes"], "down");
+    assert_ne!(down.code, Some(0), "{}", down.all());
+    assert!(
+        down.all().contains("theirs") && down.all().contains("it was kept"),
+        "{}",
+        down.all()
+    );
+    let inv = emu.inventory();
+    assert_eq!(inv.resource_groups, 1, "the group went with their resource");
+    assert_eq!(
+        inv.instances, 0,
+        "what the deployment made inside is deleted"
+    );
+    let (status, _) = emu.arm_as_admin(
+        reqwest::Method::GET,
+        &format!("{theirs}?api-version=2023-05-01"),
+        None,
+    );
+    assert_eq!(status, 200, "their storage account was deleted");
+
+    // Once it is moved out, `down` finishes.
+    let (status, _) = emu.arm_as_admin(
+        reqwest::Method::DELETE,
+        &format!("{theirs}?api-version=2023-05-01"),
+        None,
+    );
+    assert!(status < 300, "delete theirs: {status}");
+    let again = run(&emu, &dir, &["down", "--yes"], "down again");
+    assert_eq!(again.code, Some(0), "{}", again.all());
+    assert_eq!(emu.inventory().resource_groups, 0);
+}

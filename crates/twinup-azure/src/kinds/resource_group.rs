@@ -213,7 +213,59 @@ impl StepKind for ResourceGroupKind {
             None => self.path(with)?.0,
         };
         let what = format!("resource group {}", super::name_of(&path));
+        if token.is_none() {
+            self.refuse_if_others_inside(&path, &what).await?;
+        }
         delete_arm(&self.ctx, ctx, &path, API_VERSION, token, &what).await
+    }
+}
+
+impl ResourceGroupKind {
+    /// Refuses to delete a group that still holds resources. By the time `down` (dependents
+    /// first) or a replacement deletes a group this deployment created, what the deployment
+    /// put in it is gone, so whatever is left was put there by someone else, and deleting the
+    /// group would delete it too. Lists the group's top-level resources (resources.json
+    /// `Resources_ListByResourceGroup`, `GET {group}/resources`).
+    async fn refuse_if_others_inside(&self, path: &str, what: &str) -> Result<(), StepError> {
+        let listed = self
+            .ctx
+            .arm()
+            .get_optional(&format!("{path}/resources"), API_VERSION)
+            .await?;
+        let Some(listed) = listed else {
+            return Ok(());
+        };
+        let inside: Vec<String> = listed
+            .body
+            .get("value")
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|r| r.get("id").and_then(Value::as_str))
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let more = listed.body.get("nextLink").is_some_and(|l| !l.is_null());
+        if inside.is_empty() && !more {
+            return Ok(());
+        }
+        let shown: Vec<&str> = inside.iter().take(5).map(String::as_str).collect();
+        let count = if more {
+            format!("more than {}", inside.len())
+        } else {
+            inside.len().to_string()
+        };
+        Err(StepError::rejected(format!(
+            "{what} was created by this deployment but now holds {count} resource(s) it did not make ({}{}); deleting the group would delete them too, so it was kept",
+            shown.join(", "),
+            if inside.len() > shown.len() { ", ..." } else { "" }
+        ))
+        .with_code("ResourceGroupNotEmpty")
+        .with_help(
+            "move or delete those resources (or the group, yourself), then run `twinup down` again",
+        ))
     }
 }
 

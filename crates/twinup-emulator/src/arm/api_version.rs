@@ -93,9 +93,10 @@ fn well_formed(v: &str) -> bool {
 fn supported(route: &ArmRoute) -> (Option<&'static [&'static str]>, &'static str) {
     use ArmRoute::*;
     match route {
-        ResourceGroups { .. } | ResourceGroup { .. } | ResourcesOperation { .. } => {
-            (Some(RESOURCES), "Microsoft.Resources/resourceGroups")
-        }
+        ResourceGroups { .. }
+        | ResourceGroup { .. }
+        | ResourceGroupResources { .. }
+        | ResourcesOperation { .. } => (Some(RESOURCES), "Microsoft.Resources/resourceGroups"),
         Tags { .. } => (Some(RESOURCES), "Microsoft.Resources/tags"),
         DtCheckName { .. }
         | DtOperationStatus { .. }

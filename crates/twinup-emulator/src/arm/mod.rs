@@ -159,6 +159,9 @@ fn dispatch(call: &Call, route: &ArmRoute) -> Result<Resp, ApiError> {
             Method::PATCH => resource_groups::patch(call, sub, rg),
             _ => Err(method_not_allowed(call.req)),
         },
+        ResourceGroupResources { sub, rg } if m == Method::GET => {
+            resource_groups::resources(call, sub, rg)
+        }
         ResourcesOperation { sub, op } if m == Method::GET => {
             operations::resource_group_result(call, sub, op)
         }

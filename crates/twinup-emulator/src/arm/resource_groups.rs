@@ -283,3 +283,44 @@ pub(crate) fn finish_delete(
         .retain(|_, a| !scope::key(&a.scope).starts_with(&prefix));
     ("Succeeded", None)
 }
+
+/// `GET /subscriptions/{s}/resourcegroups/{rg}/resources` (azure-rest-api-specs
+/// `resources/resource-manager/Microsoft.Resources/stable/2025-04-01/resources.json`
+/// `Resources_ListByResourceGroup`: 200 `ResourceListResult` `{value: [{id, name, type,
+/// location}], nextLink}`): the group's top-level resources, instances and generic ones (child
+/// resources such as a zone's links are not listed); 404 `ResourceGroupNotFound` for a group
+/// that does not exist; the caller needs read on the group.
+pub(crate) fn resources(call: &Call, sub: &str, rg: &str) -> Result<Resp, ApiError> {
+    let st = call.ctx.world();
+    scope::check_subscription(&st, sub)?;
+    let id = scope::resource_group_id(sub, rg);
+    if !st.resource_groups.contains_key(&scope::key(&id)) {
+        return Err(scope::resource_group_missing(rg));
+    }
+    rbac::authorize(&st, call.caller, &id, READ)?;
+    let summary = |body: &Map<String, Value>| {
+        json!({
+            "id": body.get("id"),
+            "name": body.get("name"),
+            "type": body.get("type"),
+            "location": body.get("location"),
+        })
+    };
+    let mut value: Vec<Value> = st
+        .digital_twins
+        .values()
+        .filter(|d| d.subscription_id.eq_ignore_ascii_case(sub))
+        .filter(|d| d.resource_group.eq_ignore_ascii_case(rg))
+        .filter_map(|d| {
+            super::digital_twins::render(d, &st.tenant.tenant_id)
+                .as_object()
+                .map(summary)
+        })
+        .collect();
+    let prefix = format!("{}/providers/", scope::key(&id));
+    value.extend(st.generic.iter().filter_map(|(key, resource)| {
+        let rest = key.strip_prefix(&prefix)?;
+        (rest.split('/').count() == 3).then(|| summary(&resource.body))
+    }));
+    Ok(json_response(StatusCode::OK, &json!({"value": value})))
+}

@@ -18,6 +18,11 @@ pub(crate) enum ArmRoute {
         sub: String,
         rg: String,
     },
+    /// `.../resourcegroups/{rg}/resources`: the group's top-level resources.
+    ResourceGroupResources {
+        sub: String,
+        rg: String,
+    },
     ResourcesOperation {
         sub: String,
         op: String,
@@ -105,6 +110,7 @@ impl ArmRoute {
             Subscription { sub }
             | ResourceGroups { sub }
             | ResourceGroup { sub, .. }
+            | ResourceGroupResources { sub, .. }
             | ResourcesOperation { sub, .. }
             | Provider { sub, .. }
             | ProviderRegister { sub, .. }
@@ -266,6 +272,10 @@ pub(crate) fn classify(segs: &[String]) -> Option<(ArmRoute, String)> {
         [a, sub, b, rg] if eq(a, "subscriptions") && eq(b, "resourceGroups") => (
             ResourceGroup { sub: sub.to_string(), rg: rg.to_string() },
             "/subscriptions/{}/resourceGroups/{}".into(),
+        ),
+        [a, sub, b, rg, r] if eq(a, "subscriptions") && eq(b, "resourceGroups") && eq(r, "resources") => (
+            ResourceGroupResources { sub: sub.to_string(), rg: rg.to_string() },
+            "/subscriptions/{}/resourceGroups/{}/resources".into(),
         ),
         [a, sub, b, op] if eq(a, "subscriptions") && eq(b, "operationresults") => (
             ResourcesOperation { sub: sub.to_string(), op: op.to_string() },
