@@ -132,3 +132,24 @@ fn label(spec: &InputSpec, suggested: Option<&Value>) -> String {
         full
     }
 }
+
+/// Asks the yes/no `question` in the terminal, `default` on Enter. Ctrl-C is
+/// [`crate::failure::Failure::interrupted`] with `interrupted` (exit 130); another terminal error says so.
+pub fn confirm(
+    question: &str,
+    default: bool,
+    interrupted: &str,
+) -> Result<bool, crate::failure::Failure> {
+    dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(default)
+        .interact()
+        .map_err(|e| {
+            let dialoguer::Error::IO(io) = e;
+            if io.kind() == std::io::ErrorKind::Interrupted {
+                crate::failure::Failure::interrupted(interrupted)
+            } else {
+                crate::failure::Failure::bad_input(format!("cannot ask for confirmation: {io}"))
+            }
+        })
+}

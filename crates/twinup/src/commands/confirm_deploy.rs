@@ -28,18 +28,7 @@ pub async fn confirm_deploy(
     }
     eprintln!("{}", describe_values(inputs));
     eprint!("{}", describe_preview(&items));
-    let answer = dialoguer::Confirm::new()
-        .with_prompt("Deploy?")
-        .default(true)
-        .interact()
-        .map_err(|e| {
-            let dialoguer::Error::IO(io) = e;
-            if io.kind() == std::io::ErrorKind::Interrupted {
-                Failure::interrupted("interrupted before any change was made")
-            } else {
-                Failure::bad_input(format!("cannot ask for confirmation: {io}"))
-            }
-        })?;
+    let answer = crate::prompt::confirm("Deploy?", true, "interrupted before any change was made")?;
     if answer {
         Ok(())
     } else {

@@ -147,18 +147,11 @@ fn confirm(format: OutputFormat) -> Result<(), Failure> {
             "`twinup down` deletes resources and cannot ask for confirmation here; pass --yes to confirm",
         ));
     }
-    let answer = dialoguer::Confirm::new()
-        .with_prompt("Delete these resources?")
-        .default(false)
-        .interact()
-        .map_err(|e| {
-            let dialoguer::Error::IO(io) = e;
-            if io.kind() == std::io::ErrorKind::Interrupted {
-                Failure::interrupted("interrupted; nothing was deleted")
-            } else {
-                Failure::bad_input(format!("cannot ask for confirmation: {io}"))
-            }
-        })?;
+    let answer = crate::prompt::confirm(
+        "Delete these resources?",
+        false,
+        "interrupted; nothing was deleted",
+    )?;
     if answer {
         Ok(())
     } else {

@@ -288,18 +288,12 @@ fn confirm_changes(
     if !interactive || format == OutputFormat::Json {
         return Err(Failure::bad_input(problems.join("\n")));
     }
-    let answer = dialoguer::Confirm::new()
-        .with_prompt(if replacements.is_empty() {
-            "Go on with these changes?"
-        } else {
-            "Replace these?"
-        })
-        .default(false)
-        .interact()
-        .map_err(|e| {
-            let dialoguer::Error::IO(io) = e;
-            Failure::bad_input(format!("cannot ask for confirmation: {io}"))
-        })?;
+    let question = if replacements.is_empty() {
+        "Go on with these changes?"
+    } else {
+        "Replace these?"
+    };
+    let answer = crate::prompt::confirm(question, false, "interrupted; nothing was changed")?;
     if answer {
         Ok(true)
     } else {
