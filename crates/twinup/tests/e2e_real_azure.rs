@@ -59,39 +59,12 @@ fn up(emu: &EmulatorProcess, s: &Scratch, client: Option<(&str, &str)>) -> Outco
     )
 }
 
-/// An ARM or Graph call as the emulator's admin principal; returns the JSON answer.
+/// An ARM or Graph call as the emulator's admin principal that must succeed; returns the JSON
+/// answer.
 fn admin_call(emu: &EmulatorProcess, method: reqwest::Method, path: &str, body: Value) -> Value {
-    let audience = if path.starts_with("/v1.0") {
-        "https://graph.microsoft.com"
-    } else {
-        "https://management.azure.com"
-    };
-    let token = emu.admin(
-        reqwest::Method::POST,
-        "/_emulator/tokens",
-        Some(json!({"principal": emu.info["client_id"], "audience": audience})),
-    )["access_token"]
-        .as_str()
-        .expect("token")
-        .to_string();
-    let url = format!("{}{path}", emu.url());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let resp = reqwest::Client::new()
-            .request(method, url)
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .expect("request");
-        let status = resp.status();
-        let text = resp.text().await.unwrap_or_default();
-        assert!(status.is_success(), "{path}: {status} {text}");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
-    })
+    let (status, answer) = emu.arm_as_admin(method, path, Some(body));
+    assert!((200..300).contains(&status), "{path}: {status} {answer}");
+    answer
 }
 
 fn group_path(emu: &EmulatorProcess) -> String {

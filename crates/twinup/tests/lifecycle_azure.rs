@@ -53,34 +53,10 @@ fn rerun(emu: &EmulatorProcess, s: &Scratch, extra: &[&str]) -> Outcome {
     twinup(emu, s, &args)
 }
 
-/// An admin token of the emulator's principal for `audience`.
-fn token(emu: &EmulatorProcess, audience: &str) -> String {
-    let out = emu.admin(
-        reqwest::Method::POST,
-        "/_emulator/tokens",
-        Some(json!({"principal": emu.info["client_id"], "audience": audience})),
-    );
-    out["access_token"].as_str().expect("token").to_string()
-}
-
-/// Sends an authenticated request to the emulator's ARM or Graph API.
-fn call(emu: &EmulatorProcess, method: reqwest::Method, path: &str, audience: &str, body: Value) {
-    let url = format!("{}{path}", emu.url());
-    let bearer = token(emu, audience);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let resp = reqwest::Client::new()
-            .request(method, url)
-            .bearer_auth(bearer)
-            .json(&body)
-            .send()
-            .await
-            .expect("request");
-        assert!(resp.status().is_success(), "{path}: {}", resp.status());
-    });
+/// Sends an authenticated request to the emulator's ARM or Graph API that must succeed.
+fn call(emu: &EmulatorProcess, method: reqwest::Method, path: &str, body: Value) {
+    let (status, answer) = emu.arm_as_admin(method, path, Some(body));
+    assert!((200..300).contains(&status), "{path}: {status} {answer}");
 }
 
 fn delete_in_emulator(emu: &EmulatorProcess, id: &str) {
@@ -184,7 +160,6 @@ fn changed_reply_url_and_deleted_app_are_drift_that_up_repairs() {
         &emu,
         reqwest::Method::PATCH,
         &format!("/v1.0/applications/{object_id}"),
-        "https://graph.microsoft.com",
         json!({"publicClient": {"redirectUris": ["https://changed.example"]}}),
     );
     let (code, doc) = verify_json(&emu, &s);
@@ -304,7 +279,6 @@ fn down_keeps_a_resource_group_that_existed_and_up_redeploys_on_the_same_checkpo
         &emu,
         reqwest::Method::PUT,
         &format!("/subscriptions/{sub}/resourceGroups/{RG}?api-version=2025-04-01"),
-        "https://management.azure.com",
         json!({"location": "westus2"}),
     );
     let outputs = deploy(&emu, &s);

@@ -135,18 +135,24 @@ impl Emu {
         })
     }
 
-    /// Sends an ARM request (`path` with its query) as the emulator's own admin principal, the way
-    /// someone else in the tenant would; returns the status and the JSON body.
+    /// Sends an ARM request (`path` with its query), or a Graph one (a `/v1.0` path), as the
+    /// emulator's own admin principal, the way someone else in the tenant would; returns the
+    /// status and the JSON body.
     pub fn arm_as_admin(
         &self,
         method: reqwest::Method,
         path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
+        let audience = if path.starts_with("/v1.0") {
+            "https://graph.microsoft.com"
+        } else {
+            "https://management.azure.com"
+        };
         let token = self.admin(
             reqwest::Method::POST,
             "/_emulator/tokens",
-            Some(json!({"principal": self.field("client_id")})),
+            Some(json!({"principal": self.field("client_id"), "audience": audience})),
         );
         let bearer = token["access_token"].as_str().expect("token").to_string();
         let url = format!("{}{path}", self.url());
