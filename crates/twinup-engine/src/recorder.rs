@@ -87,10 +87,7 @@ impl Recorder {
             // Every queued step change is in this snapshot (they are queued under the lock).
             (checkpoint.clone(), self.take_queue().1)
         };
-        if let Err(e) = store.save(&snapshot).await {
-            durable.broken = Some(e.to_string());
-            return Err(e.into());
-        }
+        durable.record(store.save(&snapshot).await)?;
         durable.upto = durable.upto.max(upto);
         Ok(snapshot)
     }
@@ -128,10 +125,7 @@ impl Recorder {
             checkpoint.updated_at = Utc::now();
             checkpoint.clone()
         };
-        if let Err(e) = store.save(&snapshot).await {
-            durable.broken = Some(e.to_string());
-            return Err(e.into());
-        }
+        durable.record(store.save(&snapshot).await)?;
         Ok(())
     }
 
@@ -194,17 +188,11 @@ impl Recorder {
             Ok(Appended::Compact | Appended::Unsupported) => {
                 Some(self.checkpoint.lock().await.clone())
             }
-            Err(e) => {
-                durable.broken = Some(e.to_string());
-                return Err(e.into());
-            }
+            Err(e) => return durable.record(Err(e)),
         };
         if let Some(snapshot) = whole {
             // Holds every change queued since, too; those will be written again, harmlessly.
-            if let Err(e) = store.save(&snapshot).await {
-                durable.broken = Some(e.to_string());
-                return Err(e.into());
-            }
+            durable.record(store.save(&snapshot).await)?;
         }
         durable.upto = durable.upto.max(upto);
         Ok(())
@@ -235,6 +223,17 @@ impl Recorder {
 }
 
 impl Durable {
+    /// Passes a write's result on, remembering a failure so nothing more is saved.
+    fn record(
+        &mut self,
+        written: Result<(), crate::errors::CheckpointError>,
+    ) -> Result<(), EngineError> {
+        written.map_err(|e| {
+            self.broken = Some(e.to_string());
+            e.into()
+        })
+    }
+
     /// Fails when an earlier write failed.
     fn usable(&self, store: &dyn CheckpointStore) -> Result<(), EngineError> {
         match &self.broken {
