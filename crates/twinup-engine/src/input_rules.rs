@@ -76,9 +76,7 @@ impl InputRules {
         };
         let me = Reference::Input(spec.name.clone());
         for site in sites {
-            let with = site
-                .with
-                .render_partial(&|r| (*r == me).then(|| value.clone()));
+            let with = crate::unknown::draft(&site.with, &|r| (*r == me).then(|| value.clone()));
             for error in site.kind.validate(&with) {
                 if !fills(&site.with.0, &error.field, &me) {
                     continue;

@@ -46,6 +46,7 @@ mod redact;
 mod registry;
 mod render;
 mod session;
+mod unknown;
 mod validate;
 mod walk;
 
@@ -67,6 +68,7 @@ pub use preflight::preflight;
 pub use redact::{Redactor, SECRET_MASK, SECRET_PLACEHOLDER, mask_outputs, redacting};
 pub use registry::KindRegistry;
 pub use session::{Session, load_for_plan};
+pub use unknown::{UNKNOWN_KEY, contains_unknown, is_unknown, unknown, unknown_source};
 pub use validate::validate_steps;
 pub use walk::down::{
     DestroyReport, Disposal, delete_in_progress, destroy, disposals, unfinished_deletes,

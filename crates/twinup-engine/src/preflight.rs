@@ -42,9 +42,7 @@ pub async fn preflight(
         let Some(kind) = registry.get(&step.kind).cloned() else {
             continue;
         };
-        let with = step
-            .with
-            .render_partial(&|r| lookup(r, inputs, checkpoint, true));
+        let with = crate::unknown::draft(&step.with, &|r| lookup(r, inputs, checkpoint, true));
         let record = checkpoint.steps.get(&step.id);
         let ctx = StepContext::new(
             step.id.clone(),

@@ -22,9 +22,7 @@ pub fn validate_steps(
         let Some(kind) = registry.get(&step.kind) else {
             continue; // reported by Plan::validate
         };
-        let with = step
-            .with
-            .render_partial(&|r| lookup(r, inputs, &empty, true));
+        let with = crate::unknown::draft(&step.with, &|r| lookup(r, inputs, &empty, true));
         for error in kind.validate(&with) {
             let mut path = vec![
                 PathSeg::Key("steps".to_string()),

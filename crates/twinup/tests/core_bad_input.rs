@@ -80,6 +80,18 @@ fn malformed_yaml_points_at_the_line() {
 }
 
 #[test]
+fn a_literal_dollar_brace_is_checked_like_any_other_text() {
+    // `$${x}` is the literal text `${x}`. Kinds once took any `${` for a value not known yet
+    // and skipped their checks, so this path went unchecked until the write.
+    rejects(
+        &with("path: out/first.txt", "path: ../$${x}/first.txt"),
+        None,
+        &["--set", "audience=world"],
+        &["`../${x}/first.txt` is outside the working directory"],
+    );
+}
+
+#[test]
 fn unknown_top_level_key_is_named_with_a_suggestion() {
     rejects(
         &with("inputs:", "input:"),

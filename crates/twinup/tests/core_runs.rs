@@ -226,3 +226,44 @@ fn reconfigure_ignores_values_saved_in_the_checkpoint() {
         out.stderr
     );
 }
+
+#[test]
+fn a_path_made_from_an_earlier_steps_output_is_checked_when_it_is_known() {
+    // Before the run the second path is not known: validation and preflight let it through,
+    // and the write checks it once the first step has produced it.
+    let plan = "version: 1
+name: chained
+steps:
+  - id: first
+    kind: file
+    with:
+      path: out/first.txt
+      content: one
+  - id: second
+    kind: file
+    with:
+      path: ${steps.first.outputs.path}.copy
+      content: two
+  - id: third
+    kind: file
+    with:
+      path: ../${steps.first.outputs.path}
+      content: three
+";
+    let s = Scratch::new();
+    s.write("chained.yaml", plan);
+    let out = run(s
+        .twinup()
+        .args(["up", "--plan", "chained.yaml", "--non-interactive"]));
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(s.path("out/first.txt.copy")).unwrap(),
+        "two"
+    );
+    assert!(
+        out.stderr
+            .contains("`../out/first.txt` is outside the working directory"),
+        "{}",
+        out.stderr
+    );
+}

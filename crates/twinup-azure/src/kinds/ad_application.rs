@@ -305,7 +305,8 @@ impl StepKind for AdApplicationKind {
         c.max_chars("display_name", MAX_DISPLAY_NAME_CHARS);
         match c.get("redirect_uris") {
             None | Some(Value::Null) | Some(Value::String(_)) => {}
-            Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+            Some(v) if fields::unresolved(v) && !v.is_array() => {}
+            Some(Value::Array(items)) if items.iter().all(fields::string_or_unknown) => {
                 if items.len() > MAX_REDIRECT_URIS {
                     c.errors.push(FieldError::new(
                         "redirect_uris",
@@ -344,6 +345,7 @@ impl StepKind for AdApplicationKind {
         }
         match c.get("required_resource_access") {
             None | Some(Value::Null) | Some(Value::Array(_)) | Some(Value::String(_)) => {}
+            Some(v) if fields::unresolved(v) => {}
             Some(_) => c.errors.push(FieldError::new(
                 "required_resource_access",
                 "`required_resource_access` must be a list",
@@ -425,8 +427,7 @@ impl StepKind for AdApplicationKind {
         if !fields::opt_bool(with, "enabled", true) {
             return Ok(());
         }
-        let Some(display) = fields::opt_string(with, "display_name").filter(|d| !d.contains("${"))
-        else {
+        let Some(display) = fields::opt_string(with, "display_name") else {
             return Ok(());
         };
         let unique = self.unique_name(ctx, with)?;

@@ -25,10 +25,12 @@ fn is_object_id(text: &str) -> bool {
 pub fn validate(c: &mut Checker<'_>) {
     match c.get("owners") {
         None | Some(Value::Null) => {}
-        Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+        Some(Value::Array(items)) if items.iter().all(super::fields::string_or_unknown) => {
             for (i, item) in items.iter().enumerate() {
-                let text = item.as_str().unwrap_or_default().trim();
-                if text.contains("${") || is_object_id(text) {
+                let Some(text) = item.as_str().map(str::trim) else {
+                    continue; // not known before the run
+                };
+                if is_object_id(text) {
                     continue;
                 }
                 let upn = text.split_once('@').is_some_and(|(user, domain)| {

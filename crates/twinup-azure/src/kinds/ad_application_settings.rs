@@ -221,7 +221,6 @@ pub fn validate(c: &mut Checker<'_>, public_uris: usize) {
     let audience = c
         .get("sign_in_audience")
         .and_then(Value::as_str)
-        .filter(|s| !s.contains("${"))
         .unwrap_or(DEFAULT_AUDIENCE)
         .to_string();
     let mut total = public_uris;
@@ -229,7 +228,9 @@ pub fn validate(c: &mut Checker<'_>, public_uris: usize) {
         let items = match c.get(field) {
             None | Some(Value::Null) => continue,
             Some(v) if fields::unresolved(v) && !v.is_array() => continue,
-            Some(Value::Array(items)) if items.iter().all(Value::is_string) => items.clone(),
+            Some(Value::Array(items)) if items.iter().all(fields::string_or_unknown) => {
+                items.clone()
+            }
             Some(_) => {
                 c.errors.push(FieldError::new(
                     field,

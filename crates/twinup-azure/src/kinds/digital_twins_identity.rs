@@ -41,10 +41,12 @@ pub fn is_identity_id(id: &str) -> bool {
 pub fn validate(c: &mut Checker<'_>) {
     match c.get("user_assigned_identities") {
         None | Some(Value::Null) => {}
-        Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+        Some(Value::Array(items)) if items.iter().all(fields::string_or_unknown) => {
             for (i, item) in items.iter().enumerate() {
-                let text = item.as_str().unwrap_or_default();
-                if !fields::unresolved(item) && !is_identity_id(text) {
+                let Some(text) = item.as_str() else {
+                    continue; // not known before the run
+                };
+                if !is_identity_id(text) {
                     c.errors.push(FieldError::new(
                         format!("user_assigned_identities[{i}]"),
                         format!("`{text}` is not the resource id of a user-assigned identity"),

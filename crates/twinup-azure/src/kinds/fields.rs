@@ -1,17 +1,18 @@
 //! Reading and checking a step's `with` block: unknown fields, required strings, optional
-//! values, and tolerance for `${steps...}` references that are rendered only at apply time.
+//! values, and tolerance for values not known before the run (the engine's explicit unknown
+//! marker, [`twinup_engine::is_unknown`], in place of what an earlier step will output).
 
 use serde_json::{Map, Value};
 use twinup_engine::{FieldError, StepError};
 
-/// True if the value is (or contains) an unresolved `${...}` reference.
+/// True if the value is (or contains) a value not known until the run produces it.
 pub fn unresolved(value: &Value) -> bool {
-    match value {
-        Value::String(s) => s.contains("${"),
-        Value::Array(items) => items.iter().any(unresolved),
-        Value::Object(map) => map.values().any(unresolved),
-        _ => false,
-    }
+    twinup_engine::contains_unknown(value)
+}
+
+/// True for a list item a string check can take: a string, or a value not known yet.
+pub fn string_or_unknown(value: &Value) -> bool {
+    value.is_string() || twinup_engine::is_unknown(value)
 }
 
 /// Most tags on one resource or resource group.
@@ -83,9 +84,10 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// A required non-empty string; returns it when it is resolved (no `${`).
+    /// A required non-empty string; returns it when it is known.
     pub fn required_str(&mut self, field: &str, help: &str) -> Option<&'a str> {
         match self.get(field) {
+            Some(v) if twinup_engine::is_unknown(v) => None,
             None | Some(Value::Null) => {
                 self.errors.push(FieldError::new(
                     field,
@@ -99,7 +101,6 @@ impl<'a> Checker<'a> {
                     .push(FieldError::new(field, format!("`{field}` is empty"), help));
                 None
             }
-            Some(Value::String(s)) if s.contains("${") => None,
             Some(Value::String(s)) => Some(s),
             Some(_) => {
                 self.errors.push(FieldError::new(
@@ -112,11 +113,11 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// An optional string; returns it when present and resolved.
+    /// An optional string; returns it when present and known.
     pub fn optional_str(&mut self, field: &str, help: &str) -> Option<&'a str> {
         match self.get(field) {
             None | Some(Value::Null) => None,
-            Some(Value::String(s)) if s.contains("${") => None,
+            Some(v) if twinup_engine::is_unknown(v) => None,
             Some(Value::String(s)) => Some(s),
             Some(_) => {
                 self.errors.push(FieldError::new(
@@ -149,6 +150,7 @@ impl<'a> Checker<'a> {
     pub fn optional_tags(&mut self, field: &str) {
         match self.get(field) {
             None | Some(Value::Null) => {}
+            Some(v) if twinup_engine::is_unknown(v) => {}
             Some(Value::Object(map)) => {
                 if map.len() > MAX_TAGS {
                     self.errors.push(FieldError::new(
@@ -173,6 +175,7 @@ impl<'a> Checker<'a> {
                         ));
                     }
                     match v.as_str() {
+                        None if twinup_engine::is_unknown(v) => {}
                         None => self.errors.push(FieldError::new(
                             format!("{field}.{k}"),
                             "tag values must be strings",
@@ -200,11 +203,10 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// A string field (when present and resolved) of at most `limit` characters; the error
+    /// A string field (when present and known) of at most `limit` characters; the error
     /// gives the length, never the value.
     pub fn max_chars(&mut self, field: &str, limit: usize) {
         if let Some(Value::String(s)) = self.get(field)
-            && !s.contains("${")
             && s.chars().count() > limit
         {
             self.errors.push(FieldError::new(
@@ -240,7 +242,7 @@ impl<'a> Checker<'a> {
 /// A required string at apply time (references are rendered by then).
 pub fn string(with: &Value, field: &str) -> Result<String, StepError> {
     match with.get(field).and_then(Value::as_str) {
-        Some(s) if !s.trim().is_empty() && !s.contains("${") => Ok(s.to_string()),
+        Some(s) if !s.trim().is_empty() => Ok(s.to_string()),
         _ => Err(
             StepError::rejected(format!("`{field}` must be a non-empty string"))
                 .with_help(format!("set `{field}` in the step's `with` block")),
@@ -256,7 +258,6 @@ pub fn opt_string(with: &Value, field: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// An optional boolean at apply time.
 /// The strings of the JSON list `value` (other items and a missing or non-list value give
 /// none), collected into a `Vec`, a set, ...
 pub fn strings_of<C: FromIterator<String>>(value: Option<&Value>) -> C {
@@ -268,6 +269,7 @@ pub fn strings_of<C: FromIterator<String>>(value: Option<&Value>) -> C {
         .collect()
 }
 
+/// An optional boolean at apply time.
 pub fn opt_bool(with: &Value, field: &str, default: bool) -> bool {
     with.get(field).and_then(Value::as_bool).unwrap_or(default)
 }

@@ -237,7 +237,6 @@ impl StepKind for PrivateLinkKind {
         let subnet = c.optional_str("subnet_id", "the subnet's ARM id, or empty for none");
         if let Some(subnet) = subnet
             && !subnet.is_empty()
-            && !fields::unresolved(&Value::String(subnet.to_string()))
         {
             let lower = subnet.to_ascii_lowercase();
             if !(lower.trim_start_matches('/').starts_with("subscriptions/")

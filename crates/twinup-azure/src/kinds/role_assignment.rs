@@ -382,9 +382,13 @@ impl RoleAssignmentKind {
     /// May the signed-in principal create role assignments where `with` makes one?
     async fn check_permission(&self, ctx: &StepContext, with: &Value) -> Result<(), StepError> {
         let given = fields::opt_string(with, "scope").unwrap_or_default();
-        let scope = if !given.contains("${") && !given.is_empty() {
+        let planned_by = with
+            .get("scope")
+            .and_then(twinup_engine::unknown_source)
+            .and_then(targets::referenced_id_step);
+        let scope = if !given.is_empty() {
             normalize_scope(&given)
-        } else if let Some(planned) = match targets::referenced_id_step(&given) {
+        } else if let Some(planned) = match planned_by {
             // An earlier step's resource (the instance): check at the nearest scope of it that
             // exists, its resource group when that exists.
             Some(step) => self.ctx.targets.wait_for(step).await,
@@ -510,7 +514,7 @@ impl StepKind for RoleAssignmentKind {
         self.check_permission(ctx, with).await?;
         // A principal known now is typed now (a read), so a directory the caller may not
         // read stops the run before anything is created.
-        if fields::opt_string(with, "principal").is_some_and(|p| !p.contains("${")) {
+        if fields::opt_string(with, "principal").is_some() {
             self.resolve_principal(with).await?;
         }
         Ok(())

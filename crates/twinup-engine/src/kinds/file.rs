@@ -115,7 +115,7 @@ impl StepKind for FileKind {
         for field in ["overwrite", "outside_workdir"] {
             match map.get(field) {
                 None | Some(Value::Bool(_)) => {}
-                Some(Value::String(s)) if s.contains("${") => {}
+                Some(v) if crate::is_unknown(v) => {}
                 Some(_) => errors.push(FieldError::new(
                     field,
                     format!("`{field}` must be true or false"),
@@ -124,6 +124,7 @@ impl StepKind for FileKind {
             }
         }
         match map.get("path") {
+            Some(v) if crate::is_unknown(v) => {} // `apply` checks it once it is known
             None => errors.push(FieldError::new(
                 "path",
                 "missing field `path`",
@@ -152,10 +153,7 @@ impl StepKind for FileKind {
     }
 
     async fn preflight(&self, ctx: &StepContext, with: &Value) -> Result<(), StepError> {
-        let Some(path) = with.get("path").and_then(Value::as_str) else {
-            return Ok(());
-        };
-        if path.contains("${") {
+        if with.get("path").is_none_or(|p| !p.is_string()) {
             return Ok(()); // known once earlier steps ran; `apply` checks it then
         }
         let (path, bytes) = target(with)?;
