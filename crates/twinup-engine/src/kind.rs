@@ -20,12 +20,14 @@ pub trait StepKind: Send + Sync {
     /// The outputs a successful step of this kind always has; plans may only reference these.
     fn outputs(&self) -> &'static [&'static str];
 
-    /// Checks the step's `with` block. Inputs are already rendered into it; references to other
-    /// steps' outputs are still unrendered strings containing `${`, and must not be rejected.
+    /// Checks the step's `with` block. Inputs are already rendered into it; a value that
+    /// depends on another step's outputs is the explicit marker of an unknown value
+    /// ([`crate::is_unknown`]), and must not be rejected.
     fn validate(&self, with: &Value) -> Vec<FieldError>;
 
     /// Checks, before anything is written anywhere, that `apply` can succeed (permissions,
-    /// name availability, ...). Reads only. The default has nothing to check.
+    /// name availability, ...). Reads only. Values not known yet are as in
+    /// [`StepKind::validate`]. The default has nothing to check.
     async fn preflight(&self, _ctx: &StepContext, _with: &Value) -> Result<(), StepError> {
         Ok(())
     }
@@ -59,6 +61,13 @@ pub trait StepKind: Send + Sync {
     /// `ctx.previous_outputs()` holds the record. Reads nothing; the default never replaces.
     fn replacement(&self, _ctx: &StepContext, _with: &Value) -> Option<Replacement> {
         None
+    }
+
+    /// True for a kind whose steps make nothing that outlives them (a wait, a check): `down`
+    /// has nothing to delete for such a step whatever state it was left in. Part of the
+    /// kind's schema: says nothing of a target. The default: a kind makes something.
+    fn makes_nothing(&self) -> bool {
+        false
     }
 
     /// The fields of `with` that name the step's target (a name, its group, a location, a

@@ -123,6 +123,33 @@ fn a_role_that_never_takes_effect_fails_and_a_rerun_after_it_does_creates_nothin
 }
 
 #[test]
+fn down_after_a_failed_wait_deletes_what_the_run_made_and_knows_the_wait_made_nothing() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    propagation(&emu, 1.0e9);
+    answers(&s, "ready_timeout: 2s\n");
+    let failed = run(emu.up(&s).args(["--answers", "answers.yaml"]));
+    assert_eq!(failed.code, Some(1), "{}", failed.stderr);
+
+    let down = run(&mut emu.down(&s));
+    assert_eq!(down.code, Some(0), "{}", down.stderr);
+    // A wait leaves nothing behind: `down` neither keeps it nor asks for a hand check.
+    assert!(
+        !down.stderr.contains("does not know what it made")
+            && !down.stderr.contains("data_plane_ready"),
+        "{}",
+        down.stderr
+    );
+    let left = emu.inventory();
+    assert_eq!(
+        (left.instances, left.role_assignments),
+        (0, 0),
+        "{}",
+        down.stderr
+    );
+}
+
+#[test]
 fn no_wait_ready_skips_the_check() {
     let s = Scratch::new();
     let emu = EmulatorProcess::start(s.dir.path(), false);

@@ -68,14 +68,6 @@ fn ids(emu: &EmulatorProcess) -> (String, String, String, String) {
     )
 }
 
-fn down(emu: &EmulatorProcess, s: &Scratch) -> common::Outcome {
-    let mut cmd = s.twinup();
-    cmd.args(["down", "--yes", "--non-interactive"])
-        .args(emu.cloud_args())
-        .envs(emu.cloud_env());
-    run(&mut cmd)
-}
-
 #[test]
 fn a_private_endpoint_its_zone_and_link_are_created_and_down_removes_them() {
     let s = Scratch::new();
@@ -120,7 +112,7 @@ fn a_private_endpoint_its_zone_and_link_are_created_and_down_removes_them() {
     assert_eq!(emu.writes(), Vec::<String>::new());
 
     emu.clear_requests();
-    let gone = down(&emu, &s);
+    let gone = run(&mut emu.down(&s));
     assert_eq!(gone.code, Some(0), "{}", gone.stderr);
     // Deleted one by one (not only with the resource group).
     let writes = emu.writes();
@@ -182,7 +174,7 @@ fn a_zone_that_existed_is_used_and_kept_by_down() {
         out.stderr
     );
 
-    let gone = down(&emu, &s);
+    let gone = run(&mut emu.down(&s));
     assert_eq!(gone.code, Some(0), "{}", gone.stderr);
     let kept = resource(&emu, &zone).expect("the zone that existed is kept");
     assert_eq!(kept["tags"]["owner"], "network-team");
@@ -248,7 +240,7 @@ fn a_kill_while_the_private_link_is_made_resumes_and_down_still_removes_every_pa
     );
     let (endpoint, zone, link, group) = ids(&emu);
     emu.clear_requests();
-    let gone = down(&emu, &s);
+    let gone = run(&mut emu.down(&s));
     assert_eq!(gone.code, Some(0), "{}", gone.stderr);
     // The rerun still knew every part as its own: each is deleted by name.
     let writes = emu.writes();

@@ -163,6 +163,10 @@ impl StepKind for DataPlaneReadyKind {
         &["ready"]
     }
 
+    fn makes_nothing(&self) -> bool {
+        true // a wait: reads the data plane, creates nothing
+    }
+
     fn validate(&self, with: &Value) -> Vec<FieldError> {
         let mut c = Checker::new(
             self.name(),
@@ -185,8 +189,8 @@ impl StepKind for DataPlaneReadyKind {
             "role_assignment_id",
             "the data role's assignment id, for messages",
         );
-        if let Some(text) = c.optional_str("timeout", "how long to wait, e.g. 10m")
-            && !fields::unresolved(&Value::String(text.to_string()))
+        if c.optional_str("timeout", "how long to wait, e.g. 10m")
+            .is_some()
             && let Err(e) = timeout_of(with)
         {
             c.errors.push(FieldError::new(

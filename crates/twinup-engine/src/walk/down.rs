@@ -52,16 +52,26 @@ pub enum Disposal {
     Blocked { reason: String },
 }
 
-/// The plan of a `down`: every step (dependents first) and what happens to it.
-pub fn disposals(plan: &ExpandedPlan, checkpoint: &Checkpoint) -> Vec<(String, Disposal)> {
+/// The plan of a `down`: every step (dependents first) and what happens to it. `registry`
+/// says which kinds make nothing (see [`crate::StepKind::makes_nothing`]); it need not be
+/// connected.
+pub fn disposals(
+    plan: &ExpandedPlan,
+    checkpoint: &Checkpoint,
+    registry: &KindRegistry,
+) -> Vec<(String, Disposal)> {
     let mut order: Vec<String> = plan.graph().topological_order().to_vec();
     order.reverse();
     order
         .into_iter()
         .map(|id| {
+            let makes_nothing = plan
+                .step(&id)
+                .and_then(|s| registry.get(&s.kind))
+                .is_some_and(|k| k.makes_nothing());
             let d = match checkpoint.steps.get(&id) {
-                None => Disposal::Nothing,
-                Some(r) => disposal_of(r),
+                Some(r) if !makes_nothing => disposal_of(r),
+                _ => Disposal::Nothing,
             };
             (id, d)
         })
@@ -124,7 +134,9 @@ pub async fn destroy(
 ) -> Result<DestroyReport, EngineError> {
     let snapshot = session.checkpoint.clone();
     let events = crate::redact::redacting(config.events.clone(), steps.inputs);
-    let todo: HashMap<String, Disposal> = disposals(steps.plan, &snapshot).into_iter().collect();
+    let todo: HashMap<String, Disposal> = disposals(steps.plan, &snapshot, steps.registry)
+        .into_iter()
+        .collect();
     let recorder = Arc::new(Recorder::saving(session.store.clone(), snapshot.clone()));
     // What an unfinished replacement left behind goes first (it may live in what follows).
     let redactor = crate::redact::Redactor::new(steps.inputs);

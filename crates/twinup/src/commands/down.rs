@@ -37,7 +37,7 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
     let inputs = deployed_inputs(&plan, &checkpoint)?;
     // `for_each` steps become one step per item, as `up` ran them.
     let plan = twinup_engine::expand_plan(&plan, &inputs)?;
-    let planned = disposals(&plan, &checkpoint);
+    let planned = disposals(&plan, &checkpoint, &crate::registry::validation_registry()?);
     let to_delete: Vec<&String> = planned
         .iter()
         .filter(|(_, d)| *d == Disposal::Delete)

@@ -81,4 +81,13 @@ impl EmulatorProcess {
             .envs(self.cloud_env());
         cmd
     }
+
+    /// `twinup down --yes` against this emulator, as [`EmulatorProcess::up`] signs in.
+    pub fn down(&self, scratch: &super::Scratch) -> assert_cmd::Command {
+        let mut cmd = scratch.twinup();
+        cmd.args(["down", "--yes", "--non-interactive"])
+            .args(self.cloud_args())
+            .envs(self.cloud_env());
+        cmd
+    }
 }
