@@ -63,9 +63,10 @@ pub trait StepKind: Send + Sync {
         None
     }
 
-    /// True for a kind whose steps make nothing that outlives them (a wait, a check): `down`
-    /// has nothing to delete for such a step whatever state it was left in. Part of the
-    /// kind's schema: says nothing of a target. The default: a kind makes something.
+    /// True for a kind whose steps make nothing that outlives them (a wait, a check): a step
+    /// of it that failed or stopped before recording outputs leaves `down` nothing to keep
+    /// or to ask a person to check. Part of the kind's schema: needs no connection. The
+    /// default: a kind makes something.
     fn makes_nothing(&self) -> bool {
         false
     }

@@ -70,15 +70,17 @@ pub fn disposals(
                 .and_then(|s| registry.get(&s.kind))
                 .is_some_and(|k| k.makes_nothing());
             let d = match checkpoint.steps.get(&id) {
-                Some(r) if !makes_nothing => disposal_of(r),
-                _ => Disposal::Nothing,
+                None => Disposal::Nothing,
+                Some(r) => disposal_of(r, makes_nothing),
             };
             (id, d)
         })
         .collect()
 }
 
-fn disposal_of(record: &StepRecord) -> Disposal {
+/// What `down` does with `record`; `makes_nothing` for a kind that leaves nothing behind, so
+/// a step of it that stopped before recording outputs has nothing to keep or check.
+fn disposal_of(record: &StepRecord, makes_nothing: bool) -> Disposal {
     if record.is_deleting() {
         return Disposal::Delete;
     }
@@ -99,7 +101,9 @@ fn disposal_of(record: &StepRecord) -> Disposal {
                 Some(None) => Disposal::Keep {
                     reason: "the checkpoint does not say whether twinup created it (written by an older twinup); kept, delete it by hand if you want it gone".into(),
                 },
-                None if record.state == StepState::Succeeded => Disposal::Nothing,
+                None if record.state == StepState::Succeeded || makes_nothing => {
+                    Disposal::Nothing
+                }
                 None => Disposal::Keep {
                     reason: format!(
                         "the step {} before it finished, so twinup does not know what it made; check and delete by hand",
