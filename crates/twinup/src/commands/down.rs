@@ -6,38 +6,21 @@
 use std::io::IsTerminal;
 
 use serde_json::json;
-use twinup_engine::{Disposal, RunConfig, Session, Steps, disposals};
+use twinup_engine::{Disposal, RunConfig, Steps, disposals};
 
-use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{DownArgs, OutputFormat};
-use crate::cloud_memory;
-use crate::commands::connect::{
-    cancel_on_ctrl_c, connected_registry, deployed_inputs, load_valid_plan, resume_command,
-};
+use crate::commands::connect::{cancel_on_ctrl_c, resume_command};
+use crate::commands::deployed::{Access, Deployed};
 use crate::failure::{Failure, describe_step_failures, step_failures_json};
 use crate::output::progress_sink;
 
 /// Runs `twinup down`.
 pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
     let target = &args.target;
-    let plan = load_valid_plan(&target.plan)?;
-    let store = checkpoint_store_for(&target.plan.checkpoint)?;
-    let mut session = Session::open(store, &plan).await?;
-    if !session.existed() {
-        return Err(Failure::bad_input(format!(
-            "no checkpoint at {}: nothing was deployed from it, so there is nothing to delete",
-            session.location()
-        )));
-    }
-    let checkpoint = session.checkpoint().clone();
-    // Before anything is listed or asked: the cloud the deployment lives in.
-    let cloud =
-        cloud_memory::effective(&target.cloud, Some(&checkpoint), target.inputs.reconfigure)?;
-    crate::azure_session::check_cloud_args(&cloud)?;
-    let inputs = deployed_inputs(&plan, &checkpoint)?;
-    // `for_each` steps become one step per item, as `up` ran them.
-    let plan = twinup_engine::expand_plan(&plan, &inputs)?;
-    let planned = disposals(&plan, &checkpoint, &crate::registry::validation_registry()?);
+    let mut deployed =
+        Deployed::prepare(target, Access::Writes, ", so there is nothing to delete").await?;
+    let (plan, checkpoint) = (&deployed.plan, &deployed.checkpoint);
+    let planned = disposals(plan, checkpoint, &crate::registry::validation_registry()?);
     let to_delete: Vec<&String> = planned
         .iter()
         .filter(|(_, d)| *d == Disposal::Delete)
@@ -58,7 +41,7 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
         } else {
             eprintln!("twinup down will delete, in this order:");
             for id in &to_delete {
-                eprintln!("  - {id} ({})", describe_target(&checkpoint, id));
+                eprintln!("  - {id} ({})", describe_target(checkpoint, id));
             }
         }
         for (id, reason) in &kept {
@@ -69,8 +52,7 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
         confirm(format)?;
     }
 
-    let (registry, _connection) =
-        connected_registry(&plan, &cloud, &target.plan.checkpoint, &inputs, format).await?;
+    let (registry, _connection) = deployed.connect(format).await?;
     let cancel = cancel_on_ctrl_c(
         format,
         "Interrupted: saving the checkpoint; run `twinup down` again to finish...",
@@ -81,8 +63,14 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
         events: progress_sink(format),
         ..RunConfig::default()
     };
-    let steps = Steps::new(&plan, &registry, &inputs);
-    let report = twinup_engine::destroy(&mut session, steps, &config).await?;
+    let steps = Steps::new(&deployed.plan, &registry, &deployed.inputs);
+    // Prepared with `Access::Writes`, so the checkpoint is locked and this is always there.
+    let Some(session) = deployed.session.as_mut() else {
+        return Err(Failure::step_failed(
+            "the checkpoint was not locked for writing; nothing was deleted; run `twinup down` again",
+        ));
+    };
+    let report = twinup_engine::destroy(session, steps, &config).await?;
     let hint = format!(
         "run `{}` again to finish",
         resume_command("down", &target.plan)

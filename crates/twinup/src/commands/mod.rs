@@ -1,10 +1,12 @@
-//! One module per command, plus what several of them share (`connect`, `answers_file`).
+//! One module per command, plus what several of them share (`connect`, `deployed`,
+//! `answers_file`).
 
 pub mod answers_file;
 pub mod checkpoint;
 pub mod completions;
 pub mod confirm_deploy;
 pub mod connect;
+pub mod deployed;
 pub mod down;
 pub mod drift;
 pub mod emulator;

@@ -3,30 +3,18 @@
 //! with a dependency); `twinup up` repairs drift. Reads only.
 
 use serde_json::json;
-use twinup_engine::{Drift, StepCheck, Steps, display_value, load_for_plan};
+use twinup_engine::{Drift, StepCheck, Steps, display_value};
 
-use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{ConnectArgs, OutputFormat};
-use crate::cloud_memory;
-use crate::commands::connect::{connected_registry, deployed_inputs, load_valid_plan};
+use crate::commands::deployed::{Access, Deployed};
 use crate::failure::{EXIT_STEP_FAILED, Failure};
 
 /// Runs `twinup verify`; returns the exit code (0 clean, 1 drift).
 pub async fn verify(args: ConnectArgs, format: OutputFormat) -> Result<u8, Failure> {
-    let plan = load_valid_plan(&args.plan)?;
-    let store = checkpoint_store_for(&args.plan.checkpoint)?;
-    let Some(checkpoint) = load_for_plan(store.as_ref(), &plan).await? else {
-        return Err(Failure::bad_input(format!(
-            "no checkpoint at {}: nothing was deployed from it; run `twinup up` first",
-            store.location()
-        )));
-    };
-    let inputs = deployed_inputs(&plan, &checkpoint)?;
-    let plan = twinup_engine::expand_plan(&plan, &inputs)?;
-    let cloud = cloud_memory::effective(&args.cloud, Some(&checkpoint), args.inputs.reconfigure)?;
-    let (registry, _connection) =
-        connected_registry(&plan, &cloud, &args.plan.checkpoint, &inputs, format).await?;
-    let checks = twinup_engine::verify(Steps::new(&plan, &registry, &inputs), &checkpoint).await;
+    let deployed = Deployed::prepare(&args, Access::Reads, "; run `twinup up` first").await?;
+    let (registry, _connection) = deployed.connect(format).await?;
+    let steps = Steps::new(&deployed.plan, &registry, &deployed.inputs);
+    let checks = twinup_engine::verify(steps, &deployed.checkpoint).await;
     let drifted = checks.iter().filter(|c| c.drift.is_some()).count();
     print_checks(format, &checks, drifted);
     Ok(if drifted > 0 { EXIT_STEP_FAILED } else { 0 })
