@@ -297,3 +297,62 @@ fn retries_are_shown_as_lines_and_as_step_retry_events() {
     assert_eq!(retries[0]["cause"], "HTTP 503");
     assert_eq!(retries[0]["wait_ms"], 1000);
 }
+
+/// An Azure error (a 403 `AuthorizationFailed` on the group's PUT): its code, message and
+/// what to do are each said once, in the text a person reads and in the JSON a script
+/// parses (code and help in their own fields, not again inside the message).
+#[test]
+fn an_azure_error_says_its_code_and_what_to_do_once_in_text_and_in_json() {
+    let code = "AuthorizationFailed";
+    let message = "The client has no authorization to write the group.";
+    let hint = "ask an administrator to grant it";
+    let fault = json!({"method": "PUT", "path_contains": "resourcegroups/rel-rg", "count": 0,
+                       "kind": {"status": 403, "code": code, "message": message}});
+    let once = |text: &str, what: &str| {
+        assert_eq!(
+            text.matches(what).count(),
+            1,
+            "{what:?} not said once in {text}"
+        );
+    };
+
+    let dir = scratch();
+    let emu = Emu::start(dir.path());
+    emu.fault(fault.clone());
+    let out = up(&emu, dir.path(), "text");
+    assert_eq!(out.code, Some(1), "{}", out.all());
+    once(&out.stderr, code);
+    once(&out.stderr, hint);
+    assert!(
+        out.stderr
+            .contains(&format!("step `resource_group` failed: {code}: PUT")),
+        "{}",
+        out.stderr
+    );
+
+    let dir = scratch();
+    let emu = Emu::start(dir.path());
+    emu.fault(fault);
+    let mut cmd = emu.up(dir.path());
+    cmd.args(CONSENT).args(["--output", "json"]);
+    let out = finish(cmd, dir.path(), "json");
+    assert_eq!(out.code, Some(1), "{}", out.all());
+    let failed: Vec<Value> = out
+        .stderr
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .filter(|e| e["event"] == "step_failed")
+        .collect();
+    let result: Value = serde_json::from_str(&out.stdout).expect("one JSON object on stdout");
+    let summary = &result["failure"]["failed_steps"][0];
+    for error in [&failed[0]["error"], summary] {
+        assert_eq!(error["code"], code, "{error}");
+        let said = error["message"].as_str().unwrap_or_default();
+        assert!(said.contains(message), "{error}");
+        assert!(!said.contains(code) && !said.contains(hint), "{error}");
+        once(error["help"].as_str().unwrap_or_default(), hint);
+    }
+    let prose = result["failure"]["message"].as_str().unwrap_or_default();
+    once(prose, code);
+    once(prose, hint);
+}
