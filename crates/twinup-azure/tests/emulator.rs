@@ -19,7 +19,7 @@ use twinup_azure::{
     AzureContext, Cloud, HttpClient, KindSettings, Secret, SubscriptionChoice, default_subscription,
 };
 use twinup_emulator::{Emulator, EmulatorConfig, EmulatorInfo};
-use twinup_engine::{StepErrorKind, StepKind};
+use twinup_engine::{StepErrorKind, StepKind, converge};
 
 use common::step_ctx;
 
@@ -121,9 +121,14 @@ fn adt_with(name: &str) -> Value {
 async fn make_group(ctx: &AzureContext) {
     let kind = ResourceGroupKind::new(Arc::new(ctx.clone()));
     let (sctx, _) = step_ctx("rg");
-    kind.apply(&sctx, &json!({"name": "rg-e2e", "location": "westus2"}))
-        .await
-        .unwrap();
+    converge(
+        &kind,
+        &sctx,
+        &json!({"name": "rg-e2e", "location": "westus2"}),
+        None,
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -138,7 +143,9 @@ async fn group_and_instance_create_then_rerun_without_writes() {
     let kind = DigitalTwinsInstanceKind::new(Arc::new(ctx.clone()));
     let (sctx, rec) = step_ctx("adt");
     kind.preflight(&sctx, &adt_with("adt-e2e-1")).await.unwrap();
-    let out = kind.apply(&sctx, &adt_with("adt-e2e-1")).await.unwrap();
+    let out = converge(&kind, &sctx, &adt_with("adt-e2e-1"), None)
+        .await
+        .unwrap();
     assert!(
         out["host_name"].as_str().unwrap().starts_with("https://"),
         "{out:?}"
@@ -156,7 +163,9 @@ async fn group_and_instance_create_then_rerun_without_writes() {
         1,
         "token saved before waiting"
     );
-    let again = kind.apply(&sctx, &adt_with("adt-e2e-1")).await.unwrap();
+    let again = converge(&kind, &sctx, &adt_with("adt-e2e-1"), None)
+        .await
+        .unwrap();
     // Without the previous run's outputs the rerun finds what the first run made: it reports
     // `created: false` (the executor passes previous outputs, which keep `true`).
     assert_eq!(out["created"], true);
@@ -195,10 +204,14 @@ async fn resume_from_a_saved_token_sends_no_second_put() {
     };
     let kind = DigitalTwinsInstanceKind::new(Arc::new(ctx));
     let (sctx, _) = step_ctx("adt");
-    let out = kind
-        .resume(&sctx, &adt_with("adt-e2e-2"), &token.to_value())
-        .await
-        .unwrap();
+    let out = converge(
+        &kind,
+        &sctx,
+        &adt_with("adt-e2e-2"),
+        Some(&token.to_value()),
+    )
+    .await
+    .unwrap();
     assert!(out["host_name"].as_str().unwrap().starts_with("https://"));
     assert_eq!(
         count(&info, "PUT", "digitalTwinsInstances/adt-e2e-2").await,
@@ -229,7 +242,7 @@ async fn role_assignment_of_a_new_principal_and_409_as_success() {
     let (sctx, rec) = step_ctx("role");
     let with = json!({"scope": scope, "role": "Azure Digital Twins Data Owner", "principal": sp_id, "principal_type": "ServicePrincipal"});
     kind.preflight(&sctx, &with).await.unwrap();
-    let out = kind.apply(&sctx, &with).await.unwrap();
+    let out = converge(&kind, &sctx, &with, None).await.unwrap();
     assert_eq!(out["principal_id"], sp_id.as_str());
     assert_eq!(count(&info, "PUT", "roleAssignments/").await, 1);
     assert!(
@@ -246,7 +259,7 @@ async fn role_assignment_of_a_new_principal_and_409_as_success() {
     );
     // A rerun of an attempt the checkpoint recorded as creating finds the assignment.
     let rerun = step_ctx("role").0.with_creating(true);
-    let again = kind.apply(&rerun, &with).await.unwrap();
+    let again = converge(&kind, &rerun, &with, None).await.unwrap();
     assert_eq!(again["created"], true);
     assert_eq!(
         count(&info, "PUT", "roleAssignments/").await,
@@ -268,7 +281,7 @@ async fn role_assignment_of_a_new_principal_and_409_as_success() {
         .await
         .unwrap();
     let by_upn = json!({"scope": scope, "role": "bcd981a7-7f74-457b-83e1-cceb9e632ffe", "principal": info.user_principal_name});
-    let out = kind.apply(&sctx, &by_upn).await.unwrap();
+    let out = converge(&kind, &sctx, &by_upn, None).await.unwrap();
     assert_eq!(out["principal_id"], info.user_object_id.as_str());
     assert_eq!(
         out["id"].as_str().unwrap().to_lowercase(),
@@ -306,7 +319,7 @@ async fn application_with_admin_consent_is_idempotent() {
     let kind = AdApplicationKind::new(Arc::new(context(&info)));
     let (sctx, _) = step_ctx("app");
     let with = json!({"display_name": "twinup e2e client", "grant_admin_consent": true});
-    let out = kind.apply(&sctx, &with).await.unwrap();
+    let out = converge(&kind, &sctx, &with, None).await.unwrap();
     assert!(
         out["client_id"].is_string() && out["service_principal_id"].is_string(),
         "{out:?}"
@@ -317,7 +330,7 @@ async fn application_with_admin_consent_is_idempotent() {
             + count(&info, "POST", "oauth2PermissionGrants").await
     };
     let before = writes(info.clone()).await;
-    let again = kind.apply(&sctx, &with).await.unwrap();
+    let again = converge(&kind, &sctx, &with, None).await.unwrap();
     assert_eq!(again, out);
     assert_eq!(writes(info.clone()).await, before, "rerun must not write");
 }

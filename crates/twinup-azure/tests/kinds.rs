@@ -13,7 +13,7 @@ use twinup_azure::kinds::arm_resource::ArmResourceKind;
 use twinup_azure::kinds::digital_twins_instance::DigitalTwinsInstanceKind;
 use twinup_azure::kinds::resource_group::ResourceGroupKind;
 use twinup_azure::kinds::role_assignment::RoleAssignmentKind;
-use twinup_engine::{KindRegistry, LiveState, StepErrorKind, StepKind};
+use twinup_engine::{KindRegistry, LiveState, StepErrorKind, StepKind, converge};
 
 use common::fake::{self, DATA_OWNER};
 use common::{SUB, context, step_ctx};
@@ -51,15 +51,15 @@ async fn resource_group_create_then_rerun_writes_nothing() {
     let kind = ResourceGroupKind::new(Arc::new(context(&f.url)));
     let (ctx, _) = step_ctx("rg");
     let with = json!({"name": "rg-twins", "location": "westeurope", "tags": {"env": "dev"}});
-    assert!(kind.validate(&with).is_empty());
-    let out = kind.apply(&ctx, &with).await.unwrap();
+    assert!(kind.schema().validate(&with).is_empty());
+    let out = converge(&kind, &ctx, &with, None).await.unwrap();
     assert_eq!(
         out["id"],
         format!("/subscriptions/{SUB}/resourceGroups/rg-twins")
     );
     assert_eq!(out["name"], "rg-twins");
     assert_eq!(out["location"], "westeurope");
-    let again = kind.apply(&ctx, &with).await.unwrap();
+    let again = converge(&kind, &ctx, &with, None).await.unwrap();
     // Without the previous run's outputs the rerun finds what the first run made: it reports
     // `created: false` (the executor passes previous outputs, which keep `true`).
     assert_eq!(out["created"], true);
@@ -75,11 +75,11 @@ async fn resource_group_create_then_rerun_writes_nothing() {
     // Changing tags merges them in through the Tags API (no PUT replacing the set); a
     // different location is refused.
     let retag = json!({"name": "rg-twins", "location": "westeurope", "tags": {"env": "prod"}});
-    kind.apply(&ctx, &retag).await.unwrap();
+    converge(&kind, &ctx, &retag, None).await.unwrap();
     assert_eq!(f.world().count("PUT", "rg-twins"), 1);
     assert_eq!(f.world().count("PATCH", "tags/default"), 1);
     let moved = json!({"name": "rg-twins", "location": "eastus"});
-    let err = kind.apply(&ctx, &moved).await.unwrap_err();
+    let err = converge(&kind, &ctx, &moved, None).await.unwrap_err();
     assert_eq!(err.kind, StepErrorKind::Rejected);
     assert!(err.message.contains("cannot change"), "{}", err.message);
     assert!(matches!(
@@ -92,7 +92,7 @@ async fn resource_group_create_then_rerun_writes_nothing() {
 async fn validation_reports_fields_and_tolerates_references() {
     let f = fake::start().await;
     let kind = DigitalTwinsInstanceKind::new(Arc::new(context(&f.url)));
-    let errors = kind.validate(&json!({"name": "-bad", "resource_group": "${steps.rg.outputs.name}", "location": "westus2", "identity": "Both", "colour": 1}));
+    let errors = kind.schema().validate(&json!({"name": "-bad", "resource_group": "${steps.rg.outputs.name}", "location": "westus2", "identity": "Both", "colour": 1}));
     let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
     assert!(
         fields.contains(&"name") && fields.contains(&"identity") && fields.contains(&"colour"),
@@ -107,7 +107,9 @@ async fn digital_twins_create_saves_token_before_waiting_and_rerun_writes_nothin
     f.world().op_polls = 2;
     let kind = DigitalTwinsInstanceKind::new(Arc::new(context(&f.url)));
     let (ctx, rec) = step_ctx("adt");
-    let out = kind.apply(&ctx, &adt_with("adt-new")).await.unwrap();
+    let out = converge(&kind, &ctx, &adt_with("adt-new"), None)
+        .await
+        .unwrap();
     assert_eq!(out["id"], adt_id("adt-new"));
     assert_eq!(
         out["host_name"],
@@ -117,7 +119,9 @@ async fn digital_twins_create_saves_token_before_waiting_and_rerun_writes_nothin
     let tokens = rec.tokens.lock().unwrap().clone();
     assert_eq!(tokens.len(), 1);
     assert_eq!(tokens[0]["kind"], "async_operation");
-    let again = kind.apply(&ctx, &adt_with("adt-new")).await.unwrap();
+    let again = converge(&kind, &ctx, &adt_with("adt-new"), None)
+        .await
+        .unwrap();
     // Without the previous run's outputs the rerun finds what the first run made: it reports
     // `created: false` (the executor passes previous outputs, which keep `true`).
     assert_eq!(out["created"], true);
@@ -153,8 +157,7 @@ async fn digital_twins_resume_from_saved_token_sends_no_second_put() {
     // Second run resumes.
     let kind = DigitalTwinsInstanceKind::new(ctx_arc);
     let (ctx, _) = step_ctx("adt");
-    let out = kind
-        .resume(&ctx, &adt_with("adt-resume"), &saved)
+    let out = converge(&kind, &ctx, &adt_with("adt-resume"), Some(&saved))
         .await
         .unwrap();
     assert_eq!(
@@ -182,7 +185,9 @@ async fn digital_twins_preflight_refuses_a_name_taken_elsewhere() {
     );
     kind.preflight(&ctx, &adt_with("adt-free")).await.unwrap();
     // Our own existing instance is fine even though its name is "taken".
-    kind.apply(&ctx, &adt_with("adt-mine")).await.unwrap();
+    converge(&kind, &ctx, &adt_with("adt-mine"), None)
+        .await
+        .unwrap();
     f.world().taken_names.push("adt-mine".into());
     kind.preflight(&ctx, &adt_with("adt-mine")).await.unwrap();
     assert_eq!(
@@ -199,7 +204,9 @@ fn role_with(principal: &str) -> Value {
 async fn with_instance(f: &fake::Fake) {
     let kind = DigitalTwinsInstanceKind::new(Arc::new(context(&f.url)));
     let (ctx, _) = step_ctx("adt");
-    kind.apply(&ctx, &adt_with("adt-r")).await.unwrap();
+    converge(&kind, &ctx, &adt_with("adt-r"), None)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -214,8 +221,7 @@ async fn role_assignment_by_upn_then_rerun_writes_nothing() {
     kind.preflight(&ctx, &role_with("ann@contoso.com"))
         .await
         .unwrap();
-    let out = kind
-        .apply(&ctx, &role_with("ann@contoso.com"))
+    let out = converge(&kind, &ctx, &role_with("ann@contoso.com"), None)
         .await
         .unwrap();
     assert_eq!(out["principal_id"], "ann-oid");
@@ -236,7 +242,7 @@ async fn role_assignment_by_upn_then_rerun_writes_nothing() {
     assert_eq!(stored["id"], out["id"]);
     // The rerun of an attempt recorded as creating reads, finds it, and does not PUT again.
     let rerun = step_ctx("role").0.with_creating(true);
-    kind.apply(&rerun, &role_with("ann@contoso.com"))
+    converge(&kind, &rerun, &role_with("ann@contoso.com"), None)
         .await
         .unwrap();
     assert_eq!(f.world().count("PUT", "roleAssignments"), 1);
@@ -261,7 +267,7 @@ async fn role_assignment_existing_under_another_name_is_success() {
     let kind = RoleAssignmentKind::new(ctx_arc);
     let (ctx, rec) = step_ctx("role");
     let with = json!({"scope": adt_id("adt-r"), "role": DATA_OWNER, "principal": "9f0e4f59-0000-4000-8000-000000000001", "principal_type": "ServicePrincipal"});
-    let out = kind.apply(&ctx, &with).await.unwrap();
+    let out = converge(&kind, &ctx, &with, None).await.unwrap();
     assert_eq!(out["id"], other, "reports the existing assignment");
     assert!(
         rec.progress
@@ -280,7 +286,7 @@ async fn role_assignment_retries_principal_not_found() {
     let kind = RoleAssignmentKind::new(Arc::new(context(&f.url)));
     let (ctx, _) = step_ctx("role");
     let with = json!({"scope": adt_id("adt-r"), "role": DATA_OWNER, "principal": "9f0e4f59-0000-4000-8000-000000000002", "principal_type": "ServicePrincipal"});
-    kind.apply(&ctx, &with).await.unwrap();
+    converge(&kind, &ctx, &with, None).await.unwrap();
     assert_eq!(f.world().count("PUT", "roleAssignments"), 4);
 }
 
@@ -294,7 +300,7 @@ async fn role_assignment_gives_up_on_principal_not_found_with_an_explanation() {
     let kind = RoleAssignmentKind::new(Arc::new(c));
     let (ctx, _) = step_ctx("role");
     let with = json!({"scope": adt_id("adt-r"), "role": DATA_OWNER, "principal": "9f0e4f59-0000-4000-8000-000000000003", "principal_type": "ServicePrincipal"});
-    let err = kind.apply(&ctx, &with).await.unwrap_err();
+    let err = converge(&kind, &ctx, &with, None).await.unwrap_err();
     assert_eq!(err.code.as_deref(), Some("PrincipalNotFound"));
     assert!(err.help.unwrap().contains("replicate"));
 }
@@ -331,7 +337,7 @@ async fn manifest_is_written_once() {
     let (ctx, rec) = step_ctx("manifest");
     // (A temporary directory is outside the working directory.)
     let with = json!({"path": path.display().to_string(), "outside_workdir": true});
-    let out = kind.apply(&ctx, &with).await.unwrap();
+    let out = converge(&kind, &ctx, &with, None).await.unwrap();
     let written: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(written, out["manifest"]);
     assert_eq!(
@@ -342,7 +348,7 @@ async fn manifest_is_written_once() {
         written[0]["resourceAccess"][0]["id"],
         "4589bd03-58cb-4e6c-b17f-b580e39652f8"
     );
-    kind.apply(&ctx, &with).await.unwrap();
+    converge(&kind, &ctx, &with, None).await.unwrap();
     assert_eq!(
         rec.progress.lock().unwrap().len(),
         1,
@@ -356,8 +362,8 @@ async fn ad_application_with_consent_then_rerun_writes_nothing() {
     let kind = AdApplicationKind::new(Arc::new(context(&f.url)));
     let (ctx, _) = step_ctx("app");
     let with = json!({"display_name": "twins client", "redirect_uris": ["http://localhost"], "grant_admin_consent": true});
-    assert!(kind.validate(&with).is_empty());
-    let out = kind.apply(&ctx, &with).await.unwrap();
+    assert!(kind.schema().validate(&with).is_empty());
+    let out = converge(&kind, &ctx, &with, None).await.unwrap();
     let (app, grant) = {
         let w = f.world();
         assert_eq!(w.apps.len(), 1);
@@ -379,7 +385,7 @@ async fn ad_application_with_consent_then_rerun_writes_nothing() {
             + w.count("POST", "oauth2PermissionGrants")
     };
     let before = writes(&f.world());
-    let again = kind.apply(&ctx, &with).await.unwrap();
+    let again = converge(&kind, &ctx, &with, None).await.unwrap();
     assert_eq!(again, out);
     assert_eq!(writes(&f.world()), before, "rerun must not write");
 }
@@ -390,10 +396,12 @@ async fn ad_application_crash_after_create_does_not_duplicate() {
     let kind = AdApplicationKind::new(Arc::new(context(&f.url)));
     let (ctx, _) = step_ctx("app");
     let with = json!({"display_name": "twins client", "create_service_principal": false});
-    let first = kind.apply(&ctx, &with).await.unwrap();
+    let first = converge(&kind, &ctx, &with, None).await.unwrap();
     // A rerun with no memory of the first (no checkpoint) finds the same app by uniqueName.
     let (fresh_ctx, _) = step_ctx("app");
-    let second = kind.resume(&fresh_ctx, &with, &Value::Null).await.unwrap();
+    let second = converge(&kind, &fresh_ctx, &with, Some(&Value::Null))
+        .await
+        .unwrap();
     assert_eq!(first["client_id"], second["client_id"]);
     assert_eq!(f.world().apps.len(), 1);
     assert_eq!(second["service_principal_id"], Value::Null);
@@ -408,11 +416,11 @@ async fn arm_resource_creates_then_skips_when_unchanged() {
         "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1"
     );
     let with = json!({"id": id, "api_version": "2023-05-01", "body": {"location": "westus2", "properties": {"minimumTlsVersion": "TLS1_2"}}});
-    assert!(kind.validate(&with).is_empty());
-    let out = kind.apply(&ctx, &with).await.unwrap();
+    assert!(kind.schema().validate(&with).is_empty());
+    let out = converge(&kind, &ctx, &with, None).await.unwrap();
     assert_eq!(out["id"], id);
     assert_eq!(out["properties"]["minimumTlsVersion"], "TLS1_2");
-    kind.apply(&ctx, &with).await.unwrap();
+    converge(&kind, &ctx, &with, None).await.unwrap();
     assert_eq!(f.world().count("PUT", "storageAccounts/st1"), 1);
 }
 
@@ -434,7 +442,7 @@ async fn interrupted_wait_keeps_the_saved_token() {
         }
     };
     let with = adt_with("adt-int");
-    let (result, ()) = tokio::join!(kind.apply(&ctx, &with), canceller);
+    let (result, ()) = tokio::join!(converge(&kind, &ctx, &with, None), canceller);
     assert_eq!(result.unwrap_err().kind, StepErrorKind::Interrupted);
     assert_eq!(rec.tokens.lock().unwrap().len(), 1);
 }

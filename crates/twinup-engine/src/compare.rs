@@ -1,12 +1,12 @@
 //! Field-level comparison of a step's rendered `with` with its live state. The engine knows
-//! no service's rules: a kind normalises the values it compares ([`StepKind::normalize`]:
+//! no service's rules: a kind normalises the values it compares ([`crate::KindSchema::normalize`]:
 //! Azure's names are case-insensitive, its locations ignore spaces), and the engine compares
 //! the normalised values exactly.
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::kind::StepKind;
+use crate::kind::KindSchema;
 
 /// One field that differs between the plan and the live resource.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -22,7 +22,7 @@ pub struct FieldChange {
 /// Compares the fields of `wanted` (a rendered `with`) that the live properties also have,
 /// after `kind` normalised both sides. Fields the kind does not report, and live values that
 /// are `null` (not reported), are not compared.
-pub fn diff_fields(kind: &dyn StepKind, wanted: &Value, live: &Value) -> Vec<FieldChange> {
+pub fn diff_fields(kind: &dyn KindSchema, wanted: &Value, live: &Value) -> Vec<FieldChange> {
     let mut out = Vec::new();
     if let (Some(w), Some(l)) = (wanted.as_object(), live.as_object()) {
         for (key, want) in w {
@@ -36,7 +36,7 @@ pub fn diff_fields(kind: &dyn StepKind, wanted: &Value, live: &Value) -> Vec<Fie
 }
 
 fn diff_value(
-    kind: &dyn StepKind,
+    kind: &dyn KindSchema,
     path: &str,
     want: &Value,
     have: &Value,
@@ -70,7 +70,7 @@ fn diff_value(
     }
 }
 
-fn same(kind: &dyn StepKind, path: &str, want: &Value, have: &Value) -> bool {
+fn same(kind: &dyn KindSchema, path: &str, want: &Value, have: &Value) -> bool {
     match (want, have) {
         (Value::Array(a), Value::Array(b)) => {
             a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(kind, path, x, y))

@@ -9,20 +9,19 @@
 //! [`rule_in_words`], which turns a pattern failure into the rule the description states.
 
 use std::fmt;
-use std::sync::Arc;
 
 use indexmap::IndexMap;
 use serde_json::Value;
 use twinup_plan::{InputSpec, Plan, Reference, Template};
 
-use crate::kind::StepKind;
-use crate::registry::KindRegistry;
+use crate::kind::KindSchema;
+use crate::registry::KindSchemas;
 
 /// A step `with` block that references an input, and the kind that judges it.
 #[derive(Clone)]
 struct Site {
     step: String,
-    kind: Arc<dyn StepKind>,
+    kind: &'static dyn KindSchema,
     with: Template,
 }
 
@@ -47,17 +46,17 @@ impl fmt::Debug for InputRules {
 
 impl InputRules {
     /// The rules of every step of `plan` whose kind `registry` knows.
-    pub fn new(plan: &Plan, registry: &KindRegistry) -> InputRules {
+    pub fn new(plan: &Plan, registry: &KindSchemas) -> InputRules {
         let mut sites: IndexMap<String, Vec<Site>> = IndexMap::new();
         for step in &plan.steps {
-            let Some(kind) = registry.get(&step.kind) else {
+            let Some(kind) = registry.schema(&step.kind) else {
                 continue;
             };
             for reference in step.with.references() {
                 if let Reference::Input(name) = reference {
                     sites.entry(name).or_default().push(Site {
                         step: step.id.clone(),
-                        kind: kind.clone(),
+                        kind,
                         with: step.with.clone(),
                     });
                 }

@@ -6,14 +6,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::context::StepContext;
+use crate::origin::Applied;
 
 /// The outputs a step produced, by name, in the order the kind declares them.
 pub type Outputs = serde_json::Map<String, Value>;
 
-/// A kind of step. Implementations must be idempotent: `apply` on something that already
-/// exists converges it to the requested state instead of creating a second one.
-#[async_trait]
-pub trait StepKind: Send + Sync {
+/// What a kind is, apart from any connection: its name, the fields it takes and their rules,
+/// its outputs, and how its values compare. Validating a plan needs only this
+/// ([`crate::KindSchemas`]), so it needs no client, token or network.
+pub trait KindSchema: Send + Sync {
     /// The name used in a plan's `kind:` field, e.g. `file` or `azure.resource_group`.
     fn name(&self) -> &'static str;
 
@@ -24,44 +25,6 @@ pub trait StepKind: Send + Sync {
     /// depends on another step's outputs is the explicit marker of an unknown value
     /// ([`crate::is_unknown`]), and must not be rejected.
     fn validate(&self, with: &Value) -> Vec<FieldError>;
-
-    /// Checks, before anything is written anywhere, that `apply` can succeed (permissions,
-    /// name availability, ...). Reads only. Values not known yet are as in
-    /// [`StepKind::validate`]. The default has nothing to check.
-    async fn preflight(&self, _ctx: &StepContext, _with: &Value) -> Result<(), StepError> {
-        Ok(())
-    }
-
-    /// Creates or updates what the step describes and returns its outputs. A kind that starts
-    /// long-running work calls [`StepContext::save_resume_token`] before waiting on it.
-    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError>;
-
-    /// Finishes work a previous run started and recorded with `token`, without starting it
-    /// again. The default applies again, which is right for a kind that saves no token (its
-    /// `apply` converges whatever an interrupted attempt left).
-    async fn resume(
-        &self,
-        ctx: &StepContext,
-        with: &Value,
-        _token: &Value,
-    ) -> Result<Outputs, StepError> {
-        self.apply(ctx, with).await
-    }
-
-    /// Reads the live state of what the step describes. Reads only.
-    async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError>;
-
-    /// When the step's record holds a target that `with` no longer names (a field that
-    /// identifies the target changed: a name, a location, a path), what replaces what. `up`
-    /// asks before running such a step; the kind's `apply` creates the new target (and records
-    /// it as created only if it was absent), and once the whole run succeeded `up` deletes the
-    /// recorded one, if the step created it, with the kind's `delete` on the old record,
-    /// dependents first (create before destroy). A [`Replacement::deletes_first`] replacement
-    /// is the exception: its `apply` deletes the old target before creating the new one.
-    /// `ctx.previous_outputs()` holds the record. Reads nothing; the default never replaces.
-    fn replacement(&self, _ctx: &StepContext, _with: &Value) -> Option<Replacement> {
-        None
-    }
 
     /// True for a kind whose steps make nothing that outlives them (a wait, a check): a step
     /// of it that failed or stopped before recording outputs leaves `down` nothing to keep
@@ -86,6 +49,55 @@ pub trait StepKind: Send + Sync {
     fn normalize(&self, _field: &str, value: &Value) -> Value {
         value.clone()
     }
+}
+
+/// A kind of step: its schema ([`KindSchema`]) and what it does over a connection.
+/// Implementations must be idempotent: `apply` on something that already exists converges it
+/// to the requested state instead of creating a second one.
+#[async_trait]
+pub trait StepKind: Send + Sync {
+    /// The kind's schema.
+    fn schema(&self) -> &'static dyn KindSchema;
+
+    /// Checks, before anything is written anywhere, that `apply` can succeed (permissions,
+    /// name availability, ...). Reads only. Values not known yet are as in
+    /// [`KindSchema::validate`]. The default has nothing to check.
+    async fn preflight(&self, _ctx: &StepContext, _with: &Value) -> Result<(), StepError> {
+        Ok(())
+    }
+
+    /// Creates or updates what the step describes and returns its outputs and whose the
+    /// target is as the kind saw it ([`Applied`]; the engine records `created` from it). A
+    /// kind that starts long-running work calls [`StepContext::save_resume_token`] before
+    /// waiting on it.
+    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Applied, StepError>;
+
+    /// Finishes work a previous run started and recorded with `token`, without starting it
+    /// again. The default applies again, which is right for a kind that saves no token (its
+    /// `apply` converges whatever an interrupted attempt left).
+    async fn resume(
+        &self,
+        ctx: &StepContext,
+        with: &Value,
+        _token: &Value,
+    ) -> Result<Applied, StepError> {
+        self.apply(ctx, with).await
+    }
+
+    /// Reads the live state of what the step describes. Reads only.
+    async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError>;
+
+    /// When the step's record holds a target that `with` no longer names (a field that
+    /// identifies the target changed: a name, a location, a path), what replaces what. `up`
+    /// asks before running such a step; the kind's `apply` creates the new target (and records
+    /// it as created only if it was absent), and once the whole run succeeded `up` deletes the
+    /// recorded one, if the step created it, with the kind's `delete` on the old record,
+    /// dependents first (create before destroy). A [`Replacement::deletes_first`] replacement
+    /// is the exception: its `apply` deletes the old target before creating the new one.
+    /// `ctx.previous_outputs()` holds the record. Reads nothing; the default never replaces.
+    fn replacement(&self, _ctx: &StepContext, _with: &Value) -> Option<Replacement> {
+        None
+    }
 
     /// Deletes what an earlier successful run of the step created, and waits until it is gone.
     /// `ctx.previous_outputs()` holds that run's outputs (ids to delete). `token` is what an
@@ -99,38 +111,12 @@ pub trait StepKind: Send + Sync {
         _with: &Value,
         _token: Option<&Value>,
     ) -> Result<(), StepError> {
-        Err(
-            StepError::rejected(format!("this kind cannot be deleted (`{}`)", self.name()))
-                .with_help("delete it by hand, or leave it: `twinup down` keeps it"),
-        )
+        Err(StepError::rejected(format!(
+            "this kind cannot be deleted (`{}`)",
+            self.schema().name()
+        ))
+        .with_help("delete it by hand, or leave it: `twinup down` keeps it"))
     }
-}
-
-/// The output every deletable kind adds to its outputs: `true` when the step created what it
-/// manages, `false` when it found it already there. `twinup down` deletes only the former.
-pub const CREATED_OUTPUT: &str = "created";
-
-/// The output a kind may add when it records `created: false`: why the target is not its own
-/// (found under a name it did not derive, existed before it). `status` and `down` show it.
-pub const FOUND_OUTPUT: &str = "found";
-
-/// Why the step that produced `outputs` does not own its target, when the kind said.
-pub fn found_reason(outputs: &Outputs) -> Option<&str> {
-    outputs.get(FOUND_OUTPUT).and_then(Value::as_str)
-}
-
-/// Whether the step that produced `outputs` created its target (see [`CREATED_OUTPUT`]).
-/// `None` when the outputs do not say (a checkpoint from before the field existed).
-pub fn created_by_step(outputs: &Outputs) -> Option<bool> {
-    outputs.get(CREATED_OUTPUT).and_then(Value::as_bool)
-}
-
-/// The value of [`CREATED_OUTPUT`] for a step that just ran: created now (`found == false`),
-/// or created by an earlier run of the same step (its previous outputs say so).
-pub fn created_flag(ctx: &StepContext, found_existing: bool) -> bool {
-    !found_existing
-        || ctx.was_creating()
-        || ctx.previous_outputs().and_then(created_by_step) == Some(true)
 }
 
 /// A target that a changed `with` replaces: what the record holds and what the plan names now.

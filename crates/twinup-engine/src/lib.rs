@@ -40,6 +40,7 @@ mod input_rules;
 mod inputs;
 mod kind;
 pub mod kinds;
+mod origin;
 mod preflight;
 mod recorder;
 mod redact;
@@ -61,12 +62,15 @@ pub use inputs::{
     resolve_inputs, saved_inputs, value_hint,
 };
 pub use kind::{
-    CREATED_OUTPUT, FOUND_OUTPUT, FieldError, LiveState, Outputs, REDACTED_OUTPUT, REPLACED_OUTPUT,
-    Replacement, StepError, StepErrorKind, StepKind, created_by_step, created_flag, found_reason,
+    FieldError, KindSchema, LiveState, Outputs, REDACTED_OUTPUT, REPLACED_OUTPUT, Replacement,
+    StepError, StepErrorKind, StepKind,
+};
+pub use origin::{
+    Applied, CREATED_OUTPUT, FOUND_OUTPUT, Origin, converge, created_by_step, found_reason,
 };
 pub use preflight::preflight;
 pub use redact::{Redactor, SECRET_MASK, SECRET_PLACEHOLDER, mask_outputs, redacting};
-pub use registry::KindRegistry;
+pub use registry::{KindRegistry, KindSchemas};
 pub use session::{Session, load_for_plan};
 pub use unknown::{UNKNOWN_KEY, contains_unknown, is_unknown, unknown, unknown_source};
 pub use validate::validate_steps;

@@ -6,20 +6,20 @@ use twinup_plan::{Diagnostic, Diagnostics, PathSeg};
 use crate::checkpoint::Checkpoint;
 use crate::expand::ExpandedPlan;
 use crate::inputs::ResolvedInputs;
-use crate::registry::KindRegistry;
+use crate::registry::KindSchemas;
 use crate::render::lookup;
 
 /// Validates all steps of `plan` with `inputs`; returns every problem found.
 pub fn validate_steps(
     plan: &ExpandedPlan,
-    registry: &KindRegistry,
+    registry: &KindSchemas,
     inputs: &ResolvedInputs,
 ) -> Result<(), Diagnostics> {
     let empty = Checkpoint::new(&plan.name, "");
     let redactor = crate::redact::Redactor::new(inputs);
     let mut diagnostics = Vec::new();
     for (index, step) in plan.steps.iter().enumerate() {
-        let Some(kind) = registry.get(&step.kind) else {
+        let Some(kind) = registry.schema(&step.kind) else {
             continue; // reported by Plan::validate
         };
         let with = crate::unknown::draft(&step.with, &|r| lookup(r, inputs, &empty, true));

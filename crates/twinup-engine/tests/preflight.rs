@@ -7,33 +7,42 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 use twinup_engine::checkpoint::FileStore;
 use twinup_engine::{
-    FieldError, InputSources, KindRegistry, LiveState, NoEvents, Outputs, Session, StepContext,
-    StepError, StepKind, expand_plan, preflight, resolve_inputs,
+    Applied, FieldError, InputSources, KindRegistry, KindSchema, LiveState, NoEvents, Outputs,
+    Session, StepContext, StepError, StepKind, expand_plan, preflight, resolve_inputs,
 };
 use twinup_plan::Plan;
 
 /// A kind whose preflight asks to confirm its `ask` field, when it has one.
 struct Asking;
 
-#[async_trait]
-impl StepKind for Asking {
+impl KindSchema for Asking {
     fn name(&self) -> &'static str {
         "asking"
     }
+
     fn outputs(&self) -> &'static [&'static str] {
         &[]
     }
+
     fn validate(&self, _with: &Value) -> Vec<FieldError> {
         Vec::new()
     }
+}
+
+#[async_trait]
+impl StepKind for Asking {
+    fn schema(&self) -> &'static dyn KindSchema {
+        &Asking
+    }
+
     async fn preflight(&self, ctx: &StepContext, with: &Value) -> Result<(), StepError> {
         if let Some(text) = with.get("ask").and_then(Value::as_str) {
             ctx.ask_confirmation(text);
         }
         Ok(())
     }
-    async fn apply(&self, _ctx: &StepContext, _with: &Value) -> Result<Outputs, StepError> {
-        Ok(Outputs::new())
+    async fn apply(&self, _ctx: &StepContext, _with: &Value) -> Result<Applied, StepError> {
+        Ok(Applied::created(Outputs::new()))
     }
     async fn read(&self, _ctx: &StepContext, _with: &Value) -> Result<LiveState, StepError> {
         Ok(LiveState::Absent)

@@ -26,33 +26,6 @@ pub fn uses_azure(plan: &Plan) -> bool {
     plan.steps.iter().any(|s| s.kind.starts_with("azure."))
 }
 
-/// A registry for validating plans: built-ins plus the Azure kinds, with no connection.
-pub fn validation_registry() -> Result<KindRegistry, Failure> {
-    let mut registry = KindRegistry::with_builtins();
-    let cloud = Cloud::Public;
-    let http = HttpClient::new(&HttpConfig::default())
-        .map_err(|e| Failure::bad_input(format!("cannot set up HTTP: {e}")))?;
-    let endpoints = cloud
-        .endpoints()
-        .map_err(|e| Failure::bad_input(e.to_string()))?;
-    let tokens = provider_for(&cloud, &http, &ChainSettings::default())
-        .map_err(|e| Failure::bad_input(e.to_string()))?;
-    register_kinds(
-        &mut registry,
-        AzureContext {
-            endpoints,
-            http,
-            token_provider: tokens,
-            subscription_id: None,
-            tenant_id: String::new(),
-            targets: Default::default(),
-            signed_in: None,
-            settings: KindSettings::default(),
-        },
-    );
-    Ok(registry)
-}
-
 /// A signed-in connection to one cloud.
 pub struct AzureSession {
     endpoints: Endpoints,

@@ -1,11 +1,12 @@
-//! The step kinds this binary knows, for validating plans: the engine's built-ins and the
-//! Azure kinds (not yet connected; `up` connects them once it has signed in).
+//! The step kinds this binary knows, for validating plans: the schemas of the engine's
+//! built-ins and of the Azure kinds. No client, token or network: `up` connects the kinds
+//! once it has signed in.
 
-use twinup_engine::KindRegistry;
+use twinup_engine::KindSchemas;
 
-use crate::failure::Failure;
-
-/// Built-ins plus the Azure kinds, unconnected: enough to validate any plan.
-pub fn validation_registry() -> Result<KindRegistry, Failure> {
-    crate::azure_session::validation_registry()
+/// Built-ins plus the Azure kinds' schemas: enough to validate any plan.
+pub fn validation_registry() -> KindSchemas {
+    let mut schemas = KindSchemas::with_builtins();
+    twinup_azure::kinds::register_schemas(&mut schemas);
+    schemas
 }

@@ -267,3 +267,35 @@ steps:
         out.stderr
     );
 }
+
+/// Validating a plan needs no connection: the kinds' schemas are apart from their clients, so
+/// `twinup plan` works where no HTTPS client could be made (a CA bundle that is not there),
+/// and `up`, which connects, says what is wrong with it.
+#[test]
+fn a_plan_is_checked_without_a_connection_and_only_up_needs_the_ca_bundle() {
+    let s = Scratch::new();
+    let mut cmd = s.twinup();
+    cmd.arg("plan")
+        .env("SSL_CERT_FILE", s.path("missing-ca.pem"));
+    let out = run(&mut cmd);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.contains("is valid"), "{}", out.stdout);
+
+    let mut cmd = s.twinup();
+    let answers = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../plans/examples/answers.yaml"
+    );
+    cmd.args([
+        "up",
+        "--cloud",
+        "local",
+        "--non-interactive",
+        "--answers",
+        answers,
+    ])
+    .env("SSL_CERT_FILE", s.path("missing-ca.pem"));
+    let out = run(&mut cmd);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(out.stderr.contains("missing-ca.pem"), "{}", out.stderr);
+}

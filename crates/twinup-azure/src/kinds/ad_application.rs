@@ -13,8 +13,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use twinup_engine::{
-    CREATED_OUTPUT, FieldError, LiveState, Outputs, Replacement, StepContext, StepError, StepKind,
-    created_flag,
+    Applied, FieldError, KindSchema, LiveState, Outputs, Replacement, StepContext, StepError,
+    StepKind,
 };
 use uuid::Uuid;
 
@@ -105,19 +105,12 @@ pub fn matches(live: &Value, desired: &Value) -> bool {
 
 /// The outputs, with the app's identity (`unique_name`, `display_name`) recorded for `down`,
 /// replacement and `verify`.
-fn outputs_of(
-    app: &Application,
-    sp_id: Option<&str>,
-    tenant_id: &str,
-    created: bool,
-    unique: &str,
-) -> Outputs {
+fn outputs_of(app: &Application, sp_id: Option<&str>, tenant_id: &str, unique: &str) -> Outputs {
     fields::outputs(json!({
         "client_id": app.app_id,
         "object_id": app.object_id,
         "service_principal_id": sp_id,
         "tenant_id": tenant_id,
-        CREATED_OUTPUT: created,
         "unique_name": unique,
         "display_name": app.body.get("displayName"),
     }))
@@ -143,14 +136,13 @@ fn replaced_app(ctx: &StepContext, unique: &str) -> Option<(String, String, Stri
 }
 
 /// Outputs of a step turned off with `enabled: false`: no app, but the tenant is still known.
-fn disabled_outputs(tenant_id: &str) -> Outputs {
-    fields::outputs(json!({
+fn disabled_outputs(tenant_id: &str) -> Applied {
+    Applied::not_ours(fields::outputs(json!({
         "client_id": "",
         "object_id": "",
         "service_principal_id": null,
         "tenant_id": tenant_id,
-        CREATED_OUTPUT: false,
-    }))
+    })))
 }
 
 impl AdApplicationKind {
@@ -264,8 +256,10 @@ fn is_redirect_url(text: &str) -> bool {
     }
 }
 
-#[async_trait]
-impl StepKind for AdApplicationKind {
+/// The schema of `AdApplicationKind` steps: name, fields, outputs, comparison; needs no connection.
+pub struct AdApplicationSchema;
+
+impl KindSchema for AdApplicationSchema {
     fn name(&self) -> &'static str {
         "azure.ad_application"
     }
@@ -365,7 +359,22 @@ impl StepKind for AdApplicationKind {
         c.errors
     }
 
-    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
+    fn identifying_fields(&self) -> &'static [&'static str] {
+        &["display_name", "unique_name"]
+    }
+
+    fn normalize(&self, field: &str, value: &Value) -> Value {
+        super::compare::normalize(field, value)
+    }
+}
+
+#[async_trait]
+impl StepKind for AdApplicationKind {
+    fn schema(&self) -> &'static dyn KindSchema {
+        &AdApplicationSchema
+    }
+
+    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Applied, StepError> {
         if !fields::opt_bool(with, "enabled", true) {
             ctx.progress("app registration turned off (enabled: false)");
             return Ok(disabled_outputs(&self.ctx.tenant_id));
@@ -379,7 +388,7 @@ impl StepKind for AdApplicationKind {
         // was created by an earlier (perhaps crashed) run; a `unique_name` given in the plan may
         // name an app made elsewhere.
         let derived = fields::opt_string(with, "unique_name").is_none();
-        let created = derived || created_flag(ctx, existing.is_some());
+        let created = derived || existing.is_none();
         let app = match existing {
             Some(app) if matches(&app.body, &desired) => {
                 ctx.progress(format!("application {display} is up to date"));
@@ -414,13 +423,8 @@ impl StepKind for AdApplicationKind {
             self.grant_consent(ctx, &graph, sp, &desired["requiredResourceAccess"])
                 .await?;
         }
-        Ok(outputs_of(
-            &app,
-            sp_id.as_deref(),
-            &self.ctx.tenant_id,
-            created,
-            &unique,
-        ))
+        let outputs = outputs_of(&app, sp_id.as_deref(), &self.ctx.tenant_id, &unique);
+        Ok(Applied::created_if(created, outputs))
     }
 
     async fn preflight(&self, ctx: &StepContext, with: &Value) -> Result<(), StepError> {
@@ -459,14 +463,6 @@ impl StepKind for AdApplicationKind {
             deletes_old: true,
             deletes_first: false,
         })
-    }
-
-    fn identifying_fields(&self) -> &'static [&'static str] {
-        &["display_name", "unique_name"]
-    }
-
-    fn normalize(&self, field: &str, value: &Value) -> Value {
-        super::compare::normalize(field, value)
     }
 
     async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 use twinup_engine::kinds::FileKind;
 use twinup_engine::{
-    FieldError, LiveState, Outputs, Replacement, StepContext, StepError, StepKind,
+    Applied, FieldError, KindSchema, LiveState, Replacement, StepContext, StepError, StepKind,
 };
 
 use super::fields::Checker;
@@ -51,8 +51,7 @@ fn as_file(with: &Value) -> Value {
 /// The `azure.api_permissions_manifest` kind.
 pub struct ApiPermissionsManifestKind;
 
-#[async_trait]
-impl StepKind for ApiPermissionsManifestKind {
+impl KindSchema for ApiPermissionsManifestKind {
     fn name(&self) -> &'static str {
         "azure.api_permissions_manifest"
     }
@@ -69,18 +68,25 @@ impl StepKind for ApiPermissionsManifestKind {
         c.errors
     }
 
-    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
-        let mut outputs = FileKind.apply(ctx, &as_file(with)).await?;
-        outputs.insert("manifest".into(), manifest());
-        Ok(outputs)
+    fn identifying_fields(&self) -> &'static [&'static str] {
+        FileKind.identifying_fields()
+    }
+}
+
+#[async_trait]
+impl StepKind for ApiPermissionsManifestKind {
+    fn schema(&self) -> &'static dyn KindSchema {
+        &ApiPermissionsManifestKind
+    }
+
+    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Applied, StepError> {
+        let mut applied = FileKind.apply(ctx, &as_file(with)).await?;
+        applied.outputs.insert("manifest".into(), manifest());
+        Ok(applied)
     }
 
     fn replacement(&self, ctx: &StepContext, with: &Value) -> Option<Replacement> {
         FileKind.replacement(ctx, &as_file(with))
-    }
-
-    fn identifying_fields(&self) -> &'static [&'static str] {
-        FileKind.identifying_fields()
     }
 
     async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::{Value, json};
 use twinup_engine::{
-    CREATED_OUTPUT, FieldError, LiveState, Outputs, StepContext, StepError, StepKind, created_flag,
+    Applied, FieldError, KindSchema, LiveState, Outputs, StepContext, StepError, StepKind,
 };
 
 use super::fields::{self, Checker};
@@ -66,11 +66,10 @@ pub(crate) async fn put_and_wait(
     }
 }
 
-fn outputs_of(id: &str, body: &Value, created: bool) -> Outputs {
+fn outputs_of(id: &str, body: &Value) -> Outputs {
     fields::outputs(json!({
         "id": body.get("id").and_then(Value::as_str).unwrap_or(id),
         "properties": body.get("properties").cloned().unwrap_or(json!({})),
-        CREATED_OUTPUT: created,
     }))
 }
 
@@ -81,8 +80,10 @@ impl ArmResourceKind {
     }
 }
 
-#[async_trait]
-impl StepKind for ArmResourceKind {
+/// The schema of `ArmResourceKind` steps: name, fields, outputs, comparison; needs no connection.
+pub struct ArmResourceSchema;
+
+impl KindSchema for ArmResourceSchema {
     fn name(&self) -> &'static str {
         "azure.arm_resource"
     }
@@ -122,24 +123,35 @@ impl StepKind for ArmResourceKind {
         c.errors
     }
 
-    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
+    fn normalize(&self, field: &str, value: &Value) -> Value {
+        super::compare::normalize(field, value)
+    }
+}
+
+#[async_trait]
+impl StepKind for ArmResourceKind {
+    fn schema(&self) -> &'static dyn KindSchema {
+        &ArmResourceSchema
+    }
+
+    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Applied, StepError> {
         let id = normalize_scope(&fields::string(with, "id")?);
         let api = fields::string(with, "api_version")?;
         let body = with.get("body").cloned().unwrap_or(json!({}));
         let arm = self.ctx.arm();
         let live = arm.get_optional(&id, &api).await?;
-        let created = created_flag(ctx, live.is_some());
-        if live.is_none() {
+        let created = live.is_none();
+        if created {
             ctx.note_creating().await?;
         }
         if let Some(live) = live
             && up_to_date(&live.body, &body)
         {
             ctx.progress(format!("{id} is up to date"));
-            return Ok(outputs_of(&id, &live.body, created));
+            return Ok(Applied::existing(outputs_of(&id, &live.body)));
         }
         let written = put_and_wait(&self.ctx, ctx, &id, &api, &body, LroToken::to_value).await?;
-        Ok(outputs_of(&id, &written, created))
+        Ok(Applied::created_if(created, outputs_of(&id, &written)))
     }
 
     async fn resume(
@@ -147,23 +159,15 @@ impl StepKind for ArmResourceKind {
         ctx: &StepContext,
         with: &Value,
         token: &Value,
-    ) -> Result<Outputs, StepError> {
+    ) -> Result<Applied, StepError> {
         let id = normalize_scope(&fields::string(with, "id")?);
         match LroToken::from_value(token) {
             Ok(token) => {
                 let body = wait_for(&self.ctx, ctx, &token, &id).await?;
-                let created = ctx
-                    .previous_outputs()
-                    .and_then(twinup_engine::created_by_step)
-                    .unwrap_or(true);
-                Ok(outputs_of(&id, &body, created))
+                Ok(Applied::resumed(outputs_of(&id, &body)))
             }
             Err(_) => self.apply(ctx, with).await,
         }
-    }
-
-    fn normalize(&self, field: &str, value: &Value) -> Value {
-        super::compare::normalize(field, value)
     }
 
     async fn read(&self, _ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {

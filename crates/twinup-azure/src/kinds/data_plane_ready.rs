@@ -14,9 +14,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::{Value, json};
-use twinup_engine::{
-    CREATED_OUTPUT, FieldError, LiveState, Outputs, StepContext, StepError, StepKind,
-};
+use twinup_engine::{Applied, FieldError, KindSchema, LiveState, StepContext, StepError, StepKind};
 
 use super::fields::{self, Checker};
 use super::{AzureContext, interruptible};
@@ -140,10 +138,10 @@ fn timeout_of(with: &Value) -> Result<Duration, String> {
     }
 }
 
-fn ready_outputs(ready: bool) -> Outputs {
-    // `created: true` with a delete that sends nothing: `down` forgets the check, and the next
-    // `up` makes it again.
-    fields::outputs(json!({ "ready": ready, CREATED_OUTPUT: true }))
+fn ready_outputs(ready: bool) -> Applied {
+    // Created, with a delete that sends nothing: `down` forgets the check, and the next `up`
+    // makes it again.
+    Applied::created(fields::outputs(json!({ "ready": ready })))
 }
 
 fn minutes(d: Duration) -> String {
@@ -153,8 +151,10 @@ fn minutes(d: Duration) -> String {
     }
 }
 
-#[async_trait]
-impl StepKind for DataPlaneReadyKind {
+/// The schema of `DataPlaneReadyKind` steps: name, fields, outputs, comparison; needs no connection.
+pub struct DataPlaneReadySchema;
+
+impl KindSchema for DataPlaneReadySchema {
     fn name(&self) -> &'static str {
         "azure.digital_twins_data_plane_ready"
     }
@@ -201,8 +201,15 @@ impl StepKind for DataPlaneReadyKind {
         }
         c.errors
     }
+}
 
-    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
+#[async_trait]
+impl StepKind for DataPlaneReadyKind {
+    fn schema(&self) -> &'static dyn KindSchema {
+        &DataPlaneReadySchema
+    }
+
+    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Applied, StepError> {
         let host = host_of(with)?;
         let assignee = fields::opt_string(with, "principal_id").unwrap_or_default();
         let signed_in = self.ctx.signed_in.as_ref().map(|p| p.id.as_str());

@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::{Value, json};
 use twinup_engine::{
-    CREATED_OUTPUT, FieldError, LiveState, Outputs, Replacement, StepContext, StepError, StepKind,
+    Applied, FieldError, KindSchema, LiveState, Outputs, Replacement, StepContext, StepError,
+    StepKind,
 };
 
 use super::digital_twins_identity as identity;
@@ -65,7 +66,7 @@ pub fn host_url(host: &str) -> String {
     }
 }
 
-fn outputs_of(body: &Value, created: bool) -> Outputs {
+fn outputs_of(body: &Value) -> Outputs {
     let host = body
         .pointer("/properties/hostName")
         .and_then(Value::as_str)
@@ -75,7 +76,6 @@ fn outputs_of(body: &Value, created: bool) -> Outputs {
         "location": body.get("location").cloned().unwrap_or(Value::Null),
         "host_name": host,
         "principal_id": body.pointer("/identity/principalId").cloned().unwrap_or(Value::Null),
-        CREATED_OUTPUT: created,
     }))
 }
 
@@ -400,16 +400,17 @@ impl DigitalTwinsInstanceKind {
         ctx: &StepContext,
         token: &LroToken,
         name: &str,
-        created: bool,
     ) -> Result<Outputs, StepError> {
         let what = format!("digital twins instance {name}");
         let body = wait_for(&self.ctx, ctx, token, &what).await?;
-        Ok(outputs_of(&body, created))
+        Ok(outputs_of(&body))
     }
 }
 
-#[async_trait]
-impl StepKind for DigitalTwinsInstanceKind {
+/// The schema of `DigitalTwinsInstanceKind` steps: name, fields, outputs, comparison; needs no connection.
+pub struct DigitalTwinsInstanceSchema;
+
+impl KindSchema for DigitalTwinsInstanceSchema {
     fn name(&self) -> &'static str {
         "azure.digital_twins_instance"
     }
@@ -456,6 +457,21 @@ impl StepKind for DigitalTwinsInstanceKind {
         c.errors
     }
 
+    fn normalize(&self, field: &str, value: &Value) -> Value {
+        super::compare::normalize(field, value)
+    }
+
+    fn identifying_fields(&self) -> &'static [&'static str] {
+        IDENTIFYING
+    }
+}
+
+#[async_trait]
+impl StepKind for DigitalTwinsInstanceKind {
+    fn schema(&self) -> &'static dyn KindSchema {
+        &DigitalTwinsInstanceSchema
+    }
+
     async fn preflight(&self, ctx: &StepContext, with: &Value) -> Result<(), StepError> {
         if fields::unresolved(with) {
             return Ok(()); // names come from earlier steps; checked at apply time
@@ -499,7 +515,7 @@ impl StepKind for DigitalTwinsInstanceKind {
         super::arm_replacement(ctx, "digital twins instance", &t.path, &location, true)
     }
 
-    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
+    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Applied, StepError> {
         let t = self.target(with)?;
         let location = fields::string(with, "location")?;
         let desired = desired_body(with, &location);
@@ -519,7 +535,6 @@ impl StepKind for DigitalTwinsInstanceKind {
             );
             delete_arm(&self.ctx, ctx, &old, API_VERSION, None, &what).await?;
         }
-        let replacing = replacing.is_some();
         // Found absent by this run's preflight moments ago: no second read before creating.
         let registered_now = self.register_provider(ctx, &t, &location, false).await?;
         let known_absent = (self.take_absent(&t.path) || registered_now)
@@ -537,7 +552,7 @@ impl StepKind for DigitalTwinsInstanceKind {
                 other => other?,
             }
         };
-        let created = super::created_now(ctx, replacing, live.is_some());
+        let found = live.is_some();
         let mut update = None;
         if live.is_none() {
             ctx.note_creating().await?;
@@ -575,7 +590,7 @@ impl StepKind for DigitalTwinsInstanceKind {
             }
             if matches(&live_body, &desired, with) {
                 ctx.progress(format!("digital twins instance {} is up to date", t.name));
-                return Ok(outputs_of(&live_body, created));
+                return Ok(Applied::existing(outputs_of(&live_body)));
             }
             ctx.progress(format!("updating digital twins instance {}", t.name));
             update = Some(update_body(&live_body, &desired, with));
@@ -589,22 +604,20 @@ impl StepKind for DigitalTwinsInstanceKind {
             .put(&t.path, API_VERSION, update.as_ref().unwrap_or(&desired))
             .await?;
         let what = format!("digital twins instance {}", t.name);
-        match lro::start(&Method::PUT, &resource_url, initial, &what)? {
+        let outputs = match lro::start(&Method::PUT, &resource_url, initial, &what)? {
             Started::Done(response) => {
                 if response.body.pointer("/properties/hostName").is_some() {
-                    Ok(outputs_of(&response.body, created))
+                    outputs_of(&response.body)
                 } else {
-                    Ok(outputs_of(
-                        &arm.get(&t.path, API_VERSION).await?.body,
-                        created,
-                    ))
+                    outputs_of(&arm.get(&t.path, API_VERSION).await?.body)
                 }
             }
             Started::Pending(token) => {
                 ctx.save_resume_token(token.to_value()).await?;
-                self.wait(ctx, &token, &t.name, created).await
+                self.wait(ctx, &token, &t.name).await?
             }
-        }
+        };
+        Ok(Applied::created_if(!found, outputs))
     }
 
     async fn resume(
@@ -612,7 +625,7 @@ impl StepKind for DigitalTwinsInstanceKind {
         ctx: &StepContext,
         with: &Value,
         token: &Value,
-    ) -> Result<Outputs, StepError> {
+    ) -> Result<Applied, StepError> {
         let t = self.target(with)?;
         match LroToken::from_value(token) {
             // Not the delete of a replacement in flight (apply deletes and creates again).
@@ -622,22 +635,10 @@ impl StepKind for DigitalTwinsInstanceKind {
                     t.name
                 ));
                 // A resumed create is this step's own work unless an earlier run found it.
-                let created = ctx
-                    .previous_outputs()
-                    .and_then(twinup_engine::created_by_step)
-                    .unwrap_or(true);
-                self.wait(ctx, &token, &t.name, created).await
+                Ok(Applied::resumed(self.wait(ctx, &token, &t.name).await?))
             }
             _ => self.apply(ctx, with).await,
         }
-    }
-
-    fn normalize(&self, field: &str, value: &Value) -> Value {
-        super::compare::normalize(field, value)
-    }
-
-    fn identifying_fields(&self) -> &'static [&'static str] {
-        IDENTIFYING
     }
 
     async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {

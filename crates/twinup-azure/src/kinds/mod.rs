@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use twinup_engine::{
-    KindRegistry, Replacement, StepContext, StepError, StepErrorKind, created_flag,
+    KindRegistry, KindSchemas, Replacement, StepContext, StepError, StepErrorKind,
 };
 
 use crate::arm::ArmClient;
@@ -267,17 +267,6 @@ pub(crate) fn arm_replacement(
     })
 }
 
-/// Whether the target a step just made or found is its own: under a replacement the record
-/// is the old target's, so only the new one's absence (or this attempt's `creating` mark)
-/// says so; otherwise as [`created_flag`].
-pub(crate) fn created_now(ctx: &StepContext, replacing: bool, found: bool) -> bool {
-    if replacing {
-        !found || ctx.was_creating()
-    } else {
-        created_flag(ctx, found)
-    }
-}
-
 /// A same-name move of a target the step did not create: Azure cannot move it and twinup
 /// never deletes what it did not make, so the run is refused before anything is written.
 pub(crate) fn refuse_foreign_move(r: &Replacement) -> Result<(), StepError> {
@@ -299,6 +288,19 @@ pub(crate) fn name_of(id: &str) -> &str {
 /// Normalises an ARM id or scope to start with exactly one `/`.
 pub(crate) fn normalize_scope(scope: &str) -> String {
     format!("/{}", scope.trim().trim_matches('/'))
+}
+
+/// Adds the schema of every `azure.*` kind to `schemas`: enough to validate a plan, with no
+/// client, token or network.
+pub fn register_schemas(schemas: &mut KindSchemas) {
+    schemas.register(&resource_group::ResourceGroupSchema);
+    schemas.register(&digital_twins_instance::DigitalTwinsInstanceSchema);
+    schemas.register(&role_assignment::RoleAssignmentSchema);
+    schemas.register(&api_permissions_manifest::ApiPermissionsManifestKind);
+    schemas.register(&ad_application::AdApplicationSchema);
+    schemas.register(&data_plane_ready::DataPlaneReadySchema);
+    schemas.register(&private_link::PrivateLinkSchema);
+    schemas.register(&arm_resource::ArmResourceSchema);
 }
 
 /// Adds every `azure.*` kind to `registry`, sharing `context`.
@@ -330,6 +332,8 @@ pub fn register_kinds(registry: &mut KindRegistry, context: AzureContext) {
 
 #[cfg(test)]
 mod tests {
+    use twinup_plan::KindCatalog;
+
     use super::*;
     use crate::errors::ArmError;
 
@@ -392,5 +396,41 @@ mod tests {
             error.message,
             "PUT /subscriptions/s/resourceGroups/g failed with HTTP 403: no access [request id r-1]"
         );
+    }
+
+    #[test]
+    fn validation_knows_every_kind_a_run_can_connect() {
+        let mut schemas = KindSchemas::new();
+        register_schemas(&mut schemas);
+        let http = HttpClient::new(&crate::http::HttpConfig::default()).unwrap();
+        let endpoints = crate::cloud::Cloud::Public.endpoints().unwrap();
+        let tokens = crate::credential::provider_for(
+            &crate::cloud::Cloud::Public,
+            &http,
+            &crate::credential::ChainSettings::default(),
+        )
+        .unwrap();
+        let mut registry = KindRegistry::new();
+        register_kinds(
+            &mut registry,
+            AzureContext {
+                endpoints,
+                http,
+                token_provider: tokens,
+                subscription_id: None,
+                tenant_id: String::new(),
+                signed_in: None,
+                targets: Default::default(),
+                settings: KindSettings::default(),
+            },
+        );
+        assert_eq!(schemas.kind_names(), registry.kind_names());
+        for name in registry.kind_names() {
+            let schema = schemas.schema(&name).unwrap();
+            assert_eq!(
+                schema.outputs(),
+                registry.get(&name).unwrap().schema().outputs()
+            );
+        }
     }
 }

@@ -14,9 +14,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use twinup_engine::{
-    CREATED_OUTPUT, FieldError, LiveState, Outputs, StepContext, StepError, StepKind,
-};
+use twinup_engine::{Applied, FieldError, KindSchema, LiveState, StepContext, StepError, StepKind};
 
 use super::arm_resource::{put_and_wait, up_to_date};
 use super::fields::{self, Checker};
@@ -124,7 +122,7 @@ impl PrivateLinkKind {
         ctx: &StepContext,
         with: &Value,
         mut owned: Vec<String>,
-    ) -> Result<Outputs, StepError> {
+    ) -> Result<Applied, StepError> {
         let parts = self.parts(with)?;
         let arm = self.ctx.arm();
         for part in &parts {
@@ -177,20 +175,19 @@ fn owned_in(list: Option<&Value>) -> Vec<String> {
     fields::strings_of(list)
 }
 
-fn outputs(parts: &[Part], owned: &[String]) -> Outputs {
+fn outputs(parts: &[Part], owned: &[String]) -> Applied {
     let id = |role: &str| {
         parts
             .iter()
             .find(|p| p.role == role)
             .map_or(String::new(), |p| p.id.clone())
     };
-    // `created: true` always: `down` asks the kind, which deletes only the parts in `owned`.
-    fields::outputs(json!({
+    // Created always: `down` asks the kind, which deletes only the parts in `owned`.
+    Applied::created(fields::outputs(json!({
         "id": id("private_endpoint"),
         "private_dns_zone_id": id("dns_zone"),
         "owned": owned,
-        CREATED_OUTPUT: true,
-    }))
+    })))
 }
 
 fn subscription_of(id: &str) -> String {
@@ -213,8 +210,10 @@ fn enabled(with: &Value) -> bool {
     fields::opt_string(with, "subnet_id").is_some_and(|s| !s.trim().is_empty())
 }
 
-#[async_trait]
-impl StepKind for PrivateLinkKind {
+/// The schema of `PrivateLinkKind` steps: name, fields, outputs, comparison; needs no connection.
+pub struct PrivateLinkSchema;
+
+impl KindSchema for PrivateLinkSchema {
     fn name(&self) -> &'static str {
         "azure.digital_twins_private_link"
     }
@@ -265,7 +264,18 @@ impl StepKind for PrivateLinkKind {
         c.errors
     }
 
-    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
+    fn normalize(&self, field: &str, value: &Value) -> Value {
+        super::compare::normalize(field, value)
+    }
+}
+
+#[async_trait]
+impl StepKind for PrivateLinkKind {
+    fn schema(&self) -> &'static dyn KindSchema {
+        &PrivateLinkSchema
+    }
+
+    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Applied, StepError> {
         if !enabled(with) {
             ctx.progress("no private endpoint asked for (no subnet given)");
             return Ok(outputs(&[], &[]));
@@ -279,7 +289,7 @@ impl StepKind for PrivateLinkKind {
         ctx: &StepContext,
         with: &Value,
         token: &Value,
-    ) -> Result<Outputs, StepError> {
+    ) -> Result<Applied, StepError> {
         let owned = owned_in(token.get("private_link_owned"));
         if let Some(op) = token
             .get("operation")
@@ -289,10 +299,6 @@ impl StepKind for PrivateLinkKind {
             wait_for(&self.ctx, ctx, &op, "private link").await?;
         }
         self.converge(ctx, with, owned).await
-    }
-
-    fn normalize(&self, field: &str, value: &Value) -> Value {
-        super::compare::normalize(field, value)
     }
 
     async fn read(&self, _ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {

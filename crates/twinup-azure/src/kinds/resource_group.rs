@@ -7,7 +7,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use twinup_engine::{
-    CREATED_OUTPUT, FieldError, LiveState, Outputs, Replacement, StepContext, StepError, StepKind,
+    Applied, FieldError, KindSchema, LiveState, Outputs, Replacement, StepContext, StepError,
+    StepKind,
 };
 
 use super::fields::{self, Checker};
@@ -51,30 +52,25 @@ pub fn valid_name(name: &str) -> bool {
             .all(|c| c.is_alphanumeric() || "-_.()".contains(c))
 }
 
-fn outputs_of(body: &Value, name: &str, created: bool) -> Outputs {
+fn outputs_of(body: &Value, name: &str) -> Outputs {
     fields::outputs(json!({
         "id": body.get("id").cloned().unwrap_or(Value::Null),
         "name": body.get("name").and_then(Value::as_str).unwrap_or(name),
         "location": body.get("location").cloned().unwrap_or(Value::Null),
-        CREATED_OUTPUT: created,
     }))
 }
 
-/// Adds why the group is not this deployment's, when it is not.
-fn found(mut outputs: Outputs, name: &str) -> Outputs {
-    if outputs.get(CREATED_OUTPUT) == Some(&json!(false)) {
-        outputs.insert(
-            twinup_engine::FOUND_OUTPUT.into(),
-            json!(format!(
-                "resource group {name} existed before this deployment"
-            )),
-        );
-    }
-    outputs
+/// A group that was there already, with why it would not be this deployment's.
+fn found(body: &Value, name: &str) -> Applied {
+    Applied::existing(outputs_of(body, name)).because(format!(
+        "resource group {name} existed before this deployment"
+    ))
 }
 
-#[async_trait]
-impl StepKind for ResourceGroupKind {
+/// The schema of `ResourceGroupKind` steps: name, fields, outputs, comparison; needs no connection.
+pub struct ResourceGroupSchema;
+
+impl KindSchema for ResourceGroupSchema {
     fn name(&self) -> &'static str {
         "azure.resource_group"
     }
@@ -106,6 +102,21 @@ impl StepKind for ResourceGroupKind {
         c.errors
     }
 
+    fn normalize(&self, field: &str, value: &Value) -> Value {
+        super::compare::normalize(field, value)
+    }
+
+    fn identifying_fields(&self) -> &'static [&'static str] {
+        IDENTIFYING
+    }
+}
+
+#[async_trait]
+impl StepKind for ResourceGroupKind {
+    fn schema(&self) -> &'static dyn KindSchema {
+        &ResourceGroupSchema
+    }
+
     async fn preflight(&self, ctx: &StepContext, with: &Value) -> Result<(), StepError> {
         // Reads nothing: says what the step targets, for steps whose scope is this group.
         if !fields::unresolved(with) {
@@ -124,7 +135,7 @@ impl StepKind for ResourceGroupKind {
         super::arm_replacement(ctx, "resource group", &path, &location, false)
     }
 
-    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
+    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Applied, StepError> {
         let (path, name) = self.path(with)?;
         let location = fields::string(with, "location")?;
         let arm = self.ctx.arm();
@@ -138,7 +149,6 @@ impl StepKind for ResourceGroupKind {
             let what = format!("resource group {name} (replaced: it moves to {location})");
             delete_arm(&self.ctx, ctx, &path, API_VERSION, None, &what).await?;
         }
-        let replacing = replacing.is_some();
         if let Some(existing) = arm.get_optional(&path, API_VERSION).await? {
             let live_location = existing
                 .body
@@ -151,18 +161,17 @@ impl StepKind for ResourceGroupKind {
                 ))
                 .with_help(format!("set `location: {live_location}` or choose another group name")));
             }
-            let created = super::created_now(ctx, replacing, true);
             let planned = tags::planned(with);
             let missing = tags::missing(&planned, &tags::live(&existing.body));
             if missing.is_empty() {
                 ctx.progress(format!("resource group {name} exists"));
-                return Ok(found(outputs_of(&existing.body, &name, created), &name));
+                return Ok(found(&existing.body, &name));
             }
             // Only the plan's keys are written: tags others put on the group stay.
             ctx.progress(format!("adding tags to resource group {name}"));
             let what = format!("tags of resource group {name}");
             tags::merge(&self.ctx, ctx, &path, &missing, &what).await?;
-            return Ok(found(outputs_of(&existing.body, &name, created), &name));
+            return Ok(found(&existing.body, &name));
         }
         ctx.progress(format!("creating resource group {name} in {location}"));
         ctx.note_creating().await?;
@@ -171,15 +180,7 @@ impl StepKind for ResourceGroupKind {
             body["tags"] = tags.clone();
         }
         let response = arm.put(&path, API_VERSION, &body).await?;
-        Ok(outputs_of(&response.body, &name, true))
-    }
-
-    fn normalize(&self, field: &str, value: &Value) -> Value {
-        super::compare::normalize(field, value)
-    }
-
-    fn identifying_fields(&self) -> &'static [&'static str] {
-        IDENTIFYING
+        Ok(Applied::created(outputs_of(&response.body, &name)))
     }
 
     async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {

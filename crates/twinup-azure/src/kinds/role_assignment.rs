@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use twinup_engine::{
-    CREATED_OUTPUT, FieldError, LiveState, Outputs, Replacement, StepContext, StepError, StepKind,
+    Applied, FieldError, KindSchema, LiveState, Outputs, Replacement, StepContext, StepError,
+    StepKind,
 };
 use uuid::Uuid;
 
@@ -440,7 +441,7 @@ impl RoleAssignmentKind {
 
     /// The outputs, with what the assignment was made for (`scope`, and `role` and
     /// `principal` as the plan gave them) recorded for replacement.
-    fn outputs(r: &Resolved, with: &Value, body: &Value, created: bool) -> Outputs {
+    fn outputs(r: &Resolved, with: &Value, body: &Value) -> Outputs {
         let id = body
             .get("id")
             .and_then(Value::as_str)
@@ -449,7 +450,6 @@ impl RoleAssignmentKind {
         fields::outputs(json!({
             "id": id,
             "principal_id": r.principal.id,
-            CREATED_OUTPUT: created,
             "scope": r.scope,
             "role": with.get("role"),
             "principal": with.get("principal"),
@@ -457,8 +457,10 @@ impl RoleAssignmentKind {
     }
 }
 
-#[async_trait]
-impl StepKind for RoleAssignmentKind {
+/// The schema of `RoleAssignmentKind` steps: name, fields, outputs, comparison; needs no connection.
+pub struct RoleAssignmentSchema;
+
+impl KindSchema for RoleAssignmentSchema {
     fn name(&self) -> &'static str {
         "azure.role_assignment"
     }
@@ -510,6 +512,21 @@ impl StepKind for RoleAssignmentKind {
         c.errors
     }
 
+    fn identifying_fields(&self) -> &'static [&'static str] {
+        &["scope", "role", "principal"]
+    }
+
+    fn normalize(&self, field: &str, value: &Value) -> Value {
+        super::compare::normalize(field, value)
+    }
+}
+
+#[async_trait]
+impl StepKind for RoleAssignmentKind {
+    fn schema(&self) -> &'static dyn KindSchema {
+        &RoleAssignmentSchema
+    }
+
     async fn preflight(&self, ctx: &StepContext, with: &Value) -> Result<(), StepError> {
         self.check_permission(ctx, with).await?;
         // A principal known now is typed now (a read), so a directory the caller may not
@@ -520,19 +537,17 @@ impl StepKind for RoleAssignmentKind {
         Ok(())
     }
 
-    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
+    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Applied, StepError> {
         let r = self.resolve(ctx, with).await?;
         let arm = self.ctx.arm();
         // A first attempt goes straight to the PUT: the name is deterministic, so the PUT is
         // idempotent and its status says what happened (201 created, 200 it was there). A
         // rerun of an unfinished attempt, or an update, looks first, so that what it finds is
-        // judged with the step's record (`created_flag`) and an existing one is not rewritten.
+        // judged with the step's record (by the engine) and an existing one is not rewritten.
         let first_attempt = !ctx.was_creating() && ctx.previous_outputs().is_none();
-        let replacing = self.replacement(ctx, with).is_some();
         if !first_attempt && let Some(live) = arm.get_optional(&r.path(), API_VERSION).await? {
             ctx.progress(format!("role assignment {} exists", r.name));
-            let created = super::created_now(ctx, replacing, true);
-            return Ok(Self::outputs(&r, with, &live.body, created));
+            return Ok(Applied::existing(Self::outputs(&r, with, &live.body)));
         }
         let mut properties = json!({
             "roleDefinitionId": r.role_definition_id,
@@ -558,12 +573,8 @@ impl StepKind for RoleAssignmentKind {
                     if found {
                         ctx.progress(format!("role assignment {} exists", r.name));
                     }
-                    return Ok(Self::outputs(
-                        &r,
-                        with,
-                        &answer.body,
-                        super::created_now(ctx, replacing, found),
-                    ));
+                    let outputs = Self::outputs(&r, with, &answer.body);
+                    return Ok(Applied::created_if(!found, outputs));
                 }
                 Err(AzureError::Arm(e)) if e.code == "RoleAssignmentExists" => {
                     // Under a name this deployment did not derive: someone else's. Use it, never
@@ -577,9 +588,8 @@ impl StepKind for RoleAssignmentKind {
                         "the role was already assigned to this principal on this scope as {name}, not by this deployment"
                     );
                     ctx.progress(format!("{why}; it is used and kept"));
-                    let mut outputs = Self::outputs(&r, with, &existing, false);
-                    outputs.insert(twinup_engine::FOUND_OUTPUT.into(), json!(why));
-                    return Ok(outputs);
+                    let outputs = Self::outputs(&r, with, &existing);
+                    return Ok(Applied::not_ours(outputs).because(why));
                 }
                 Err(AzureError::Arm(e)) if e.code == "PrincipalNotFound" => {
                     let waited = started.elapsed();
@@ -610,10 +620,6 @@ impl StepKind for RoleAssignmentKind {
         }
     }
 
-    fn identifying_fields(&self) -> &'static [&'static str] {
-        &["scope", "role", "principal"]
-    }
-
     fn replacement(&self, ctx: &StepContext, with: &Value) -> Option<Replacement> {
         let recorded = ctx.previous_outputs()?;
         let text = |k: &str| recorded.get(k).and_then(Value::as_str);
@@ -638,10 +644,6 @@ impl StepKind for RoleAssignmentKind {
             deletes_old: twinup_engine::created_by_step(recorded) == Some(true),
             deletes_first: false,
         })
-    }
-
-    fn normalize(&self, field: &str, value: &Value) -> Value {
-        super::compare::normalize(field, value)
     }
 
     async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {

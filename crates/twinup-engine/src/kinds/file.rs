@@ -13,10 +13,8 @@ use sha2::{Digest, Sha256};
 
 use super::local_path::{self, Found, TARGET_OUTPUT, check_path, check_target, recorded_target};
 use crate::context::StepContext;
-use crate::kind::{
-    CREATED_OUTPUT, FOUND_OUTPUT, FieldError, LiveState, Outputs, Replacement, StepError, StepKind,
-    created_by_step,
-};
+use crate::kind::{FieldError, KindSchema, LiveState, Replacement, StepError, StepKind};
+use crate::origin::{Applied, created_by_step};
 
 /// Writes a file.
 pub struct FileKind;
@@ -78,8 +76,7 @@ fn replaced_file(ctx: &StepContext, target: &Path) -> Option<PathBuf> {
     recorded_target(recorded).filter(|old| old != target)
 }
 
-#[async_trait]
-impl StepKind for FileKind {
+impl KindSchema for FileKind {
     fn name(&self) -> &'static str {
         "file"
     }
@@ -152,6 +149,17 @@ impl StepKind for FileKind {
         errors
     }
 
+    fn identifying_fields(&self) -> &'static [&'static str] {
+        &["path"]
+    }
+}
+
+#[async_trait]
+impl StepKind for FileKind {
+    fn schema(&self) -> &'static dyn KindSchema {
+        &FileKind
+    }
+
     async fn preflight(&self, ctx: &StepContext, with: &Value) -> Result<(), StepError> {
         if with.get("path").is_none_or(|p| !p.is_string()) {
             return Ok(()); // known once earlier steps ran; `apply` checks it then
@@ -159,10 +167,6 @@ impl StepKind for FileKind {
         let (path, bytes) = target(with)?;
         let absolute = local_path::absolute(&path)?;
         check_target(ctx, &path, &absolute, flag(with, "overwrite"), &bytes).map(|_| ())
-    }
-
-    fn identifying_fields(&self) -> &'static [&'static str] {
-        &["path"]
     }
 
     fn replacement(&self, ctx: &StepContext, with: &Value) -> Option<Replacement> {
@@ -177,18 +181,13 @@ impl StepKind for FileKind {
         })
     }
 
-    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
+    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Applied, StepError> {
         let (path, bytes) = target(with)?;
         let absolute = local_path::absolute(&path)?;
         let found = check_target(ctx, &path, &absolute, flag(with, "overwrite"), &bytes)?;
-        let created = match found {
-            Found::Absent => {
-                ctx.note_creating().await?;
-                true
-            }
-            Found::Ours => true,
-            Found::Foreign | Found::Same => false,
-        };
+        if matches!(found, Found::Absent) {
+            ctx.note_creating().await?;
+        }
         if !matches!(found, Found::Same) {
             ctx.progress(format!("writing {}", path.display()));
             // The fsync blocks; it runs off the async workers so other steps keep going.
@@ -202,25 +201,22 @@ impl StepKind for FileKind {
             })?;
         }
         let digest = hex::encode(Sha256::digest(&bytes));
-        let mut outputs = json!({
+        let outputs = json!({
             "path": path.display().to_string(),
             "sha256": digest,
-            CREATED_OUTPUT: created,
             TARGET_OUTPUT: absolute.display().to_string(),
         });
-        match found {
-            Found::Foreign => {
-                outputs[FOUND_OUTPUT] =
-                    json!("the file existed before this deployment; written with `overwrite: true`")
-            }
-            Found::Same => {
-                outputs[FOUND_OUTPUT] = json!(
-                    "the file existed before this deployment with this content; used as it is"
-                )
-            }
-            Found::Absent | Found::Ours => {}
-        }
-        Ok(outputs.as_object().cloned().unwrap_or_default())
+        let outputs = outputs.as_object().cloned().unwrap_or_default();
+        // `check_target` judged the record itself: a file it calls foreign is not the step's,
+        // whatever the record says.
+        Ok(match found {
+            Found::Absent | Found::Ours => Applied::created(outputs),
+            Found::Foreign => Applied::not_ours(outputs)
+                .because("the file existed before this deployment; written with `overwrite: true`"),
+            Found::Same => Applied::not_ours(outputs).because(
+                "the file existed before this deployment with this content; used as it is",
+            ),
+        })
     }
 
     async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {

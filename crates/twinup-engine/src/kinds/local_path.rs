@@ -12,7 +12,8 @@ use std::sync::RwLock;
 use serde_json::Value;
 
 use crate::context::StepContext;
-use crate::kind::{FieldError, Outputs, StepError, created_by_step};
+use crate::kind::{FieldError, Outputs, StepError};
+use crate::origin::created_by_step;
 
 /// The output holding the absolute path a file step wrote.
 pub const TARGET_OUTPUT: &str = "target";

@@ -17,9 +17,10 @@ use crate::errors::EngineError;
 use crate::events::{Event, EventSink, StepAction};
 use crate::expand::ExpandedPlan;
 use crate::inputs::ResolvedInputs;
-use crate::kind::{StepError, StepErrorKind, created_by_step};
+use crate::kind::{StepError, StepErrorKind};
+use crate::origin::{created_by_step, found_reason};
 use crate::recorder::{Recorder, unsaved};
-use crate::registry::KindRegistry;
+use crate::registry::{KindRegistry, KindSchemas};
 use crate::render::render_with;
 use crate::session::Session;
 
@@ -53,12 +54,12 @@ pub enum Disposal {
 }
 
 /// The plan of a `down`: every step (dependents first) and what happens to it. `registry`
-/// says which kinds make nothing (see [`crate::StepKind::makes_nothing`]); it need not be
+/// says which kinds make nothing (see [`crate::KindSchema::makes_nothing`]); it need not be
 /// connected.
 pub fn disposals(
     plan: &ExpandedPlan,
     checkpoint: &Checkpoint,
-    registry: &KindRegistry,
+    registry: &KindSchemas,
 ) -> Vec<(String, Disposal)> {
     let mut order: Vec<String> = plan.graph().topological_order().to_vec();
     order.reverse();
@@ -67,7 +68,7 @@ pub fn disposals(
         .map(|id| {
             let makes_nothing = plan
                 .step(&id)
-                .and_then(|s| registry.get(&s.kind))
+                .and_then(|s| registry.schema(&s.kind))
                 .is_some_and(|k| k.makes_nothing());
             let d = match checkpoint.steps.get(&id) {
                 None => Disposal::Nothing,
@@ -93,7 +94,7 @@ fn disposal_of(record: &StepRecord, makes_nothing: bool) -> Disposal {
             match record.outputs.as_ref().map(created_by_step) {
                 Some(Some(true)) => Disposal::Delete,
                 Some(Some(false)) => Disposal::Keep {
-                    reason: match record.outputs.as_ref().and_then(crate::kind::found_reason) {
+                    reason: match record.outputs.as_ref().and_then(found_reason) {
                         Some(why) => format!("it existed before twinup; kept ({why})"),
                         None => "it existed before twinup; kept".into(),
                     },

@@ -456,14 +456,14 @@ impl Walk for Reads<'_> {
             }
             // The plan's new target is not drift of the recorded one, and is never read.
             self.plan_names.insert(id.to_string(), r.to);
-            not_compared = kind.identifying_fields();
+            not_compared = kind.schema().identifying_fields();
         }
         Ok(Decision::Start {
             work: Box::pin(async move {
                 Ok(match kind.read(&ctx, &with).await {
                     Ok(LiveState::Absent) => Change::Create,
                     Ok(LiveState::Present { properties }) => {
-                        let mut changes = diff_fields(kind.as_ref(), &with, &properties);
+                        let mut changes = diff_fields(kind.schema(), &with, &properties);
                         changes.retain(|c| !names_field(not_compared, &c.field));
                         if changes.is_empty() {
                             Change::NoChange

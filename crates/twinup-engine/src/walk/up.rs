@@ -19,6 +19,7 @@ use crate::events::{Event, EventSink, StepAction};
 use crate::expand::ExpandedPlan;
 use crate::inputs::ResolvedInputs;
 use crate::kind::{Outputs, REDACTED_OUTPUT, REPLACED_OUTPUT, StepError, StepErrorKind};
+use crate::origin::converge;
 use crate::recorder::{Recorder, unsaved};
 use crate::registry::KindRegistry;
 use crate::render::{input_hash, lookup, render_with};
@@ -321,10 +322,7 @@ impl Walk for Up<'_> {
         Ok(Decision::Start {
             work: Box::pin(ctx.clone().scope(async move {
                 recorder.flush(started).await.map_err(unsaved)?;
-                match &token {
-                    Some(token) => kind.resume(&ctx, &with, token).await,
-                    None => kind.apply(&ctx, &with).await,
-                }
+                converge(kind.as_ref(), &ctx, &with, token.as_ref()).await
             })),
             timeout,
             timed_out: timed_out(timeout),

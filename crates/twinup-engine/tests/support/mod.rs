@@ -10,10 +10,10 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 use twinup_engine::checkpoint::{Checkpoint, CheckpointStore, FileStore};
 use twinup_engine::{
-    DestroyReport, Event, EventSink, FieldError, InputSources, KindRegistry, LiveState, Outputs,
-    PreviewItem, Replacement, ResolvedInputs, RunConfig, RunReport, Session, StepCheck,
-    StepContext, StepError, StepKind, Steps, created_by_step, destroy, expand_plan, preview,
-    refresh, resolve_inputs, run, saved_inputs, verify,
+    Applied, DestroyReport, Event, EventSink, FieldError, InputSources, KindRegistry, KindSchema,
+    LiveState, Outputs, PreviewItem, Replacement, ResolvedInputs, RunConfig, RunReport, Session,
+    StepCheck, StepContext, StepError, StepKind, Steps, created_by_step, destroy, expand_plan,
+    preview, refresh, resolve_inputs, run, saved_inputs, verify,
 };
 use twinup_plan::Plan;
 
@@ -58,21 +58,33 @@ fn id_of(with: &Value) -> String {
         .to_string()
 }
 
-#[async_trait]
-impl StepKind for TestKind {
+/// The schema of `TestKind` steps: name, fields, outputs, comparison; needs no connection.
+pub struct TestSchema;
+
+impl KindSchema for TestSchema {
     fn name(&self) -> &'static str {
         "test"
     }
+
     fn outputs(&self) -> &'static [&'static str] {
         &["value"]
     }
+
     fn validate(&self, with: &Value) -> Vec<FieldError> {
         match with.get("id") {
             Some(Value::String(_)) => vec![],
             _ => vec![FieldError::new("id", "missing `id`", "add `id:`")],
         }
     }
-    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Outputs, StepError> {
+}
+
+#[async_trait]
+impl StepKind for TestKind {
+    fn schema(&self) -> &'static dyn KindSchema {
+        &TestSchema
+    }
+
+    async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Applied, StepError> {
         let id = id_of(with);
         self.0.calls.lock().unwrap().push(Call::Apply(id.clone()));
         if self.0.panic.lock().unwrap().contains(&id) {
@@ -85,7 +97,7 @@ impl StepKind for TestKind {
         ctx: &StepContext,
         with: &Value,
         token: &Value,
-    ) -> Result<Outputs, StepError> {
+    ) -> Result<Applied, StepError> {
         let id = id_of(with);
         self.0
             .calls
@@ -158,7 +170,7 @@ fn recorded_target(ctx: &StepContext) -> Option<String> {
 }
 
 impl TestKind {
-    async fn work(&self, ctx: &StepContext, with: &Value, id: &str) -> Result<Outputs, StepError> {
+    async fn work(&self, ctx: &StepContext, with: &Value, id: &str) -> Result<Applied, StepError> {
         self.0.log.lock().unwrap().push(format!("start:{id}"));
         {
             let mut n = self.0.in_flight.lock().unwrap();
@@ -182,14 +194,17 @@ impl TestKind {
             let found = self.0.found.lock().unwrap().contains(id);
             let mut out = Outputs::new();
             out.insert("value".into(), json!(format!("{id}:{input}")));
-            out.insert("created".into(), json!(!found));
             out.insert("target".into(), json!(id));
             self.0
                 .live
                 .lock()
                 .unwrap()
                 .insert(id.to_string(), with.clone());
-            Ok(out)
+            Ok(if found {
+                Applied::not_ours(out)
+            } else {
+                Applied::created(out)
+            })
         };
         *self.0.in_flight.lock().unwrap() -= 1;
         if result.is_ok() {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
-use twinup_engine::{InputSources, KindRegistry, ResolvedInputs};
+use twinup_engine::{InputSources, KindRegistry, KindSchemas, ResolvedInputs};
 use twinup_plan::Plan;
 
 use crate::azure_session::{AzureSession, check_cloud_args, uses_azure};
@@ -23,18 +23,18 @@ pub use twinup_azure::discovery::DISCOVERED_INPUTS as DISCOVERED;
 /// Loads the plan named by `args` and checks it against every known kind.
 pub fn load_valid_plan(args: &PlanArgs) -> Result<Plan, Failure> {
     let plan = load_plan(args.plan.as_deref())?;
-    let registry = validation_registry()?;
+    let registry = validation_registry();
     plan.validate(&registry)?;
     Ok(plan)
 }
 
 /// Where a command's input values come from: `--subscription` (as the `subscription` input)
 /// and `--set` flags, the `TWINUP_*` environment, the answers file and the values saved in the
-/// checkpoint (with the unconfirmed answers of a stopped run, and what it blamed); each value is checked against the rules of `registry`'s kinds for the fields it
-/// fills.
+/// checkpoint (with the unconfirmed answers of a stopped run, and what it blamed); each value
+/// is checked against the rules of `registry`'s kinds for the fields it fills.
 pub fn input_sources(
     plan: &Plan,
-    registry: &KindRegistry,
+    registry: &KindSchemas,
     inputs: &InputArgs,
     cloud: &CloudArgs,
     answers: IndexMap<String, Value>,

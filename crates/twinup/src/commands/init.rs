@@ -12,7 +12,7 @@ use crate::registry::validation_registry;
 /// Runs `twinup init`.
 pub fn init(args: InitArgs, format: OutputFormat) -> Result<(), Failure> {
     let plan = load_plan(args.plan.as_deref())?;
-    plan.validate(&validation_registry()?)?;
+    plan.validate(&validation_registry())?;
     let text = render(&plan, &IndexMap::new(), &[]);
     write_out(&args.out, &text, args.force, format)
 }

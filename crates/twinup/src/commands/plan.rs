@@ -14,7 +14,7 @@ use crate::registry::validation_registry;
 /// Runs `twinup plan`.
 pub async fn plan(args: PlanArgs, format: OutputFormat) -> Result<(), Failure> {
     let plan = load_plan(args.plan.as_deref())?;
-    let registry = validation_registry()?;
+    let registry = validation_registry();
     plan.validate(&registry)?;
     let store = checkpoint_store_for(&args.checkpoint)?;
     let checkpoint = load_for_plan(store.as_ref(), &plan).await?;

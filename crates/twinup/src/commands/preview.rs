@@ -38,7 +38,7 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
     let cloud = cloud_memory::effective(&args.cloud, Some(&checkpoint), args.inputs.reconfigure)?;
     check_cloud_args(&cloud)?;
 
-    let validation = validation_registry()?;
+    let validation = validation_registry();
     let mut sources = input_sources(
         &plan,
         &validation,

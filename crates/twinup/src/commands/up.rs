@@ -30,7 +30,7 @@ use crate::registry::validation_registry;
 /// Runs `twinup up`.
 pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
     let mut plan = load_plan(args.plan.plan.as_deref())?;
-    let registry = validation_registry()?;
+    let registry = validation_registry();
     plan.validate(&registry)?;
     check_cloud_args(&args.cloud)?;
     let azure = uses_azure(&plan);
