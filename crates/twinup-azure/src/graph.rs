@@ -89,9 +89,23 @@ const REPLICATION_ATTEMPTS: u32 = 6;
 const REPLICATION_DELAY: Duration = Duration::from_millis(500);
 
 /// How long a write that Graph refuses because an object it references has not replicated yet
-/// is retried, and the first wait between tries (doubling, at most 15 s).
+/// is retried, and the first and longest waits between tries (doubling).
 const LAG_WAIT: Duration = Duration::from_secs(120);
 const LAG_FIRST_RETRY: Duration = Duration::from_secs(1);
+const LAG_LONGEST_RETRY: Duration = Duration::from_secs(15);
+
+/// Waits before read `attempt` + 1 of an object just written that cannot be read back yet,
+/// saying so as a retry of the step.
+async fn wait_to_read_again(attempt: u32, what: &str) {
+    let wait = REPLICATION_DELAY * attempt;
+    twinup_engine::report_retry(
+        attempt + 1,
+        REPLICATION_ATTEMPTS,
+        &format!("{what} cannot be read back yet (directory replication)"),
+        wait,
+    );
+    tokio::time::sleep(wait).await;
+}
 
 /// True for Graph's answers while an object just created is not visible to a write yet: a
 /// service principal for an application just made (400, "...does not reference a valid
@@ -236,7 +250,7 @@ impl GraphClient {
                 return Ok(app);
             }
             if attempt < REPLICATION_ATTEMPTS {
-                tokio::time::sleep(REPLICATION_DELAY * attempt).await;
+                wait_to_read_again(attempt, "the application").await;
             }
         }
         Err(AzureError::Rule(format!(
@@ -344,7 +358,7 @@ impl GraphClient {
                 return Ok(sp);
             }
             if attempt < REPLICATION_ATTEMPTS {
-                tokio::time::sleep(REPLICATION_DELAY * attempt).await;
+                wait_to_read_again(attempt, "the service principal").await;
             }
         }
         Err(AzureError::Rule(format!(
@@ -442,6 +456,7 @@ impl GraphClient {
     ) -> Result<GraphResponse> {
         let started = std::time::Instant::now();
         let mut wait = LAG_FIRST_RETRY;
+        let mut attempt = 1;
         loop {
             let response = self
                 .send_raw(Method::POST, url.clone(), Some(body), Vec::new())
@@ -452,12 +467,23 @@ impl GraphClient {
             {
                 return Ok(response);
             }
+            let pause = wait.min(LAG_WAIT - waited);
             tracing::info!(
                 "Microsoft Graph does not see {referenced} yet (directory replication); retrying in {}s",
-                wait.as_secs()
+                pause.as_secs()
             );
-            tokio::time::sleep(wait.min(LAG_WAIT - waited)).await;
-            wait = (wait * 2).min(Duration::from_secs(15));
+            attempt += 1;
+            twinup_engine::report_retry(
+                attempt,
+                crate::http::retry::attempts_within(LAG_WAIT, LAG_FIRST_RETRY, LAG_LONGEST_RETRY),
+                &format!(
+                    "HTTP {}: Microsoft Graph does not see {referenced} yet (directory replication)",
+                    response.status
+                ),
+                pause,
+            );
+            tokio::time::sleep(pause).await;
+            wait = (wait * 2).min(LAG_LONGEST_RETRY);
         }
     }
 }

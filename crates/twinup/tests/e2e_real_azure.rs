@@ -558,7 +558,7 @@ fn an_expired_token_is_refreshed_once_and_a_busy_instance_is_retried() {
 }
 
 #[test]
-fn a_service_principal_refused_while_its_new_app_replicates_is_retried_and_made_once() {
+fn a_service_principal_refused_while_its_new_app_replicates_is_retried_visibly_and_made_once() {
     let s = Scratch::new();
     let emu = EmulatorProcess::start(s.dir.path(), false);
     // For 30 s (0.3 s at the emulator's time scale) after an app is created, Graph refuses a
@@ -580,6 +580,18 @@ fn a_service_principal_refused_while_its_new_app_replicates_is_retried_and_made_
         .collect();
     assert_eq!(posts.first(), Some(&Some(400)), "{posts:?}");
     assert_eq!(posts.last(), Some(&Some(201)), "{posts:?}");
+    // Each try again is said, as a retry of the step (not a silent wait).
+    let retry = out
+        .stderr
+        .lines()
+        .find(|l| l.contains("app_registration: retrying in"))
+        .unwrap_or_else(|| panic!("no retry line: {}", out.stderr));
+    assert!(
+        retry.contains("(attempt 2 of ")
+            && retry.contains("HTTP 400")
+            && retry.contains("directory replication"),
+        "{retry}"
+    );
     let inventory = emu.inventory();
     assert_eq!(inventory.apps, 1);
     assert_eq!(inventory.service_principals, 1, "{inventory:?}");

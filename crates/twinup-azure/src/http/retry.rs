@@ -88,6 +88,20 @@ pub fn backoff(policy: &RetryPolicy, attempt: u32, jitter: f64) -> Duration {
     capped.mul_f64(jitter.clamp(0.5, 1.0))
 }
 
+/// How many tries fit in `limit` when the first wait is `first` and each wait doubles up to
+/// `longest`: the "of N" of the retries of a wait bounded by time rather than by count
+/// (directory replication).
+pub fn attempts_within(limit: Duration, first: Duration, longest: Duration) -> u32 {
+    let (mut attempts, mut waited, mut wait) =
+        (1, Duration::ZERO, first.max(Duration::from_millis(1)));
+    while waited < limit {
+        waited += wait;
+        wait = (wait * 2).min(longest);
+        attempts += 1;
+    }
+    attempts
+}
+
 /// Decides whether attempt number `attempt` (1-based) is retried and after how long.
 pub fn decide(policy: &RetryPolicy, attempt: u32, outcome: Outcome, jitter: f64) -> Decision {
     if attempt >= policy.max_attempts.max(1) {
@@ -108,6 +122,15 @@ pub fn decide(policy: &RetryPolicy, attempt: u32, outcome: Outcome, jitter: f64)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wait_bounded_by_time_counts_the_tries_that_fit_in_it() {
+        let s = Duration::from_secs;
+        // Waits 1, 2, 4, 8, then 15 s seven times: 120 s after eleven waits, twelve tries.
+        assert_eq!(attempts_within(s(120), s(1), s(15)), 12);
+        assert_eq!(attempts_within(s(0), s(1), s(15)), 1);
+        assert_eq!(attempts_within(s(1), s(5), s(30)), 2);
+    }
 
     fn status(status: u16, server_delay: Option<Duration>) -> Outcome {
         Outcome::Status {

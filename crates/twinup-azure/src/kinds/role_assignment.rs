@@ -25,6 +25,8 @@ use crate::permissions;
 /// API version of Microsoft.Authorization.
 pub const API_VERSION: &str = "2022-04-01";
 const ACTION: &str = "Microsoft.Authorization/roleAssignments/write";
+/// The longest wait between the tries of an assignment whose principal has not replicated.
+const PRINCIPAL_LONGEST_RETRY: Duration = Duration::from_secs(30);
 
 /// The `azure.role_assignment` kind.
 pub struct RoleAssignmentKind {
@@ -562,6 +564,7 @@ impl StepKind for RoleAssignmentKind {
         let settings = &self.ctx.settings;
         let started = Instant::now();
         let mut wait = settings.principal_retry_interval;
+        let mut attempt = 1;
         ctx.progress(format!(
             "assigning role to {} on {}",
             r.principal.id, r.scope
@@ -602,18 +605,27 @@ impl StepKind for RoleAssignmentKind {
                         .with_code("PrincipalNotFound")
                         .with_help("new users and service principals can take several minutes to replicate; run twinup again later, and check that the object id belongs to this tenant"));
                     }
-                    ctx.progress(format!(
-                        "principal {} not visible to Azure yet (directory replication); retrying in {}s",
-                        r.principal.id,
-                        wait.as_secs()
-                    ));
                     let pause = wait.min(settings.principal_wait - waited);
+                    attempt += 1;
+                    ctx.retrying(
+                        attempt,
+                        crate::http::retry::attempts_within(
+                            settings.principal_wait,
+                            settings.principal_retry_interval,
+                            PRINCIPAL_LONGEST_RETRY,
+                        ),
+                        &format!(
+                            "PrincipalNotFound: principal {} not visible to Azure yet (directory replication)",
+                            r.principal.id
+                        ),
+                        pause,
+                    );
                     interruptible(ctx, async {
                         tokio::time::sleep(pause).await;
                         Ok(())
                     })
                     .await?;
-                    wait = (wait * 2).min(Duration::from_secs(30));
+                    wait = (wait * 2).min(PRINCIPAL_LONGEST_RETRY);
                 }
                 Err(e) => return Err(e.into()),
             }
