@@ -391,3 +391,32 @@ fn parallelism_out_of_range_is_a_usage_error() {
     assert_eq!(out.code, Some(2));
     assert!(out.stderr.contains("--parallelism"), "{}", out.stderr);
 }
+
+/// `up` and `preview` prepare a run the same way: with inputs missing that neither signing in
+/// nor a prompt can supply (`--non-interactive`), both stop before signing in, with the same
+/// list of what is missing and exit 2.
+#[test]
+fn up_and_preview_stop_at_the_same_missing_inputs_before_signing_in() {
+    let s = Scratch::new();
+    let said: Vec<String> = ["up", "preview"]
+        .into_iter()
+        .map(|command| {
+            let out = run(s
+                .twinup()
+                .args([command, "--cloud", "local", "--non-interactive"]));
+            assert_eq!(out.code, Some(2), "{command}: {}", out.stderr);
+            assert!(
+                !out.stderr.contains("Signed in"),
+                "{command}: {}",
+                out.stderr
+            );
+            assert!(
+                out.stderr.contains("instance_name"),
+                "{command}: {}",
+                out.stderr
+            );
+            out.stderr
+        })
+        .collect();
+    assert_eq!(said[0], said[1]);
+}

@@ -1,6 +1,7 @@
-//! What `up`, `preview`, `verify` and `down` share: loading and validating the plan, gathering
-//! input sources, finding the directory the checkpoint lives in, and building a step-kind
-//! registry connected to the cloud (signing in only when the plan has `azure.*` steps).
+//! The pieces of preparing a command (`commands/prepare.rs` and `commands/deployed.rs` put
+//! them in order): loading and validating the plan, gathering input sources, prompting,
+//! finding the directory the checkpoint lives in, signing in (only when the plan has
+//! `azure.*` steps), the connected step kinds, the resume command and the Ctrl-C handler.
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use twinup_engine::{InputSources, KindRegistry, KindSchemas, ResolvedInputs};
 use twinup_plan::Plan;
 
-use crate::azure_session::{AzureSession, check_cloud_args, uses_azure};
+use crate::azure_session::{AzureSession, uses_azure};
 use crate::cli::{CloudArgs, InputArgs, OutputFormat, PlanArgs};
 use crate::failure::Failure;
 use crate::plan_source::load_plan;
@@ -157,52 +158,30 @@ pub fn deployed_inputs(
     Ok(inputs)
 }
 
-/// A registry with the built-in kinds and, when the plan uses Azure, the Azure kinds signed
-/// in to the chosen cloud, deploying into the `subscription` input. The connection is returned
-/// too: it keeps the in-process emulator of `--cloud local` alive.
-pub async fn connected_registry(
-    plan: &Plan,
-    cloud: &CloudArgs,
-    checkpoint: &Path,
-    inputs: &ResolvedInputs,
-    format: OutputFormat,
-) -> Result<(KindRegistry, Option<AzureSession>), Failure> {
-    check_cloud_args(cloud)?;
-    let mut registry = KindRegistry::with_builtins();
-    let Some(connection) = sign_in(plan, cloud, checkpoint, format).await? else {
-        return Ok((registry, None));
-    };
-    let subscription = cloud.subscription.clone().or_else(|| {
-        inputs
-            .values
-            .get("subscription")
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-    });
-    connection.register(&mut registry, subscription);
-    Ok((registry, Some(connection)))
-}
-
-/// The registry a run's steps use: the built-in kinds and, with a connection, the `azure.*`
-/// kinds deploying into the `subscription` input (checked to exist first when `check`).
+/// The registry a command's steps use: the built-in kinds and, with a connection, the
+/// `azure.*` kinds deploying into `subscription` (checked to exist first when `check`).
 pub async fn kinds_for(
     connection: Option<&AzureSession>,
-    inputs: &ResolvedInputs,
+    subscription: Option<String>,
     check: bool,
 ) -> Result<KindRegistry, Failure> {
     let mut registry = KindRegistry::with_builtins();
     if let Some(connection) = connection {
-        let subscription = inputs
-            .values
-            .get(twinup_azure::discovery::SUBSCRIPTION_INPUT)
-            .and_then(Value::as_str)
-            .map(str::to_string);
         if let (true, Some(subscription)) = (check, &subscription) {
             connection.check_subscription(subscription).await?;
         }
         connection.register(&mut registry, subscription);
     }
     Ok(registry)
+}
+
+/// The `subscription` input's value, when it has one.
+pub fn subscription_input(inputs: &ResolvedInputs) -> Option<String> {
+    inputs
+        .values
+        .get(twinup_azure::discovery::SUBSCRIPTION_INPUT)
+        .and_then(Value::as_str)
+        .map(str::to_string)
 }
 
 /// Resolves the inputs, asking at the terminal for the missing ones when `interactive`

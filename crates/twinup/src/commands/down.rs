@@ -10,16 +10,15 @@ use twinup_engine::{Disposal, RunConfig, Steps, disposals};
 
 use crate::cli::{DownArgs, OutputFormat};
 use crate::commands::connect::{cancel_on_ctrl_c, resume_command};
-use crate::commands::deployed::{Access, Deployed};
+use crate::commands::deployed::Deployed;
 use crate::failure::{Failure, describe_step_failures, step_failures_json};
 use crate::output::progress_sink;
 
 /// Runs `twinup down`.
 pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
     let target = &args.target;
-    let mut deployed =
-        Deployed::prepare(target, Access::Writes, ", so there is nothing to delete").await?;
-    let (plan, checkpoint) = (&deployed.plan, &deployed.checkpoint);
+    let mut deployed = Deployed::locking(target, ", so there is nothing to delete").await?;
+    let (plan, checkpoint) = (&deployed.plan, deployed.checkpoint());
     let planned = disposals(plan, checkpoint, &crate::registry::validation_registry());
     let to_delete: Vec<&String> = planned
         .iter()
@@ -64,13 +63,7 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
         ..RunConfig::default()
     };
     let steps = Steps::new(&deployed.plan, &registry, &deployed.inputs);
-    // Prepared with `Access::Writes`, so the checkpoint is locked and this is always there.
-    let Some(session) = deployed.session.as_mut() else {
-        return Err(Failure::step_failed(
-            "the checkpoint was not locked for writing; nothing was deleted; run `twinup down` again",
-        ));
-    };
-    let report = twinup_engine::destroy(session, steps, &config).await?;
+    let report = twinup_engine::destroy(&mut deployed.held, steps, &config).await?;
     let hint = format!(
         "run `{}` again to finish",
         resume_command("down", &target.plan)

@@ -14,6 +14,7 @@ pub mod import;
 pub mod init;
 pub mod man_page;
 pub mod plan;
+pub mod prepare;
 pub mod preview;
 pub mod status;
 pub mod unconfirmed;

@@ -3,69 +3,30 @@
 //! `terraform plan` or `az deployment what-if`. Reads only: nothing is written, not even the
 //! checkpoint.
 
-use std::io::IsTerminal;
-
 use serde_json::json;
-use twinup_engine::checkpoint::Checkpoint;
 use twinup_engine::{
-    Change, PreviewItem, Steps, display_value, load_for_plan, preview as engine_preview,
-    resolve_inputs, validate_steps,
+    Change, PreviewItem, Steps, display_value, preview as engine_preview, validate_steps,
 };
 
-use crate::answers::read_answers;
-use crate::azure_session::check_cloud_args;
-use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{OutputFormat, PreviewArgs};
-use crate::cloud_memory;
-use crate::commands::connect::{
-    input_sources, kinds_for, load_valid_plan, resolve_with_prompts, sign_in,
-};
+use crate::commands::connect::{kinds_for, subscription_input};
+use crate::commands::prepare::{Opened, Resolved};
 use crate::failure::Failure;
 use crate::registry::validation_registry;
 
 /// Runs `twinup preview`.
 pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Failure> {
-    let mut plan = load_valid_plan(&args.plan)?;
-    check_cloud_args(&args.cloud)?;
-    let answers = match &args.inputs.answers {
-        Some(path) => read_answers(path, &plan)?,
-        None => Default::default(),
-    };
-    let store = checkpoint_store_for(&args.plan.checkpoint)?;
-    let checkpoint = load_for_plan(store.as_ref(), &plan)
-        .await?
-        .unwrap_or_else(|| Checkpoint::new(&plan.name, &plan.hash()));
-    let cloud = cloud_memory::effective(&args.cloud, Some(&checkpoint), args.inputs.reconfigure)?;
-    check_cloud_args(&cloud)?;
-
-    let validation = validation_registry();
-    let mut sources = input_sources(
-        &plan,
-        &validation,
-        &args.inputs,
-        &cloud,
-        answers,
-        &checkpoint,
-    );
-    // Bad values stop here, before signing in.
-    if let Err(e) = resolve_inputs(&plan, &sources, None)
-        && !matches!(e, twinup_engine::InputError::Missing(_))
-    {
-        return Err(e.into());
-    }
-
-    let connection = sign_in(&plan, &cloud, &args.plan.checkpoint, format).await?;
-    if let Some(connection) = &connection {
-        connection.discover(&mut plan, &mut sources).await?;
-    }
-    let interactive = !args.inputs.non_interactive && std::io::stdin().is_terminal();
-    let inputs = resolve_with_prompts(&plan, &sources, interactive)?;
+    let schemas = validation_registry();
+    let mut opened = Opened::reading(&args.plan, &args.cloud, args.inputs.reconfigure).await?;
+    let Resolved {
+        inputs, connection, ..
+    } = opened.resolve(&args.inputs, &schemas, format).await?;
     // `for_each` steps become one step per item, as in `up`.
-    let plan = twinup_engine::expand_plan(&plan, &inputs)?;
-    validate_steps(&plan, &validation, &inputs)?;
+    let plan = twinup_engine::expand_plan(&opened.plan, &inputs)?;
+    validate_steps(&plan, &schemas, &inputs)?;
 
-    let registry = kinds_for(connection.as_ref(), &inputs, false).await?;
-    let items = engine_preview(Steps::new(&plan, &registry, &inputs), &checkpoint).await;
+    let registry = kinds_for(connection.as_ref(), subscription_input(&inputs), false).await?;
+    let items = engine_preview(Steps::new(&plan, &registry, &inputs), opened.checkpoint()).await;
     print_preview(format, &items);
     Ok(())
 }

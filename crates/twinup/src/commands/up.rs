@@ -2,125 +2,55 @@
 //! resuming whatever an earlier run left unfinished. Nothing is written, and no write request is
 //! sent, until every input and every step has been checked.
 
-use std::io::IsTerminal;
 use std::sync::Arc;
 
 use twinup_engine::checkpoint::RunStatus;
 use twinup_engine::{
-    EventSink, ExpandedPlan, InputError, KindRegistry, ResolvedInputs, RunConfig, Session, Steps,
-    expand_plan, preflight, resolve_inputs, validate_steps,
+    EventSink, ExpandedPlan, KindRegistry, ResolvedInputs, RunConfig, Session, Steps, expand_plan,
+    preflight, validate_steps,
 };
 
-use crate::answers::read_answers;
-use crate::azure_session::{check_cloud_args, uses_azure};
-use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{OutputFormat, UpArgs};
 use crate::cloud_memory;
 use crate::commands::confirm_deploy::confirm_deploy;
-use crate::commands::connect::{
-    DISCOVERED, cancel_on_ctrl_c, input_sources, kinds_for, resolve_with_prompts, resume_command,
-    sign_in,
-};
+use crate::commands::connect::{cancel_on_ctrl_c, kinds_for, resume_command, subscription_input};
+use crate::commands::prepare::{Opened, Resolved};
 use crate::commands::unconfirmed::{blamed_inputs, keep_answers};
 use crate::failure::{Failure, describe_step_failures, step_failures_json};
 use crate::output::{print_success, progress_sink};
-use crate::plan_source::load_plan;
 use crate::registry::validation_registry;
 
 /// Runs `twinup up`.
 pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
-    let mut plan = load_plan(args.plan.plan.as_deref())?;
-    let registry = validation_registry();
-    plan.validate(&registry)?;
-    check_cloud_args(&args.cloud)?;
-    let azure = uses_azure(&plan);
-
-    let answers = match &args.inputs.answers {
-        Some(path) => read_answers(path, &plan)?,
-        None => Default::default(),
-    };
-    let store = checkpoint_store_for(&args.plan.checkpoint)?;
-    let mut session = Session::open(store, &plan).await?;
-    crate::commands::drift::refuse_unfinished_down(&session, &args.plan.checkpoint)?;
-    let cloud = cloud_memory::effective(
-        &args.cloud,
-        Some(session.checkpoint()),
-        args.inputs.reconfigure,
-    )?;
-    check_cloud_args(&cloud)?;
-
-    let mut sources = input_sources(
-        &plan,
-        &registry,
-        &args.inputs,
-        &cloud,
-        answers,
-        session.checkpoint(),
-    );
-    let interactive = !args.inputs.non_interactive && std::io::stdin().is_terminal();
-
-    // First pass without network or prompts: any bad value stops here, before any request.
-    let first = resolve_inputs(&plan, &sources, None);
-    let needs_discovery = match &first {
-        Ok(_) => false,
-        Err(InputError::Missing(missing)) => {
-            let undiscoverable: Vec<_> = missing
-                .iter()
-                .filter(|m| !(azure && DISCOVERED.contains(&m.name.as_str())))
-                .cloned()
-                .collect();
-            if !interactive && !undiscoverable.is_empty() {
-                return Err(InputError::Missing(undiscoverable).into());
-            }
-            azure
-        }
-        Err(_) => {
-            return Err(first
-                .err()
-                .map(Failure::from)
-                .unwrap_or_else(|| Failure::bad_input("inputs")));
-        }
-    };
-    if let Ok(inputs) = &first {
-        validate_steps(&expand_plan(&plan, inputs)?, &registry, inputs)?;
-    } else if needs_discovery && !interactive {
-        // Every other input is known: check the steps now, before signing in, with the inputs
-        // still to be discovered left as references (which kinds check once they are known).
-        let mut pending = sources.clone();
-        for name in DISCOVERED {
-            pending
-                .discovered
-                .insert(name.to_string(), format!("${{inputs.{name}}}").into());
-        }
-        let known = resolve_inputs(&plan, &pending, None)?;
-        validate_steps(&expand_plan(&plan, &known)?, &registry, &known)?;
-    }
-
-    let mut connection = sign_in(&plan, &cloud, &args.plan.checkpoint, format).await?;
+    let schemas = validation_registry();
+    let mut opened = Opened::locking(&args.plan, &args.cloud, args.inputs.reconfigure).await?;
+    crate::commands::drift::refuse_unfinished_down(&opened.held, &args.plan.checkpoint)?;
+    let Resolved {
+        inputs,
+        mut connection,
+        prompted,
+        interactive,
+    } = opened.resolve(&args.inputs, &schemas, format).await?;
     if let Some(connection) = &mut connection {
         connection.wait_ready = !args.no_wait_ready;
     }
-    if let (true, Some(connection)) = (needs_discovery, &connection) {
-        connection.discover(&mut plan, &mut sources).await?;
-    }
-
-    let prompted = needs_discovery || first.is_err();
-    let inputs = if prompted {
-        resolve_with_prompts(&plan, &sources, interactive)?
-    } else {
-        first?
-    };
+    let Opened {
+        plan,
+        held: mut session,
+        cloud,
+        ..
+    } = opened;
     // `for_each` steps become one step per item from here on (refresh, preflight and the run
     // all see the items).
     let plan = expand_plan(&plan, &inputs)?;
     let rerun = resume_command("up", &args.plan);
-    if prompted && let Err(problems) = validate_steps(&plan, &registry, &inputs) {
+    if prompted && let Err(problems) = validate_steps(&plan, &schemas, &inputs) {
         cloud_memory::remember(&mut session, &cloud);
         let kept = (&plan, &inputs, interactive, rerun.as_str());
         return Err(keep_answers(&mut session, kept, problems.into()).await);
     }
 
-    let registry = kinds_for(connection.as_ref(), &inputs, true).await?;
+    let registry = kinds_for(connection.as_ref(), subscription_input(&inputs), true).await?;
     // Ctrl-C from here on (prompts are over): during the read-only checks it stops at once,
     // during the run it lets running steps reach a safe point.
     let cancel = cancel_on_ctrl_c(

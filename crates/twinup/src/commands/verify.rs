@@ -6,15 +6,15 @@ use serde_json::json;
 use twinup_engine::{Drift, StepCheck, Steps, display_value};
 
 use crate::cli::{ConnectArgs, OutputFormat};
-use crate::commands::deployed::{Access, Deployed};
+use crate::commands::deployed::Deployed;
 use crate::failure::{EXIT_STEP_FAILED, Failure};
 
 /// Runs `twinup verify`; returns the exit code (0 clean, 1 drift).
 pub async fn verify(args: ConnectArgs, format: OutputFormat) -> Result<u8, Failure> {
-    let deployed = Deployed::prepare(&args, Access::Reads, "; run `twinup up` first").await?;
+    let deployed = Deployed::reading(&args, "; run `twinup up` first").await?;
     let (registry, _connection) = deployed.connect(format).await?;
     let steps = Steps::new(&deployed.plan, &registry, &deployed.inputs);
-    let checks = twinup_engine::verify(steps, &deployed.checkpoint).await;
+    let checks = twinup_engine::verify(steps, deployed.checkpoint()).await;
     let drifted = checks.iter().filter(|c| c.drift.is_some()).count();
     print_checks(format, &checks, drifted);
     Ok(if drifted > 0 { EXIT_STEP_FAILED } else { 0 })
