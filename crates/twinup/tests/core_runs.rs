@@ -299,3 +299,103 @@ fn a_plan_is_checked_without_a_connection_and_only_up_needs_the_ca_bundle() {
     assert_eq!(out.code, Some(2), "{}", out.stderr);
     assert!(out.stderr.contains("missing-ca.pem"), "{}", out.stderr);
 }
+
+/// A step refused mid-run because of an input's value (a path made from the input and an
+/// earlier step's output names a file someone else has): the error says which input to
+/// change and how, not only "rerun"; the other person's file is untouched; and the command
+/// the hint describes completes.
+#[test]
+fn a_step_refused_mid_run_names_the_input_to_change_and_the_hinted_rerun_completes() {
+    let s = Scratch::new();
+    s.write(
+        "named.yaml",
+        "version: 1
+name: named-files
+inputs:
+  name:
+    type: string
+steps:
+  - id: first
+    kind: file
+    with:
+      path: first.txt
+      content: one
+  - id: second
+    kind: file
+    with:
+      path: ${inputs.name}-${steps.first.outputs.path}
+      content: two
+",
+    );
+    s.write("taken-first.txt", "someone else's");
+    let up = |name: &str| {
+        let set = format!("name={name}");
+        run(s.twinup().args([
+            "up",
+            "--plan",
+            "named.yaml",
+            "--non-interactive",
+            "--set",
+            &set,
+        ]))
+    };
+    let refused = up("taken");
+    assert_ne!(refused.code, Some(0), "{}", refused.stderr);
+    for said in [
+        "step `second`",
+        "a rerun alone cannot fix this",
+        "input `name`: change `--set name=...`",
+    ] {
+        assert!(
+            refused.stderr.contains(said),
+            "no {said:?} in {}",
+            refused.stderr
+        );
+    }
+    assert_eq!(read(&s, "taken-first.txt"), "someone else's");
+
+    let hinted = up("free");
+    assert_eq!(hinted.code, Some(0), "{}", hinted.stderr);
+    assert_eq!(read(&s, "free-first.txt"), "two");
+    assert_eq!(read(&s, "taken-first.txt"), "someone else's");
+}
+
+/// A step refused mid-run for what no input holds (a path made from an earlier step's output
+/// that leaves the working directory) does not advise a plain rerun, which is refused again:
+/// it says the rerun comes after fixing what the refusal names.
+#[test]
+fn a_step_refused_mid_run_for_no_input_says_a_plain_rerun_is_refused_again() {
+    let s = Scratch::new();
+    s.write(
+        "outside.yaml",
+        "version: 1
+name: outside-files
+steps:
+  - id: first
+    kind: file
+    with:
+      path: first.txt
+      content: one
+  - id: second
+    kind: file
+    with:
+      path: ../${steps.first.outputs.path}
+      content: two
+",
+    );
+    let out = run(s
+        .twinup()
+        .args(["up", "--plan", "outside.yaml", "--non-interactive"]));
+    assert_ne!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "rerunning as it is would be refused again: fix what the refusal of `second` names, then rerun"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+fn read(s: &Scratch, name: &str) -> String {
+    std::fs::read_to_string(s.path(name)).expect("read")
+}

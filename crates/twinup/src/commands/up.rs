@@ -134,7 +134,15 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
                 .collect();
             let failed_steps = step_failures_json(&report.failures);
             let blamed = blamed_inputs(&plan, &inputs, &failed_steps_of(&rejected));
-            if blamed.is_empty() {
+            if blamed.is_empty() && !rejected.is_empty() {
+                // Refused for what no input holds (a path made from outputs, something in the
+                // way): a plain rerun is refused again until that is fixed.
+                let names: Vec<String> = rejected.iter().map(|(s, _)| format!("`{s}`")).collect();
+                message.push_str(&format!(
+                    "rerunning as it is would be refused again: fix what the refusal of {} names, then {resume_hint}",
+                    names.join(", ")
+                ));
+            } else if blamed.is_empty() {
                 message.push_str(&resume_hint);
             } else {
                 // A rerun as it is fails the same way: say which input to change first.
