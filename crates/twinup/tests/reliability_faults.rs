@@ -28,6 +28,20 @@ fn up(emu: &Emu, dir: &Path, tag: &str) -> Finished {
     finish(cmd, dir, tag)
 }
 
+/// `up` with `--output json`: what it finished with, and its stderr as the JSON events it
+/// must be (every line parses).
+fn up_json(emu: &Emu, dir: &Path, tag: &str) -> (Finished, Vec<Value>) {
+    let mut cmd = emu.up(dir);
+    cmd.args(CONSENT).args(["--output", "json"]);
+    let out = finish(cmd, dir, tag);
+    let events = out
+        .stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    (out, events)
+}
+
 /// A fault rule (method, path fragment, skip) that hits the first request of each kind a
 /// clean run sends, and that kind.
 fn clean_kinds() -> Vec<(Value, String)> {
@@ -276,15 +290,8 @@ fn retries_are_shown_as_lines_and_as_step_retry_events() {
     let dir = scratch();
     let emu = Emu::start(dir.path());
     emu.fault(fault);
-    let mut cmd = emu.up(dir.path());
-    cmd.args(CONSENT).args(["--output", "json"]);
-    let out = finish(cmd, dir.path(), "json");
+    let (out, events) = up_json(&emu, dir.path(), "json");
     assert_eq!(out.code, Some(0), "{}", out.all());
-    let events: Vec<Value> = out
-        .stderr
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
     let retries: Vec<&Value> = events
         .iter()
         .filter(|e| e["event"] == "step_retry")
@@ -333,14 +340,10 @@ fn an_azure_error_says_its_code_and_what_to_do_once_in_text_and_in_json() {
     let dir = scratch();
     let emu = Emu::start(dir.path());
     emu.fault(fault);
-    let mut cmd = emu.up(dir.path());
-    cmd.args(CONSENT).args(["--output", "json"]);
-    let out = finish(cmd, dir.path(), "json");
+    let (out, events) = up_json(&emu, dir.path(), "json");
     assert_eq!(out.code, Some(1), "{}", out.all());
-    let failed: Vec<Value> = out
-        .stderr
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+    let failed: Vec<&Value> = events
+        .iter()
         .filter(|e| e["event"] == "step_failed")
         .collect();
     let result: Value = serde_json::from_str(&out.stdout).expect("one JSON object on stdout");

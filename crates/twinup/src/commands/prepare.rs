@@ -10,8 +10,9 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use twinup_engine::checkpoint::Checkpoint;
+use twinup_engine::checkpoint::{Checkpoint, CheckpointStore};
 use twinup_engine::{
     InputError, KindSchemas, ResolvedInputs, Session, expand_plan, load_for_plan, resolve_inputs,
     validate_steps,
@@ -97,9 +98,7 @@ impl Opened<Session> {
         cloud: &CloudArgs,
         reconfigure: bool,
     ) -> Result<Self, Failure> {
-        let plan = load_valid_plan(plan_args)?;
-        check_cloud_args(cloud)?;
-        let store = checkpoint_store_for(&plan_args.checkpoint)?;
+        let (plan, store) = plan_and_store(plan_args, cloud)?;
         let location = store.location();
         let session = Session::open(store, &plan).await?;
         Opened::finish(plan, (session, location), plan_args, cloud, reconfigure)
@@ -113,9 +112,7 @@ impl Opened<Read> {
         cloud: &CloudArgs,
         reconfigure: bool,
     ) -> Result<Self, Failure> {
-        let plan = load_valid_plan(plan_args)?;
-        check_cloud_args(cloud)?;
-        let store = checkpoint_store_for(&plan_args.checkpoint)?;
+        let (plan, store) = plan_and_store(plan_args, cloud)?;
         let saved = load_for_plan(store.as_ref(), &plan).await?;
         let read = Read {
             existed: saved.is_some(),
@@ -129,6 +126,17 @@ impl Opened<Read> {
             reconfigure,
         )
     }
+}
+
+/// What every command reads first, in this order: the plan (validated), the cloud flags
+/// (checked), then where the checkpoint is.
+fn plan_and_store(
+    plan_args: &PlanArgs,
+    cloud: &CloudArgs,
+) -> Result<(Plan, Arc<dyn CheckpointStore>), Failure> {
+    let plan = load_valid_plan(plan_args)?;
+    check_cloud_args(cloud)?;
+    Ok((plan, checkpoint_store_for(&plan_args.checkpoint)?))
 }
 
 impl<H: Held> Opened<H> {
