@@ -81,14 +81,21 @@ fn up_waits_through_rbac_propagation_until_the_data_plane_answers() {
     );
 }
 
-#[test]
-fn a_role_that_never_takes_effect_fails_and_a_rerun_after_it_does_creates_nothing_twice() {
+/// `up` with a role that never reaches the data plane and a 2 s readiness wait: it fails
+/// (exit 1) after the instance and the role were made.
+fn a_wait_that_times_out() -> (Scratch, EmulatorProcess, common::Outcome) {
     let s = Scratch::new();
     let emu = EmulatorProcess::start(s.dir.path(), false);
     propagation(&emu, 1.0e9);
     answers(&s, "ready_timeout: 2s\n");
     let failed = run(emu.up(&s).args(["--answers", "answers.yaml"]));
     assert_eq!(failed.code, Some(1), "{}", failed.stderr);
+    (s, emu, failed)
+}
+
+#[test]
+fn a_role_that_never_takes_effect_fails_and_a_rerun_after_it_does_creates_nothing_twice() {
+    let (s, emu, failed) = a_wait_that_times_out();
     let all = format!("{}\n{}", failed.stdout, failed.stderr);
     assert!(
         all.contains(
@@ -124,12 +131,7 @@ fn a_role_that_never_takes_effect_fails_and_a_rerun_after_it_does_creates_nothin
 
 #[test]
 fn down_after_a_failed_wait_deletes_what_the_run_made_and_knows_the_wait_made_nothing() {
-    let s = Scratch::new();
-    let emu = EmulatorProcess::start(s.dir.path(), false);
-    propagation(&emu, 1.0e9);
-    answers(&s, "ready_timeout: 2s\n");
-    let failed = run(emu.up(&s).args(["--answers", "answers.yaml"]));
-    assert_eq!(failed.code, Some(1), "{}", failed.stderr);
+    let (s, emu, _) = a_wait_that_times_out();
 
     let down = run(&mut emu.down(&s));
     assert_eq!(down.code, Some(0), "{}", down.stderr);

@@ -299,7 +299,7 @@ impl KindSchema for AdApplicationSchema {
         c.max_chars("display_name", MAX_DISPLAY_NAME_CHARS);
         match c.get("redirect_uris") {
             None | Some(Value::Null) | Some(Value::String(_)) => {}
-            Some(v) if fields::unresolved(v) && !v.is_array() => {}
+            Some(v) if twinup_engine::contains_unknown(v) && !v.is_array() => {}
             Some(Value::Array(items)) if items.iter().all(fields::string_or_unknown) => {
                 if items.len() > MAX_REDIRECT_URIS {
                     c.errors.push(FieldError::new(
@@ -313,7 +313,9 @@ impl KindSchema for AdApplicationSchema {
                 }
                 for (i, item) in items.iter().enumerate() {
                     let text = item.as_str().unwrap_or_default();
-                    if !fields::unresolved(item) && text.chars().count() > MAX_REDIRECT_URI_CHARS {
+                    if !twinup_engine::contains_unknown(item)
+                        && text.chars().count() > MAX_REDIRECT_URI_CHARS
+                    {
                         c.errors.push(FieldError::new(
                             format!("redirect_uris[{i}]"),
                             format!(
@@ -322,7 +324,7 @@ impl KindSchema for AdApplicationSchema {
                             ),
                             "shorten the URL",
                         ));
-                    } else if !fields::unresolved(item) && !is_redirect_url(text) {
+                    } else if !twinup_engine::contains_unknown(item) && !is_redirect_url(text) {
                         c.errors.push(FieldError::new(
                             format!("redirect_uris[{i}]"),
                             format!("`{text}` is not a valid reply URL"),
@@ -339,7 +341,7 @@ impl KindSchema for AdApplicationSchema {
         }
         match c.get("required_resource_access") {
             None | Some(Value::Null) | Some(Value::Array(_)) | Some(Value::String(_)) => {}
-            Some(v) if fields::unresolved(v) => {}
+            Some(v) if twinup_engine::contains_unknown(v) => {}
             Some(_) => c.errors.push(FieldError::new(
                 "required_resource_access",
                 "`required_resource_access` must be a list",

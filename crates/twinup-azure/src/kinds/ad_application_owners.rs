@@ -45,7 +45,7 @@ pub fn validate(c: &mut Checker<'_>) {
                 }
             }
         }
-        Some(v) if super::fields::unresolved(v) => {}
+        Some(v) if twinup_engine::contains_unknown(v) => {}
         Some(_) => c.errors.push(FieldError::new(
             "owners",
             "`owners` must be a list of UPNs or object ids",

@@ -227,7 +227,7 @@ pub fn validate(c: &mut Checker<'_>, public_uris: usize) {
     for field in ["web_redirect_uris", "spa_redirect_uris"] {
         let items = match c.get(field) {
             None | Some(Value::Null) => continue,
-            Some(v) if fields::unresolved(v) && !v.is_array() => continue,
+            Some(v) if twinup_engine::contains_unknown(v) && !v.is_array() => continue,
             Some(Value::Array(items)) if items.iter().all(fields::string_or_unknown) => {
                 items.clone()
             }
@@ -242,7 +242,7 @@ pub fn validate(c: &mut Checker<'_>, public_uris: usize) {
         };
         total += items.len();
         for (i, item) in items.iter().enumerate() {
-            if fields::unresolved(item) {
+            if twinup_engine::contains_unknown(item) {
                 continue;
             }
             let text = item.as_str().unwrap_or_default();

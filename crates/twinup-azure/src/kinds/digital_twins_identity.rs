@@ -55,7 +55,7 @@ pub fn validate(c: &mut Checker<'_>) {
                 }
             }
         }
-        Some(v) if fields::unresolved(v) => {}
+        Some(v) if twinup_engine::contains_unknown(v) => {}
         Some(_) => c.errors.push(FieldError::new(
             "user_assigned_identities",
             "`user_assigned_identities` must be a list of resource ids",

@@ -473,7 +473,7 @@ impl StepKind for DigitalTwinsInstanceKind {
     }
 
     async fn preflight(&self, ctx: &StepContext, with: &Value) -> Result<(), StepError> {
-        if fields::unresolved(with) {
+        if twinup_engine::contains_unknown(with) {
             return Ok(()); // names come from earlier steps; checked at apply time
         }
         let t = self.target(with)?;

@@ -5,11 +5,6 @@
 use serde_json::{Map, Value};
 use twinup_engine::{FieldError, StepError};
 
-/// True if the value is (or contains) a value not known until the run produces it.
-pub fn unresolved(value: &Value) -> bool {
-    twinup_engine::contains_unknown(value)
-}
-
 /// True for a list item a string check can take: a string, or a value not known yet.
 pub fn string_or_unknown(value: &Value) -> bool {
     value.is_string() || twinup_engine::is_unknown(value)
@@ -224,7 +219,7 @@ impl<'a> Checker<'a> {
     pub fn optional_bool(&mut self, field: &str) {
         match self.get(field) {
             None | Some(Value::Null) | Some(Value::Bool(_)) => {}
-            Some(v) if unresolved(v) => {}
+            Some(v) if twinup_engine::contains_unknown(v) => {}
             Some(_) => self.errors.push(FieldError::new(
                 field,
                 format!("`{field}` must be true or false"),

@@ -119,7 +119,7 @@ impl StepKind for ResourceGroupKind {
 
     async fn preflight(&self, ctx: &StepContext, with: &Value) -> Result<(), StepError> {
         // Reads nothing: says what the step targets, for steps whose scope is this group.
-        if !fields::unresolved(with) {
+        if !twinup_engine::contains_unknown(with) {
             let (path, _) = self.path(with)?;
             self.ctx.targets.insert(ctx.step_id(), &path);
             if let Some(r) = self.replacement(ctx, with) {
