@@ -97,17 +97,3 @@ impl Deref for KindRegistry {
         &self.schemas
     }
 }
-
-impl KindCatalog for KindRegistry {
-    fn kind_names(&self) -> Vec<String> {
-        self.schemas.kind_names()
-    }
-
-    fn has_kind(&self, kind: &str) -> bool {
-        self.schemas.has_kind(kind)
-    }
-
-    fn outputs_of(&self, kind: &str) -> Option<Vec<String>> {
-        self.schemas.outputs_of(kind)
-    }
-}

@@ -21,12 +21,16 @@ use crate::registry::validation_registry;
 /// sees, the signed-in principal).
 pub use twinup_azure::discovery::DISCOVERED_INPUTS as DISCOVERED;
 
-/// Loads the plan named by `args` and checks it against every known kind.
-pub fn load_valid_plan(args: &PlanArgs) -> Result<Plan, Failure> {
+/// A plan and the kinds' schemas it was validated with.
+pub type ValidPlan = (Plan, KindSchemas);
+
+/// Loads the plan named by `args` and checks it against every known kind's schema; the
+/// schemas come back for the checks that follow (steps, input rules, `down`'s list).
+pub fn load_valid_plan(args: &PlanArgs) -> Result<ValidPlan, Failure> {
     let plan = load_plan(args.plan.as_deref())?;
-    let registry = validation_registry();
-    plan.validate(&registry)?;
-    Ok(plan)
+    let schemas = validation_registry();
+    plan.validate(&schemas)?;
+    Ok((plan, schemas))
 }
 
 /// Where a command's input values come from: `--subscription` (as the `subscription` input)

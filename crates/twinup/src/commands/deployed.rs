@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use twinup_engine::checkpoint::Checkpoint;
-use twinup_engine::{ExpandedPlan, KindRegistry, ResolvedInputs, Session};
+use twinup_engine::{ExpandedPlan, KindRegistry, KindSchemas, ResolvedInputs, Session};
 
 use crate::azure_session::AzureSession;
 use crate::cli::{CloudArgs, ConnectArgs, OutputFormat};
@@ -24,6 +24,8 @@ pub struct Deployed<H> {
     pub held: H,
     /// The inputs the deployment was made with.
     pub inputs: ResolvedInputs,
+    /// The kinds' schemas the plan was validated with.
+    pub schemas: KindSchemas,
     /// The cloud the deployment lives in.
     cloud: CloudArgs,
     /// Where the checkpoint is (`--cloud local` keeps its emulator state beside it).
@@ -63,6 +65,7 @@ impl<H: Held> Deployed<H> {
             plan,
             held: opened.held,
             inputs,
+            schemas: opened.schemas,
             cloud: opened.cloud,
             checkpoint_path: opened.checkpoint_path,
         })

@@ -19,7 +19,7 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
     let target = &args.target;
     let mut deployed = Deployed::locking(target, ", so there is nothing to delete").await?;
     let (plan, checkpoint) = (&deployed.plan, deployed.checkpoint());
-    let planned = disposals(plan, checkpoint, &crate::registry::validation_registry());
+    let planned = disposals(plan, checkpoint, &deployed.schemas);
     let to_delete: Vec<&String> = planned
         .iter()
         .filter(|(_, d)| *d == Disposal::Delete)

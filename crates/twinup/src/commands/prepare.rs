@@ -25,7 +25,7 @@ use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{CloudArgs, InputArgs, OutputFormat, PlanArgs};
 use crate::cloud_memory;
 use crate::commands::connect::{
-    DISCOVERED, input_sources, load_valid_plan, resolve_with_prompts, sign_in,
+    DISCOVERED, ValidPlan, input_sources, load_valid_plan, resolve_with_prompts, sign_in,
 };
 use crate::failure::Failure;
 
@@ -67,6 +67,8 @@ impl Held for Read {
 pub struct Opened<H> {
     /// The plan, validated against every kind's schema.
     pub plan: Plan,
+    /// The schemas it was validated with.
+    pub schemas: KindSchemas,
     /// The checkpoint as the command holds it.
     pub held: H,
     /// The cloud: the flags, else the one the checkpoint recorded; checked.
@@ -98,10 +100,16 @@ impl Opened<Session> {
         cloud: &CloudArgs,
         reconfigure: bool,
     ) -> Result<Self, Failure> {
-        let (plan, store) = plan_and_store(plan_args, cloud)?;
+        let ((plan, schemas), store) = plan_and_store(plan_args, cloud)?;
         let location = store.location();
         let session = Session::open(store, &plan).await?;
-        Opened::finish(plan, (session, location), plan_args, cloud, reconfigure)
+        Opened::finish(
+            (plan, schemas),
+            (session, location),
+            plan_args,
+            cloud,
+            reconfigure,
+        )
     }
 }
 
@@ -112,14 +120,14 @@ impl Opened<Read> {
         cloud: &CloudArgs,
         reconfigure: bool,
     ) -> Result<Self, Failure> {
-        let (plan, store) = plan_and_store(plan_args, cloud)?;
+        let ((plan, schemas), store) = plan_and_store(plan_args, cloud)?;
         let saved = load_for_plan(store.as_ref(), &plan).await?;
         let read = Read {
             existed: saved.is_some(),
             checkpoint: saved.unwrap_or_else(|| Checkpoint::new(&plan.name, &plan.hash())),
         };
         Opened::finish(
-            plan,
+            (plan, schemas),
             (read, store.location()),
             plan_args,
             cloud,
@@ -133,7 +141,7 @@ impl Opened<Read> {
 fn plan_and_store(
     plan_args: &PlanArgs,
     cloud: &CloudArgs,
-) -> Result<(Plan, Arc<dyn CheckpointStore>), Failure> {
+) -> Result<(ValidPlan, Arc<dyn CheckpointStore>), Failure> {
     let plan = load_valid_plan(plan_args)?;
     check_cloud_args(cloud)?;
     Ok((plan, checkpoint_store_for(&plan_args.checkpoint)?))
@@ -143,7 +151,7 @@ impl<H: Held> Opened<H> {
     /// The cloud, once the checkpoint is known: what it recorded unless the flags say
     /// otherwise.
     fn finish(
-        plan: Plan,
+        (plan, schemas): ValidPlan,
         (held, location): (H, String),
         plan_args: &PlanArgs,
         cloud: &CloudArgs,
@@ -153,6 +161,7 @@ impl<H: Held> Opened<H> {
         check_cloud_args(&cloud)?;
         Ok(Opened {
             plan,
+            schemas,
             held,
             cloud,
             checkpoint_path: plan_args.checkpoint.clone(),
@@ -173,9 +182,9 @@ impl<H: Held> Opened<H> {
     pub async fn resolve(
         &mut self,
         args: &InputArgs,
-        schemas: &KindSchemas,
         format: OutputFormat,
     ) -> Result<Resolved, Failure> {
+        let schemas = &self.schemas;
         let azure = uses_azure(&self.plan);
         let answers = match &args.answers {
             Some(path) => read_answers(path, &self.plan)?,

@@ -12,18 +12,22 @@ use crate::cli::{OutputFormat, PreviewArgs};
 use crate::commands::connect::{kinds_for, subscription_input};
 use crate::commands::prepare::{Opened, Resolved};
 use crate::failure::Failure;
-use crate::registry::validation_registry;
 
 /// Runs `twinup preview`.
 pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Failure> {
-    let schemas = validation_registry();
     let mut opened = Opened::reading(&args.plan, &args.cloud, args.inputs.reconfigure).await?;
     let Resolved {
-        inputs, connection, ..
-    } = opened.resolve(&args.inputs, &schemas, format).await?;
+        inputs,
+        connection,
+        prompted,
+        ..
+    } = opened.resolve(&args.inputs, format).await?;
     // `for_each` steps become one step per item, as in `up`.
     let plan = twinup_engine::expand_plan(&opened.plan, &inputs)?;
-    validate_steps(&plan, &schemas, &inputs)?;
+    // Without discovery or prompts `resolve` checked the steps with these very inputs.
+    if prompted {
+        validate_steps(&plan, &opened.schemas, &inputs)?;
+    }
 
     let registry = kinds_for(connection.as_ref(), subscription_input(&inputs), false).await?;
     let items = engine_preview(Steps::new(&plan, &registry, &inputs), opened.checkpoint()).await;

@@ -18,11 +18,9 @@ use crate::commands::prepare::{Opened, Resolved};
 use crate::commands::unconfirmed::{blamed_inputs, keep_answers};
 use crate::failure::{Failure, describe_step_failures, step_failures_json};
 use crate::output::{print_success, progress_sink};
-use crate::registry::validation_registry;
 
 /// Runs `twinup up`.
 pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
-    let schemas = validation_registry();
     let mut opened = Opened::locking(&args.plan, &args.cloud, args.inputs.reconfigure).await?;
     crate::commands::drift::refuse_unfinished_down(&opened.held, &args.plan.checkpoint)?;
     let Resolved {
@@ -30,12 +28,13 @@ pub async fn up(args: UpArgs, format: OutputFormat) -> Result<(), Failure> {
         mut connection,
         prompted,
         interactive,
-    } = opened.resolve(&args.inputs, &schemas, format).await?;
+    } = opened.resolve(&args.inputs, format).await?;
     if let Some(connection) = &mut connection {
         connection.wait_ready = !args.no_wait_ready;
     }
     let Opened {
         plan,
+        schemas,
         held: mut session,
         cloud,
         ..
