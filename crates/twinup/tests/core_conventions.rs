@@ -167,3 +167,39 @@ fn every_command_keeps_the_json_contract() {
         "the message string scripts read stays"
     );
 }
+
+/// A reader that stops early (`twinup plan | head -1`) closes the pipe; the command still ends
+/// as it would have, with no panic (exit 101) and no error about the pipe.
+#[test]
+fn a_reader_that_closes_stdout_early_is_not_an_error() {
+    let s = Scratch::new();
+    s.write("answers.yaml", "greeting: hi\n");
+    let preview = [&["preview"], COMMON].concat();
+    let commands: &[&[&str]] = &[
+        &["plan", "--plan", "files-plan.yaml"],
+        &preview,
+        &["man"],
+        &["completions", "bash"],
+        &["init", "--plan", "files-plan.yaml", "--out", "-"],
+    ];
+    for args in commands {
+        // The read end is closed before the command starts, so its first write meets a closed
+        // pipe whatever the timing.
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = std::process::Command::new(common::emulator::twinup_bin())
+            .args(*args)
+            .current_dir(s.path("."))
+            .env("TWINUP_API_KEY", "s3cret")
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .expect("run twinup");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("pipe"),
+            "{args:?}: {stderr}"
+        );
+    }
+}

@@ -2,7 +2,6 @@
 //! description, type, default and choices as comments, and values that are JSON-compatible
 //! YAML so they read back exactly.
 
-use std::io::Write;
 use std::path::Path;
 
 use indexmap::IndexMap;
@@ -96,9 +95,7 @@ pub fn write_out(out: &Path, text: &str, force: bool, format: OutputFormat) -> R
             ),
             OutputFormat::Text => text.to_string(),
         };
-        let mut stdout = std::io::stdout().lock();
-        return stdout
-            .write_all(doc.as_bytes())
+        return crate::output::stdout::write_all(doc.as_bytes())
             .map_err(|e| Failure::step_failed(format!("cannot write to standard output: {e}")));
     }
     if out.exists() && !force {

@@ -58,7 +58,7 @@ async fn copy(
         OutputFormat::Json => crate::output::print_json(
             json!({"from": from.location(), "to": to.location(), "plan": checkpoint.plan.name, "steps": steps}),
         ),
-        OutputFormat::Text => println!(
+        OutputFormat::Text => crate::outln!(
             "Copied the checkpoint of plan `{}` ({steps} steps) from {} to {}.\nUse it with: --checkpoint {}",
             checkpoint.plan.name,
             from.location(),
@@ -106,7 +106,7 @@ async fn restore(args: RestoreArgs, format: OutputFormat) -> Result<(), Failure>
         OutputFormat::Json => {
             crate::output::print_json(json!({"checkpoint": location, "restored": args.snapshot}))
         }
-        OutputFormat::Text => println!(
+        OutputFormat::Text => crate::outln!(
             "Restored snapshot {} as the current checkpoint of {location}; the version it replaced is kept (see `twinup status --history`).",
             args.snapshot
         ),

@@ -1,8 +1,6 @@
 //! `twinup completions SHELL` (a completion script from the clap definition) and `twinup man`
 //! (the manual page as roff, see `man_page`).
 
-use std::io::Write;
-
 use clap::CommandFactory;
 
 use crate::cli::{Cli, CompletionsArgs};
@@ -25,9 +23,6 @@ pub fn man() -> Result<(), Failure> {
 }
 
 fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(bytes)
-        .and_then(|_| stdout.flush())
+    crate::output::stdout::write_all(bytes)
         .map_err(|e| Failure::step_failed(format!("cannot write to standard output: {e}")))
 }

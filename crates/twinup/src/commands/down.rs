@@ -86,12 +86,12 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
             "kept": report.kept.iter().map(|(s, why)| json!({"step": s, "reason": why})).collect::<Vec<_>>(),
         })),
         OutputFormat::Text => {
-            println!(
+            crate::outln!(
                 "Teardown completed: {} deleted, {} kept.",
                 report.deleted.len(),
                 report.kept.len()
             );
-            println!("`twinup up` with the same checkpoint deploys everything again.");
+            crate::outln!("`twinup up` with the same checkpoint deploys everything again.");
         }
     }
     Ok(())

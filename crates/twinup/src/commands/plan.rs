@@ -51,11 +51,11 @@ pub async fn plan(args: PlanArgs, format: OutputFormat) -> Result<(), Failure> {
             );
         }
         OutputFormat::Text => {
-            println!("Plan `{}` ({}) is valid.", plan.name, plan.file_name());
+            crate::outln!("Plan `{}` ({}) is valid.", plan.name, plan.file_name());
             if let Some(d) = &plan.description {
-                println!("  {d}");
+                crate::outln!("  {d}");
             }
-            println!("Steps, in run order:");
+            crate::outln!("Steps, in run order:");
             let width = plan.steps.iter().map(|s| s.id.len()).max().unwrap_or(0);
             for id in graph.topological_order() {
                 let Some(step) = plan.step(id) else { continue };
@@ -65,7 +65,7 @@ pub async fn plan(args: PlanArgs, format: OutputFormat) -> Result<(), Failure> {
                 } else {
                     format!("  after {}", deps.join(", "))
                 };
-                println!(
+                crate::outln!(
                     "  {:<width$}  {:<10} {}{}",
                     step.id,
                     state_of(id).to_string(),
@@ -74,7 +74,7 @@ pub async fn plan(args: PlanArgs, format: OutputFormat) -> Result<(), Failure> {
                 );
             }
             if checkpoint.is_none() {
-                println!(
+                crate::outln!(
                     "No checkpoint at {} yet: nothing has run.",
                     store.location()
                 );

@@ -45,7 +45,7 @@ fn print_preview(format: OutputFormat, items: &[PreviewItem]) {
         }));
         return;
     }
-    print!("{}", describe_preview(items));
+    crate::out!("{}", describe_preview(items));
 }
 
 /// How many steps would be created, updated, left unchanged, could not be read, replaced.

@@ -56,16 +56,16 @@ pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failur
         }));
         return Ok(());
     }
-    println!("Checkpoint {location} (plan `{}`)", checkpoint.plan.name);
+    crate::outln!("Checkpoint {location} (plan `{}`)", checkpoint.plan.name);
     match &checkpoint.deployment_id {
-        Some(id) => println!("Deployment: {id}"),
-        None if twinup_engine::deployment::is_legacy(&checkpoint) => println!(
+        Some(id) => crate::outln!("Deployment: {id}"),
+        None if twinup_engine::deployment::is_legacy(&checkpoint) => crate::outln!(
             "Deployment: no id (written by an older twinup; names are derived as before, without one)"
         ),
         None => {}
     }
     if let Some(cloud) = cloud_memory::recorded(&checkpoint) {
-        println!("Cloud: {}", cloud_memory::describe(&cloud));
+        crate::outln!("Cloud: {}", cloud_memory::describe(&cloud));
     }
     if let Some(run) = &checkpoint.last_run {
         let status = match (run.status, run.finished_at, &live) {
@@ -85,7 +85,7 @@ pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failur
             }
             (s, _, _) => s.to_string(),
         };
-        println!(
+        crate::outln!(
             "Last run: started {}, {status}",
             run.started_at.format("%Y-%m-%d %H:%M:%S UTC")
         );
@@ -93,12 +93,12 @@ pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failur
     let kept = &checkpoint.unconfirmed_inputs;
     if !kept.is_empty() {
         let names: Vec<&str> = kept.values.keys().map(String::as_str).collect();
-        println!(
+        crate::outln!(
             "Answers kept from a run that stopped before changing anything (unconfirmed): {}",
             names.join(", ")
         );
         if !kept.ask_again.is_empty() {
-            println!(
+            crate::outln!(
                 "  the next `twinup up` asks again for: {}",
                 kept.ask_again.join(", ")
             );
@@ -128,7 +128,7 @@ pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failur
             ),
             _ => String::new(),
         };
-        println!(
+        crate::outln!(
             "  {id:<width$}  {:<10} {timing}{extra}{kept}",
             record.state.to_string()
         );
@@ -137,7 +137,7 @@ pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failur
             .as_ref()
             .is_some_and(|o| o.contains_key(twinup_engine::REPLACED_OUTPUT))
         {
-            println!(
+            crate::outln!(
                 "  {:<width$}  the target it replaced is still to be deleted; the next `twinup up` or `twinup down` deletes it",
                 ""
             );
@@ -150,32 +150,32 @@ pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failur
         }
     }
     if !checkpoint.outputs.is_empty() {
-        println!("Outputs:");
+        crate::outln!("Outputs:");
         for (name, value) in &checkpoint.outputs {
-            println!("  {name}: {}", display_value(value));
+            crate::outln!("  {name}: {}", display_value(value));
         }
         for name in &plan.secret_outputs {
-            println!(
+            crate::outln!(
                 "  {name}: {} (secret: not saved; `twinup up --outputs-file FILE` writes it)",
                 twinup_engine::SECRET_MASK
             );
         }
     }
     if let Some((step, error)) = last_error {
-        println!("Last error (step `{step}`): {}", error.message);
+        crate::outln!("Last error (step `{step}`): {}", error.message);
         if let Some(help) = &error.help {
-            println!("  help: {help}");
+            crate::outln!("  help: {help}");
         }
     }
     if live.is_some() {
         // Nothing to resume: the run is still going.
     } else if !twinup_engine::unfinished_deletes(&checkpoint).is_empty() {
-        println!(
+        crate::outln!(
             "Finish the teardown with: {}",
             resume_command("down", &args)
         );
     } else if unfinished {
-        println!("Resume with: {}", resume_command("up", &args));
+        crate::outln!("Resume with: {}", resume_command("up", &args));
     }
     Ok(())
 }
@@ -201,10 +201,10 @@ async fn history(args: &StatusArgs, format: OutputFormat) -> Result<(), Failure>
         return Ok(());
     }
     if versions.is_empty() {
-        println!("No checkpoint at {location} yet: nothing has run.");
+        crate::outln!("No checkpoint at {location} yet: nothing has run.");
         return Ok(());
     }
-    println!("Versions of {location}, newest first:");
+    crate::outln!("Versions of {location}, newest first:");
     for v in &versions {
         let when = v
             .modified
@@ -212,17 +212,19 @@ async fn history(args: &StatusArgs, format: OutputFormat) -> Result<(), Failure>
             .unwrap_or_default();
         let size = v.size.map(|s| format!("{s} bytes")).unwrap_or_default();
         match &v.snapshot {
-            None => println!("  current                       {when}  {size}"),
+            None => crate::outln!("  current                       {when}  {size}"),
             Some(id) => {
-                println!("  {id:<28}  {when}  {size}");
+                crate::outln!("  {id:<28}  {when}  {size}");
                 if let Some(note) = &v.note {
-                    println!("      {note}");
+                    crate::outln!("      {note}");
                 }
             }
         }
     }
     if versions.iter().any(|v| v.snapshot.is_some()) {
-        println!("Restore one with: twinup checkpoint restore SNAPSHOT --checkpoint {location}");
+        crate::outln!(
+            "Restore one with: twinup checkpoint restore SNAPSHOT --checkpoint {location}"
+        );
     }
     Ok(())
 }

@@ -57,7 +57,7 @@ fn report(
         OutputFormat::Json => crate::output::print_json(
             json!({"broken": broken, "holder": holder, "message": message}),
         ),
-        OutputFormat::Text => println!("{message}"),
+        OutputFormat::Text => crate::outln!("{message}"),
     }
     Ok(())
 }

@@ -65,31 +65,31 @@ fn print_checks(format: OutputFormat, checks: &[StepCheck], drifted: usize) {
     let width = checks.iter().map(|c| c.step.len()).max().unwrap_or(0);
     for check in checks {
         match (&check.drift, &check.skipped) {
-            (None, Some(why)) => println!("  - {:<width$}  {why}", check.step),
-            (None, None) => println!("  ✓ {:<width$}  as deployed", check.step),
+            (None, Some(why)) => crate::outln!("  - {:<width$}  {why}", check.step),
+            (None, None) => crate::outln!("  ✓ {:<width$}  as deployed", check.step),
             (Some(_), _) => {
                 for (i, line) in describe(check).iter().enumerate() {
                     if i == 0 {
-                        println!("  ✗ {line}");
+                        crate::outln!("  ✗ {line}");
                     } else {
-                        println!("  {line}");
+                        crate::outln!("  {line}");
                     }
                 }
             }
         }
         if let Some(other) = &check.plan_names {
-            println!(
+            crate::outln!(
                 "      the plan now names another target, {other}; this checked the one the checkpoint records (`twinup up` would replace it)"
             );
         }
     }
     if checks.iter().all(|c| c.skipped.is_some()) {
-        println!("Nothing is deployed from this checkpoint; `twinup up` deploys it.");
+        crate::outln!("Nothing is deployed from this checkpoint; `twinup up` deploys it.");
     } else if drifted > 0 {
-        println!(
+        crate::outln!(
             "Drift found in {drifted} step(s). `twinup up` repairs it (it re-reads every step and runs the drifted ones again)."
         );
     } else {
-        println!("No drift: everything the checkpoint records is as deployed.");
+        crate::outln!("No drift: everything the checkpoint records is as deployed.");
     }
 }

@@ -4,6 +4,7 @@
 mod live;
 mod progress;
 mod result;
+pub mod stdout;
 
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -34,7 +35,7 @@ pub fn print_json(result: serde_json::Value) {
             doc.insert("result".into(), other);
         }
     }
-    println!("{}", serde_json::Value::Object(doc));
+    crate::outln!("{}", serde_json::Value::Object(doc));
 }
 
 /// Set once from `--quiet`.

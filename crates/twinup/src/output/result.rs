@@ -22,16 +22,16 @@ pub fn print_success(
                 "nothing_to_do": nothing_to_do,
                 "outputs": outputs,
             });
-            println!("{doc}");
+            crate::outln!("{doc}");
         }
         OutputFormat::Text => {
             if nothing_to_do && super::chatty(format) {
                 eprintln!("Nothing to do: every step is done and its inputs are unchanged.");
             }
-            println!("Deployment completed successfully");
+            crate::outln!("Deployment completed successfully");
             let width = outputs.keys().map(|k| k.len()).max().unwrap_or(0);
             for (name, value) in outputs {
-                println!(
+                crate::outln!(
                     "  {name:<width$}  {}",
                     escape_controls(&display_value(value))
                 );
@@ -61,7 +61,7 @@ pub fn print_failure(format: OutputFormat, failure: &Failure) {
                 "error": failure.message,
                 "failure": detail,
             });
-            println!("{doc}");
+            crate::outln!("{doc}");
         }
         OutputFormat::Text if failure.located => eprintln!("{}", escape_controls(&failure.message)),
         OutputFormat::Text => eprintln!("error: {}", escape_controls(&failure.message)),
