@@ -226,14 +226,18 @@ impl<H: Held> Opened<H> {
             validate_steps(&expand_plan(&self.plan, inputs)?, schemas, inputs)?;
         } else if needs_discovery && !interactive {
             // Every other input is known: check the steps now, before signing in, with the
-            // inputs still to be discovered left unknown (kinds check them once known).
+            // inputs still to be discovered left unknown (the engine's unknown marker, which
+            // kinds check once known). They stand in only to let the rest resolve.
             let mut pending = sources.clone();
             for name in DISCOVERED {
                 pending
                     .discovered
-                    .insert(name.to_string(), format!("${{inputs.{name}}}").into());
+                    .insert(name.to_string(), serde_json::Value::Null);
             }
-            let known = resolve_inputs(&self.plan, &pending, None)?;
+            let mut known = resolve_inputs(&self.plan, &pending, None)?;
+            for name in DISCOVERED {
+                known.values.shift_remove(*name);
+            }
             validate_steps(&expand_plan(&self.plan, &known)?, schemas, &known)?;
         }
 
