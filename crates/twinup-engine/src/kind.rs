@@ -34,6 +34,15 @@ pub trait KindSchema: Send + Sync {
         false
     }
 
+    /// Why a step with this `with` makes nothing at all (a switch turned off, an optional
+    /// part not asked for), in words for `preview` and `status`: `apply` then records
+    /// [`crate::Applied::turned_off`] and `down` has nothing to delete or keep. `with` may
+    /// hold unknown values ([`crate::is_unknown`]); the answer is `Some` only when the fields
+    /// it rests on are known. The default: never turned off.
+    fn turned_off(&self, _with: &Value) -> Option<String> {
+        None
+    }
+
     /// The fields of `with` that name the step's target (a name, its group, a location, a
     /// path): a change of one is a replacement (see [`StepKind::replacement`]), never an
     /// in-place update. `verify` and the drift refresh read the target the record names and

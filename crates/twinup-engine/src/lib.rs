@@ -66,7 +66,8 @@ pub use kind::{
     StepError, StepErrorKind, StepKind,
 };
 pub use origin::{
-    Applied, CREATED_OUTPUT, FOUND_OUTPUT, Origin, converge, created_by_step, found_reason,
+    Applied, CREATED_OUTPUT, FOUND_OUTPUT, Origin, TURNED_OFF_OUTPUT, converge, created_by_step,
+    found_reason, turned_off_reason,
 };
 pub use preflight::preflight;
 pub use redact::{Redactor, SECRET_MASK, SECRET_PLACEHOLDER, mask_outputs, redacting};

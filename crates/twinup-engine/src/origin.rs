@@ -1,7 +1,7 @@
 //! Whose a step's target is: what a kind's `apply` or `resume` reports ([`Applied`], with an
 //! [`Origin`]), and the one place that turns it, with the step's record, into the `created`
 //! and `found` outputs `down`, `status` and a replacement read ([`CREATED_OUTPUT`],
-//! [`created_by_step`], [`found_reason`]). Kinds say what they saw; only the engine decides
+//! [`created_by_step`], [`found_reason`], [`turned_off_reason`]). Kinds say what they saw; only the engine decides
 //! what the deployment owns.
 
 use serde_json::Value;
@@ -17,6 +17,16 @@ pub const CREATED_OUTPUT: &str = "created";
 /// not the deployment's own (found under a name it did not derive, existed before it).
 /// `status` and `down` show it.
 pub const FOUND_OUTPUT: &str = "found";
+
+/// The output the engine adds, with `created: false`, to a step that made nothing because
+/// its `with` turned it off (see [`crate::KindSchema::turned_off`]): why, in words. `down`
+/// has nothing to do for it; `status` shows it.
+pub const TURNED_OFF_OUTPUT: &str = "turned_off";
+
+/// Why the step that produced `outputs` made nothing, when it was turned off.
+pub fn turned_off_reason(outputs: &Outputs) -> Option<&str> {
+    outputs.get(TURNED_OFF_OUTPUT).and_then(Value::as_str)
+}
 
 /// Why the step that produced `outputs` does not own its target, when the kind said.
 pub fn found_reason(outputs: &Outputs) -> Option<&str> {
@@ -60,6 +70,12 @@ pub enum Origin {
     /// Work an earlier attempt started has finished now (a resumed wait): the step's own
     /// unless its record says it found the target.
     Resumed,
+    /// The step made nothing, as its `with` asks (see [`crate::KindSchema::turned_off`]):
+    /// nothing to delete or keep.
+    TurnedOff {
+        /// Why, in words, for `status`.
+        reason: String,
+    },
 }
 
 impl Applied {
@@ -95,6 +111,16 @@ impl Applied {
         }
     }
 
+    /// Outputs of a step that made nothing, and why (see [`Origin::TurnedOff`]).
+    pub fn turned_off(outputs: Outputs, reason: impl Into<String>) -> Self {
+        Applied {
+            outputs,
+            origin: Origin::TurnedOff {
+                reason: reason.into(),
+            },
+        }
+    }
+
     /// Outputs of a target that is the step's own exactly when `created` says so.
     pub fn created_if(created: bool, outputs: Outputs) -> Self {
         if created {
@@ -108,7 +134,7 @@ impl Applied {
     pub fn because(mut self, why: impl Into<String>) -> Self {
         match &mut self.origin {
             Origin::Existing { reason } | Origin::NotOurs { reason } => *reason = Some(why.into()),
-            Origin::Created | Origin::Resumed => {}
+            Origin::Created | Origin::Resumed | Origin::TurnedOff { .. } => {}
         }
         self
     }
@@ -127,10 +153,18 @@ impl Applied {
             }
             Origin::NotOurs { reason } => (false, reason),
             Origin::Resumed => (ctx.was_creating() || recorded != Some(false), None),
+            Origin::TurnedOff { reason } => {
+                let mut outputs = self.outputs;
+                outputs.insert(CREATED_OUTPUT.into(), Value::Bool(false));
+                outputs.remove(FOUND_OUTPUT);
+                outputs.insert(TURNED_OFF_OUTPUT.into(), Value::String(reason));
+                return outputs;
+            }
         };
         let mut outputs = self.outputs;
         outputs.insert(CREATED_OUTPUT.into(), Value::Bool(created));
         outputs.remove(FOUND_OUTPUT);
+        outputs.remove(TURNED_OFF_OUTPUT);
         if let (false, Some(reason)) = (created, reason) {
             outputs.insert(FOUND_OUTPUT.into(), Value::String(reason));
         }
@@ -256,7 +290,19 @@ mod tests {
         let mut outputs = Outputs::new();
         outputs.insert(CREATED_OUTPUT.into(), json!(true));
         outputs.insert(FOUND_OUTPUT.into(), json!("stale"));
-        let (created, found) = recorded(Applied::not_ours(outputs), &ctx(None, false), false);
-        assert_eq!((created, found), (json!(false), None));
+        outputs.insert(TURNED_OFF_OUTPUT.into(), json!("stale"));
+        let applied = Applied::not_ours(outputs).into_outputs(&ctx(None, false), false);
+        assert_eq!(applied[CREATED_OUTPUT], json!(false));
+        assert_eq!(found_reason(&applied), None);
+        assert_eq!(turned_off_reason(&applied), None);
+    }
+
+    #[test]
+    fn a_step_turned_off_owns_nothing_even_where_its_record_or_a_create_said_it_did() {
+        let off = Applied::turned_off(Outputs::new(), "turned off (enabled: false)")
+            .into_outputs(&ctx(Some(true), true), false);
+        assert_eq!(off[CREATED_OUTPUT], json!(false));
+        assert_eq!(turned_off_reason(&off), Some("turned off (enabled: false)"));
+        assert_eq!(found_reason(&off), None);
     }
 }

@@ -406,3 +406,65 @@ fn disabling_an_identity_that_endpoints_and_data_history_use_asks_first() {
     );
     assert_eq!(instance(&emu)["identity"], Value::Null);
 }
+
+/// An app registration turned off (`create_app_registration: false`) makes nothing, and every
+/// command says so: `preview` does not count it as a create, `status` says it made nothing
+/// (not that something found was kept), and `down` keeps nothing for it.
+#[test]
+fn an_app_registration_turned_off_is_shown_as_making_nothing() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    answers(&s, "create_app_registration: false\n");
+    let mut preview = s.twinup();
+    preview
+        .args(["preview", "--answers", "answers.yaml", "--non-interactive"])
+        .args(emu.cloud_args())
+        .envs(emu.cloud_env());
+    let preview = run(&mut preview);
+    assert_eq!(preview.code, Some(0), "{}", preview.stderr);
+    assert!(
+        preview
+            .stdout
+            .contains("- app_registration  makes nothing: turned off (enabled: false)"),
+        "{}",
+        preview.stdout
+    );
+    assert!(
+        preview.stdout.contains("5 to create") && preview.stdout.contains("2 turned off"),
+        "{}",
+        preview.stdout
+    );
+
+    let first = up(&emu, &s, &[]);
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    let apps = emu.state()["applications"].as_object().map_or(0, |a| {
+        a.values()
+            .filter(|a| a["body"]["displayName"] == "options-client")
+            .count()
+    });
+    assert_eq!(apps, 0, "no app registration was made");
+
+    let mut status = s.twinup();
+    status.arg("status");
+    let status = run(&mut status);
+    let line = status
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("app_registration"))
+        .unwrap_or_else(|| panic!("{}", status.stdout));
+    assert!(
+        line.contains("(made nothing: turned off (enabled: false))") && !line.contains("kept"),
+        "{line}"
+    );
+
+    let down = run(&mut emu.down(&s));
+    assert_eq!(down.code, Some(0), "{}", down.stderr);
+    assert!(
+        !down
+            .stderr
+            .contains("app_registration: it existed before twinup"),
+        "{}",
+        down.stderr
+    );
+    assert!(down.stdout.contains(", 0 kept"), "{}", down.all_text());
+}

@@ -253,7 +253,10 @@ fn preview_of_a_fresh_deployment_creates_everything_and_writes_nothing() {
         .collect();
     for (step, action) in &actions {
         let first = step == "resource_group" || step == "manifest";
-        if first {
+        if step == "private_link" {
+            // No subnet given: the step makes nothing, and says so rather than "create".
+            assert_eq!(action, "turned_off", "{step}: {doc}");
+        } else if first {
             assert_eq!(action, "create", "{step}: {doc}");
         } else {
             assert!(
@@ -262,9 +265,10 @@ fn preview_of_a_fresh_deployment_creates_everything_and_writes_nothing() {
             );
         }
     }
-    // Five resources, the data-plane readiness check (a step that only reads) and the private
-    // link step (turned off: no subnet given).
-    assert_eq!(doc["summary"]["create"], 7);
+    // Five resources and the data-plane readiness check (a step that only reads); the private
+    // link step is turned off (no subnet given) and counted apart.
+    assert_eq!(doc["summary"]["create"], 6);
+    assert_eq!(doc["summary"]["turned_off"], 1);
     assert!(emu.writes().is_empty(), "{:?}", emu.writes());
     assert!(s.checkpoint_bytes().is_none(), "preview wrote a checkpoint");
     assert!(!s.path("manifest.json").exists());

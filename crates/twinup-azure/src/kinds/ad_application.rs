@@ -136,13 +136,14 @@ fn replaced_app(ctx: &StepContext, unique: &str) -> Option<(String, String, Stri
 }
 
 /// Outputs of a step turned off with `enabled: false`: no app, but the tenant is still known.
-fn disabled_outputs(tenant_id: &str) -> Applied {
-    Applied::not_ours(fields::outputs(json!({
+fn disabled_outputs(tenant_id: &str, why: String) -> Applied {
+    let outputs = fields::outputs(json!({
         "client_id": "",
         "object_id": "",
         "service_principal_id": null,
         "tenant_id": tenant_id,
-    })))
+    }));
+    Applied::turned_off(outputs, why)
 }
 
 impl AdApplicationKind {
@@ -264,6 +265,11 @@ impl KindSchema for AdApplicationSchema {
         "azure.ad_application"
     }
 
+    fn turned_off(&self, with: &Value) -> Option<String> {
+        (with.get("enabled") == Some(&Value::Bool(false)))
+            .then(|| "turned off (enabled: false)".to_string())
+    }
+
     fn outputs(&self) -> &'static [&'static str] {
         &[
             "client_id",
@@ -377,9 +383,9 @@ impl StepKind for AdApplicationKind {
     }
 
     async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Applied, StepError> {
-        if !fields::opt_bool(with, "enabled", true) {
-            ctx.progress("app registration turned off (enabled: false)");
-            return Ok(disabled_outputs(&self.ctx.tenant_id));
+        if let Some(why) = AdApplicationSchema.turned_off(with) {
+            ctx.progress(format!("app registration {why}"));
+            return Ok(disabled_outputs(&self.ctx.tenant_id, why));
         }
         let display = fields::string(with, "display_name")?;
         let unique = self.unique_name(ctx, with)?;
@@ -430,7 +436,7 @@ impl StepKind for AdApplicationKind {
     }
 
     async fn preflight(&self, ctx: &StepContext, with: &Value) -> Result<(), StepError> {
-        if !fields::opt_bool(with, "enabled", true) {
+        if AdApplicationSchema.turned_off(with).is_some() {
             return Ok(());
         }
         let Some(display) = fields::opt_string(with, "display_name") else {
@@ -453,7 +459,7 @@ impl StepKind for AdApplicationKind {
     }
 
     fn replacement(&self, ctx: &StepContext, with: &Value) -> Option<Replacement> {
-        if !fields::opt_bool(with, "enabled", true) {
+        if AdApplicationSchema.turned_off(with).is_some() {
             return None;
         }
         let unique = self.unique_name(ctx, with).ok()?;
@@ -468,7 +474,7 @@ impl StepKind for AdApplicationKind {
     }
 
     async fn read(&self, ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
-        if !fields::opt_bool(with, "enabled", true) {
+        if AdApplicationSchema.turned_off(with).is_some() {
             // Turned off: nothing should exist, and nothing is looked for.
             return Ok(LiveState::Present {
                 properties: json!({ "enabled": false }),

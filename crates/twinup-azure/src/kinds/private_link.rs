@@ -176,18 +176,22 @@ fn owned_in(list: Option<&Value>) -> Vec<String> {
 }
 
 fn outputs(parts: &[Part], owned: &[String]) -> Applied {
+    // Created always: `down` asks the kind, which deletes only the parts in `owned`.
+    Applied::created(output_fields(parts, owned))
+}
+
+fn output_fields(parts: &[Part], owned: &[String]) -> twinup_engine::Outputs {
     let id = |role: &str| {
         parts
             .iter()
             .find(|p| p.role == role)
             .map_or(String::new(), |p| p.id.clone())
     };
-    // Created always: `down` asks the kind, which deletes only the parts in `owned`.
-    Applied::created(fields::outputs(json!({
+    fields::outputs(json!({
         "id": id("private_endpoint"),
         "private_dns_zone_id": id("dns_zone"),
         "owned": owned,
-    })))
+    }))
 }
 
 fn subscription_of(id: &str) -> String {
@@ -207,7 +211,7 @@ fn resource_group_of(id: &str) -> Result<String, StepError> {
 }
 
 fn enabled(with: &Value) -> bool {
-    fields::opt_string(with, "subnet_id").is_some_and(|s| !s.trim().is_empty())
+    PrivateLinkSchema.turned_off(with).is_none()
 }
 
 /// The schema of `PrivateLinkKind` steps: name, fields, outputs, comparison; needs no connection.
@@ -216,6 +220,16 @@ pub struct PrivateLinkSchema;
 impl KindSchema for PrivateLinkSchema {
     fn name(&self) -> &'static str {
         "azure.digital_twins_private_link"
+    }
+
+    fn turned_off(&self, with: &Value) -> Option<String> {
+        // Known and empty (or left out): no endpoint. An unknown subnet id is not known empty.
+        let empty = match with.get("subnet_id") {
+            None | Some(Value::Null) => true,
+            Some(Value::String(id)) => id.trim().is_empty(),
+            Some(_) => false,
+        };
+        empty.then(|| "no subnet given (subnet_id is empty)".to_string())
     }
 
     fn outputs(&self) -> &'static [&'static str] {
@@ -276,9 +290,9 @@ impl StepKind for PrivateLinkKind {
     }
 
     async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Applied, StepError> {
-        if !enabled(with) {
-            ctx.progress("no private endpoint asked for (no subnet given)");
-            return Ok(outputs(&[], &[]));
+        if let Some(why) = PrivateLinkSchema.turned_off(with) {
+            ctx.progress(format!("no private endpoint asked for ({why})"));
+            return Ok(Applied::turned_off(output_fields(&[], &[]), why));
         }
         let owned = owned_in(ctx.previous_outputs().and_then(|o| o.get("owned")));
         self.converge(ctx, with, owned).await

@@ -18,7 +18,7 @@ use crate::events::{Event, EventSink, StepAction};
 use crate::expand::ExpandedPlan;
 use crate::inputs::ResolvedInputs;
 use crate::kind::{StepError, StepErrorKind};
-use crate::origin::{created_by_step, found_reason};
+use crate::origin::{created_by_step, found_reason, turned_off_reason};
 use crate::recorder::{Recorder, unsaved};
 use crate::registry::{KindRegistry, KindSchemas};
 use crate::render::render_with;
@@ -90,6 +90,15 @@ fn disposal_of(record: &StepRecord, makes_nothing: bool) -> Disposal {
         StepState::Running if record.resume_token.is_some() => Disposal::Blocked {
             reason: "an operation of `twinup up` is still in flight; run `twinup up` to finish it, then `twinup down`".into(),
         },
+        StepState::Succeeded
+            if record
+                .outputs
+                .as_ref()
+                .and_then(turned_off_reason)
+                .is_some() =>
+        {
+            Disposal::Nothing
+        }
         StepState::Succeeded | StepState::Running | StepState::Failed => {
             match record.outputs.as_ref().map(created_by_step) {
                 Some(Some(true)) => Disposal::Delete,

@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
-use twinup_plan::Step;
+use twinup_plan::{Reference, Step};
 
 use super::{Decision, Direction, Ended, Steps, Walk, walk};
 use crate::checkpoint::{Checkpoint, StepRecord, StepState};
@@ -25,6 +25,7 @@ use crate::recorder::Recorder;
 use crate::registry::KindRegistry;
 use crate::render::{input_hash, lookup};
 use crate::session::Session;
+use crate::unknown::draft;
 
 /// How many reads run at once.
 const READ_PARALLELISM: usize = 4;
@@ -56,6 +57,8 @@ pub enum Change {
     AfterDependencies { waiting_on: Vec<String> },
     /// Reading it failed.
     Unknown { error: String },
+    /// Its `with` turns it off (see [`crate::KindSchema::turned_off`]): `up` makes nothing.
+    TurnedOff { reason: String },
 }
 
 /// One step of a preview.
@@ -273,7 +276,9 @@ impl Judged {
     /// The drift this judgement means for a deployed step (`None`: as deployed).
     fn drift(self) -> Option<Drift> {
         match self {
-            Judged::Read(Change::NoChange | Change::AfterDependencies { .. })
+            Judged::Read(
+                Change::NoChange | Change::AfterDependencies { .. } | Change::TurnedOff { .. },
+            )
             | Judged::NotDeployed(_) => None,
             Judged::Read(Change::Create) => Some(Drift::Deleted),
             Judged::Read(Change::Update { changes }) => Some(Drift::Changed { changes }),
@@ -418,10 +423,17 @@ impl Walk for Reads<'_> {
                 return Ok(self.judge(id, Judged::DependencyDrifted(drifted)));
             }
         }
-        let with = match step
-            .with
-            .render(&|r| lookup(r, self.inputs, self.checkpoint, true))
+        let Some(kind) = self.registry.get(&step.kind).cloned() else {
+            let error = format!("unknown step kind `{}`", step.kind);
+            return Ok(self.judge(id, Judged::Read(Change::Unknown { error })));
+        };
+        let resolve = |r: &Reference| lookup(r, self.inputs, self.checkpoint, true);
+        if self.mode == Mode::Preview
+            && let Some(reason) = kind.schema().turned_off(&draft(&step.with, &resolve))
         {
+            return Ok(self.judge(id, Judged::Read(Change::TurnedOff { reason })));
+        }
+        let with = match step.with.render(&resolve) {
             Ok(with) => with,
             Err(_) if self.mode == Mode::Preview => {
                 let waiting_on = self.waiting_on(id);
@@ -432,10 +444,6 @@ impl Walk for Reads<'_> {
                 let error = format!("cannot render the step's `with`: {e}");
                 return Ok(self.judge(id, Judged::Read(Change::Unknown { error })));
             }
-        };
-        let Some(kind) = self.registry.get(&step.kind).cloned() else {
-            let error = format!("unknown step kind `{}`", step.kind);
-            return Ok(self.judge(id, Judged::Read(Change::Unknown { error })));
         };
         if !slot_free {
             return Ok(Decision::NeedsSlot);

@@ -23,7 +23,10 @@ pub async fn confirm_deploy(
 ) -> Result<(), Failure> {
     let items =
         twinup_engine::preview(Steps::new(plan, registry, inputs), session.checkpoint()).await;
-    if items.iter().all(|i| i.change == Change::NoChange) {
+    if items
+        .iter()
+        .all(|i| matches!(i.change, Change::NoChange | Change::TurnedOff { .. }))
+    {
         return Ok(());
     }
     eprintln!("{}", describe_values(inputs));

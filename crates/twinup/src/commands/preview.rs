@@ -36,20 +36,21 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
 }
 
 fn print_preview(format: OutputFormat, items: &[PreviewItem]) {
-    let [creates, updates, same, unknown, replaces] = counts(items);
+    let [creates, updates, same, unknown, replaces, off] = counts(items);
     if format == OutputFormat::Json {
         crate::output::print_json(json!({
             "status": "previewed",
             "steps": items,
-            "summary": {"create": creates, "update": updates, "replace": replaces, "no_change": same, "unknown": unknown},
+            "summary": {"create": creates, "update": updates, "replace": replaces, "no_change": same, "unknown": unknown, "turned_off": off},
         }));
         return;
     }
     crate::out!("{}", describe_preview(items));
 }
 
-/// How many steps would be created, updated, left unchanged, could not be read, replaced.
-fn counts(items: &[PreviewItem]) -> [usize; 5] {
+/// How many steps would be created, updated, left unchanged, could not be read, replaced,
+/// make nothing (turned off).
+fn counts(items: &[PreviewItem]) -> [usize; 6] {
     let count = |f: &dyn Fn(&Change) -> bool| items.iter().filter(|i| f(&i.change)).count();
     [
         count(&|c| matches!(c, Change::Create | Change::AfterDependencies { .. })),
@@ -57,6 +58,7 @@ fn counts(items: &[PreviewItem]) -> [usize; 5] {
         count(&|c| matches!(c, Change::NoChange)),
         count(&|c| matches!(c, Change::Unknown { .. })),
         count(&|c| matches!(c, Change::Replace { .. })),
+        count(&|c| matches!(c, Change::TurnedOff { .. })),
     ]
 }
 
@@ -69,9 +71,9 @@ macro_rules! line {
 }
 
 /// What `up` would do, one line per step (`+` create, `~` update with the fields, `±` replace,
-/// `=` no change) and a summary line: `preview`'s report, and what `up` shows before asking.
+/// `=` no change, `-` turned off) and a summary line: `preview`'s report, and what `up` shows before asking.
 pub fn describe_preview(items: &[PreviewItem]) -> String {
-    let [creates, updates, same, unknown, replaces] = counts(items);
+    let [creates, updates, same, unknown, replaces, off] = counts(items);
     let mut out = String::new();
     let width = items.iter().map(|i| i.step.len()).max().unwrap_or(0);
     line!(out, "twinup up would:");
@@ -89,6 +91,9 @@ pub fn describe_preview(items: &[PreviewItem]) -> String {
                 item.kind
             ),
             Change::NoChange => line!(out, "  = {step:<width$}  no change"),
+            Change::TurnedOff { reason } => {
+                line!(out, "  - {step:<width$}  makes nothing: {reason}")
+            }
             Change::Update { changes } => {
                 line!(out, "  ~ {step:<width$}  update ({})", item.kind);
                 for c in changes {
@@ -129,9 +134,14 @@ pub fn describe_preview(items: &[PreviewItem]) -> String {
     } else {
         String::new()
     };
+    let turned_off = if off > 0 {
+        format!(", {off} turned off")
+    } else {
+        String::new()
+    };
     line!(
         out,
-        "Summary: {creates} to create, {updates} to update,{replaced} {same} unchanged."
+        "Summary: {creates} to create, {updates} to update,{replaced} {same} unchanged{turned_off}."
     );
     if unknown > 0 {
         line!(out, "{unknown} step(s) could not be read; see above.");

@@ -49,6 +49,7 @@ pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failur
                 "deleting": twinup_engine::delete_in_progress(r),
                 "created": r.outputs.as_ref().and_then(twinup_engine::created_by_step),
                 "found": r.outputs.as_ref().and_then(twinup_engine::found_reason),
+                "turned_off": r.outputs.as_ref().and_then(twinup_engine::turned_off_reason),
             })).collect::<Vec<_>>(),
             "outputs": checkpoint.outputs,
             "secret_outputs": plan.secret_outputs,
@@ -122,6 +123,9 @@ pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failur
             ""
         };
         let kept = match record.outputs.as_ref() {
+            Some(o) if let Some(why) = twinup_engine::turned_off_reason(o) => {
+                format!("  (made nothing: {why})")
+            }
             Some(o) if twinup_engine::created_by_step(o) == Some(false) => format!(
                 "  (kept by `twinup down`: {})",
                 twinup_engine::found_reason(o).unwrap_or("it existed before twinup")
