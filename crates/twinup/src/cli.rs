@@ -25,11 +25,12 @@ pub struct Cli {
 }
 
 impl Cli {
-    /// Parses the command line, noting whether `--cloud` was given on it.
-    pub fn parse_args() -> Cli {
+    /// Parses the command line, noting whether `--cloud` was given on it. A usage error is
+    /// returned for the caller to report (as JSON when [`json_requested`] says so).
+    pub fn parse_args() -> Result<Cli, clap::Error> {
         use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
-        let matches = Cli::command().get_matches();
-        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        let matches = Cli::command().try_get_matches()?;
+        let mut cli = Cli::from_arg_matches(&matches)?;
         let explicit = matches.subcommand().is_some_and(|(_, sub)| {
             sub.ids().any(|id| id == "cloud")
                 && sub.value_source("cloud") == Some(ValueSource::CommandLine)
@@ -37,8 +38,21 @@ impl Cli {
         if let Some(cloud) = cli.command.cloud_args_mut() {
             cloud.explicit = explicit;
         }
-        cli
+        Ok(cli)
     }
+}
+
+/// Whether the raw command line asks for JSON output (`-o json`, `-ojson`, `--output json`,
+/// `--output=json`), to report a usage error clap found before it could parse the flags.
+pub fn json_requested(args: &[String]) -> bool {
+    args.iter().enumerate().any(|(i, arg)| {
+        let next_is_json = || args.get(i + 1).is_some_and(|v| v == "json");
+        match arg.as_str() {
+            "-o" | "--output" => next_is_json(),
+            "-ojson" | "--output=json" => true,
+            _ => false,
+        }
+    })
 }
 
 impl Command {
@@ -69,7 +83,7 @@ pub enum Command {
     /// Run the plan: create or update everything it describes, resuming an earlier run.
     Up(UpArgs),
     /// Validate the plan and show its steps, their order and their state in the checkpoint.
-    Plan(PlanArgs),
+    Plan(PlanCommandArgs),
     /// Show the checkpoint: steps, states, timings, outputs and the last error.
     Status(StatusArgs),
     /// Release a blob checkpoint's lease left by a run that is gone (with --force).
@@ -184,6 +198,9 @@ pub struct StatusArgs {
     #[command(flatten)]
     pub plan: PlanArgs,
 
+    #[command(flatten, next_help_heading = SHARED_HEADING)]
+    pub shared: SharedFlags,
+
     /// List the kept versions of a blob checkpoint (one snapshot before each run's first
     /// write); restore one with `twinup checkpoint restore SNAPSHOT`.
     #[arg(long)]
@@ -193,13 +210,12 @@ pub struct StatusArgs {
 /// Flags of `twinup unlock`.
 #[derive(Debug, Args)]
 pub struct UnlockArgs {
-    /// The checkpoint whose lock to release.
-    #[arg(
-        long,
-        value_name = "PATH|URL",
-        default_value = ".twinup/checkpoint.json"
-    )]
-    pub checkpoint: PathBuf,
+    /// The checkpoint whose lock to release (`--checkpoint`); `--plan` is accepted and unused.
+    #[command(flatten)]
+    pub plan: PlanArgs,
+
+    #[command(flatten, next_help_heading = SHARED_HEADING)]
+    pub shared: SharedFlags,
 
     /// Break the lease even though a run may still hold it (that run then stops at its next
     /// checkpoint write).
@@ -246,6 +262,31 @@ pub struct RestoreArgs {
     /// The blob checkpoint.
     #[arg(long, value_name = "URL")]
     pub checkpoint: String,
+}
+
+/// Flags of `twinup plan`.
+#[derive(Debug, Args)]
+pub struct PlanCommandArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+
+    #[command(flatten, next_help_heading = SHARED_HEADING)]
+    pub shared: SharedFlags,
+}
+
+/// The help heading of [`SharedFlags`].
+const SHARED_HEADING: &str = "Accepted and not used here (one flag set serves every command)";
+
+/// The input and cloud flags, accepted by the commands that read a checkpoint without running
+/// the plan (`plan`, `status`, `unlock`) and not used by them, so a script passes one flag set
+/// to every command.
+#[derive(Debug, Args)]
+pub struct SharedFlags {
+    #[command(flatten)]
+    pub inputs: InputArgs,
+
+    #[command(flatten)]
+    pub cloud: CloudArgs,
 }
 
 /// Which plan and which checkpoint.

@@ -63,8 +63,37 @@ async fn dispatch(cli: Cli) -> Result<u8, Failure> {
     }
 }
 
+/// Reports a usage error clap found: as clap prints it, or as the JSON failure object when the
+/// command line asked for JSON. `--help` and `--version` print as usual.
+fn usage_error(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let informational = matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if informational || !cli::json_requested(&args) {
+        error.exit();
+    }
+    let text = error.render().to_string();
+    let mut lines = text.trim().lines();
+    let first = lines.next().unwrap_or("usage error");
+    let message = first.strip_prefix("error: ").unwrap_or(first);
+    let usage: Vec<&str> = lines.map(str::trim).filter(|l| !l.is_empty()).collect();
+    let failure = Failure::bad_input(message).with_detail("usage", usage.join("\n").into());
+    output::print_failure(cli::OutputFormat::Json, &failure);
+    ExitCode::from(failure.code)
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse_args();
+    let cli = match Cli::parse_args() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(error),
+    };
     init_logging(cli.verbose);
     output::set_quiet(cli.quiet);
     let format = cli.output;

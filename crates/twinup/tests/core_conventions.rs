@@ -1,7 +1,8 @@
 //! Command-line conventions az and azd users expect (issue 19): `-o json` is `--output json`,
 //! `-q` leaves only results and errors, `-v` logs written to a file carry no colour codes, and
-//! one flag set (`--answers`, `--set`, `--non-interactive`, `--cloud`, `--checkpoint`) serves a
-//! script's `up`, `verify` and `down`.
+//! one flag set (`--answers`, `--set`, `--non-interactive`, `--cloud`, `--checkpoint`) serves
+//! every command of a script that takes a checkpoint, a usage error in JSON mode is a JSON
+//! failure, and a reader closing stdout early is not an error.
 
 mod common;
 
@@ -63,10 +64,10 @@ fn quiet_leaves_only_the_result() {
 }
 
 #[test]
-fn one_flag_set_serves_up_verify_and_down() {
+fn one_flag_set_serves_every_command_that_takes_a_checkpoint() {
     let s = Scratch::new();
     s.write("answers.yaml", "greeting: hi\n");
-    for command in ["up", "verify", "down"] {
+    for command in ["up", "plan", "status", "preview", "verify", "down"] {
         let mut args = vec![command];
         args.extend_from_slice(COMMON);
         if command == "down" {
@@ -76,6 +77,15 @@ fn one_flag_set_serves_up_verify_and_down() {
         assert_eq!(out.code, Some(0), "{command}: {}", out.stderr);
     }
     assert!(!s.path("out/settings.json").exists(), "down left the file");
+    // `unlock` takes the same flags; a local checkpoint has no lease to break, and it says so.
+    let mut args = vec!["unlock"];
+    args.extend_from_slice(COMMON);
+    let out = files(&s, &args);
+    assert!(
+        out.all_text().contains("nothing to unlock"),
+        "{}",
+        out.all_text()
+    );
 }
 
 #[test]
@@ -202,4 +212,36 @@ fn a_reader_that_closes_stdout_early_is_not_an_error() {
             "{args:?}: {stderr}"
         );
     }
+}
+
+/// A usage error (an unknown flag) with `-o json` is the JSON failure object on stdout, like
+/// every other error, and nothing but JSON on stderr.
+#[test]
+fn a_usage_error_in_json_mode_is_a_json_failure() {
+    let s = Scratch::new();
+    for args in [
+        &["-o", "json", "status", "--bogus"][..],
+        &["status", "--output=json", "--bogus"],
+        &["up", "-ojson", "--parallelism", "0"],
+    ] {
+        let out = files(&s, args);
+        assert_eq!(out.code, Some(2), "{args:?}: {}", out.stderr);
+        let doc: serde_json::Value = serde_json::from_str(out.stdout.trim())
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", out.stdout));
+        assert_eq!(doc["status"], "invalid", "{doc}");
+        assert_eq!(doc["failure"]["code"], "invalid_input", "{doc}");
+        assert!(
+            doc["error"].as_str().is_some_and(|m| !m.is_empty()),
+            "{doc}"
+        );
+        assert!(out.stderr.trim().is_empty(), "{args:?}: {}", out.stderr);
+    }
+    // Without JSON, clap's own message and usage, as before.
+    let out = files(&s, &["status", "--bogus"]);
+    assert_eq!(out.code, Some(2));
+    assert!(
+        out.stderr.contains("unexpected argument '--bogus'"),
+        "{}",
+        out.stderr
+    );
 }

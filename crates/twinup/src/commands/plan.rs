@@ -6,13 +6,14 @@ use twinup_engine::checkpoint::StepState;
 use twinup_engine::load_for_plan;
 
 use crate::checkpoint_store::checkpoint_store_for;
-use crate::cli::{OutputFormat, PlanArgs};
+use crate::cli::{OutputFormat, PlanCommandArgs};
 use crate::failure::Failure;
 use crate::plan_source::load_plan;
 use crate::registry::validation_registry;
 
 /// Runs `twinup plan`.
-pub async fn plan(args: PlanArgs, format: OutputFormat) -> Result<(), Failure> {
+pub async fn plan(args: PlanCommandArgs, format: OutputFormat) -> Result<(), Failure> {
+    let args = args.plan;
     let plan = load_plan(args.plan.as_deref())?;
     let registry = validation_registry();
     plan.validate(&registry)?;

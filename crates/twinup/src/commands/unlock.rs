@@ -10,10 +10,10 @@ use crate::failure::Failure;
 
 /// Runs `twinup unlock`.
 pub async fn unlock(args: UnlockArgs, format: OutputFormat) -> Result<(), Failure> {
-    let Some(url) = blob_url(&args.checkpoint) else {
+    let Some(url) = blob_url(&args.plan.checkpoint) else {
         let message = format!(
             "{} is a local checkpoint: its lock is held by the operating system and ends with the process holding it, so there is nothing to unlock",
-            args.checkpoint.display()
+            args.plan.checkpoint.display()
         );
         return report(format, false, None, &message);
     };
