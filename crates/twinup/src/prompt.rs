@@ -78,8 +78,11 @@ impl Prompter for TerminalPrompter {
             }
         }
         let mut input = Input::<String>::with_theme(&self.theme).with_prompt(label);
-        if let Some(s) = suggested {
-            input = input.default(display_value(s));
+        match suggested.map(display_value) {
+            // An empty default would show as `()`: Enter simply gives the empty value.
+            Some(shown) if shown.is_empty() => input = input.allow_empty(true),
+            Some(shown) => input = input.default(shown),
+            None => {}
         }
         let text = input
             .validate_with(|text: &String| -> Result<(), String> {
@@ -122,7 +125,10 @@ fn label(spec: &InputSpec, suggested: Option<&Value>) -> String {
     };
     let full = format!("{description} ({name})");
     let (_, width) = console::Term::stderr().size();
-    let shown_default = suggested.map(|s| display_value(s).chars().count() + 3);
+    let shown_default = suggested
+        .map(|s| display_value(s).chars().count())
+        .filter(|&n| n > 0)
+        .map(|n| n + 3);
     // Room for the theme's marks ("? ", " › ") and the default in brackets.
     let needed = full.chars().count() + 6 + shown_default.unwrap_or(0);
     if needed > usize::from(width) {

@@ -96,6 +96,15 @@ pub fn line_for(event: &Event) -> Option<String> {
             step,
             error,
             elapsed_ms,
+        } if error.kind == twinup_engine::StepErrorKind::Interrupted => format!(
+            "  {} {step}: stopped after {}: interrupted; a rerun resumes it",
+            style("■").yellow(),
+            seconds(*elapsed_ms)
+        ),
+        Event::StepFailed {
+            step,
+            error,
+            elapsed_ms,
         } => format!(
             "  {} {step}: failed after {}: {}",
             style("✗").red(),
