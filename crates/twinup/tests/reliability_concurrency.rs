@@ -105,6 +105,14 @@ fn ctrl_c_during_the_instance_wait_exits_130_and_a_rerun_resumes_the_same_operat
     let out = run.wait();
     assert_eq!(out.code, Some(130), "{}", out.all());
     assert!(out.stderr.contains("resume"), "{}", out.stderr);
+    // The interrupted step is shown as stopped, to be resumed, not as failed.
+    assert!(
+        out.stderr.contains("instance: stopped after")
+            && out.stderr.contains("interrupted; a rerun resumes it")
+            && !out.stderr.contains("instance: failed"),
+        "{}",
+        out.stderr
+    );
     let cp = checkpoint_json(&dir.path().join(".twinup/checkpoint.json"));
     assert_eq!(cp["steps"]["instance"]["state"], "running", "{cp}");
     assert!(cp["steps"]["instance"]["resume_token"].is_object(), "{cp}");
