@@ -399,3 +399,33 @@ steps:
 fn read(s: &Scratch, name: &str) -> String {
     std::fs::read_to_string(s.path(name)).expect("read")
 }
+
+/// `plan -o json` tells a script which inputs sign-in finds (the built-in plan's
+/// `subscription` and `role_assignee`) apart from those it must supply, as `init` does.
+#[test]
+fn plan_json_says_which_inputs_are_found_at_sign_in() {
+    let s = Scratch::new();
+    let out = run(s.twinup().args(["plan", "-o", "json"]));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let doc: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect("JSON");
+    let input = |name: &str| {
+        doc["inputs"]
+            .as_array()
+            .and_then(|all| all.iter().find(|i| i["name"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("{name}: {doc}"))
+    };
+    assert_eq!(input("subscription")["found_at_sign_in"], true);
+    assert_eq!(input("role_assignee")["found_at_sign_in"], true);
+    assert_eq!(input("location")["found_at_sign_in"], false);
+    assert_eq!(input("location")["required"], true);
+    // A plan of files only signs in nowhere: nothing is found.
+    let out = run(s
+        .twinup()
+        .args(["plan", "-o", "json", "--plan", "files-plan.yaml"]));
+    assert!(
+        !out.stdout.contains("\"found_at_sign_in\":true"),
+        "{}",
+        out.stdout
+    );
+}

@@ -7,6 +7,7 @@ use twinup_engine::load_for_plan;
 
 use crate::checkpoint_store::checkpoint_store_for;
 use crate::cli::{OutputFormat, PlanCommandArgs};
+use crate::commands::connect::DISCOVERED;
 use crate::failure::Failure;
 use crate::plan_source::load_plan;
 use crate::registry::validation_registry;
@@ -42,10 +43,15 @@ pub async fn plan(args: PlanCommandArgs, format: OutputFormat) -> Result<(), Fai
                     })
                 })
                 .collect();
+            let azure = crate::azure_session::uses_azure(&plan);
             let inputs: Vec<_> = plan
                 .inputs
                 .values()
-                .map(|i| json!({"name": i.name, "required": i.is_required(), "secret": i.secret}))
+                .map(|i| {
+                    // `required`: the plan gives no default; a discovered one may still be found.
+                    let found = azure && DISCOVERED.contains(&i.name.as_str());
+                    json!({"name": i.name, "required": i.is_required(), "found_at_sign_in": found, "secret": i.secret})
+                })
                 .collect();
             crate::output::print_json(
                 json!({"plan": plan.name, "valid": true, "inputs": inputs, "steps": steps}),
