@@ -118,6 +118,31 @@ fn ctrl_c_during_the_instance_wait_exits_130_and_a_rerun_resumes_the_same_operat
     assert!(cp["steps"]["instance"]["resume_token"].is_object(), "{cp}");
     assert_eq!(cp["steps"]["data_role"]["state"], "pending", "{cp}");
 
+    // Before the rerun, preview says the instance's operation is resumed (not "no change",
+    // though the instance already exists while it is created).
+    let mut preview = emulator::clean_command(dir.path());
+    preview
+        .args([
+            "preview",
+            "-o",
+            "json",
+            "--answers",
+            "answers.yaml",
+            "--non-interactive",
+        ])
+        .args(emu.cloud_args())
+        .envs(emu.cloud_env());
+    let preview = finish(preview, dir.path(), "preview");
+    assert_eq!(preview.code, Some(0), "{}", preview.all());
+    let doc: serde_json::Value = serde_json::from_str(preview.stdout.trim()).expect("JSON");
+    let instance = doc["steps"]
+        .as_array()
+        .and_then(|s| s.iter().find(|i| i["step"] == "instance"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(instance["action"], "resume", "{doc}");
+    assert_eq!(doc["summary"]["resume"], 1, "{doc}");
+
     let mut rerun = emu.up(dir.path());
     rerun.args(["--answers", "answers.yaml"]);
     let rerun = finish(rerun, dir.path(), "rerun");

@@ -59,6 +59,9 @@ pub enum Change {
     Unknown { error: String },
     /// Its `with` turns it off (see [`crate::KindSchema::turned_off`]): `up` makes nothing.
     TurnedOff { reason: String },
+    /// An earlier run left its operation in flight (interrupted or crashed): `up` waits for
+    /// that operation to finish rather than starting another.
+    Resume,
 }
 
 /// One step of a preview.
@@ -277,7 +280,10 @@ impl Judged {
     fn drift(self) -> Option<Drift> {
         match self {
             Judged::Read(
-                Change::NoChange | Change::AfterDependencies { .. } | Change::TurnedOff { .. },
+                Change::NoChange
+                | Change::AfterDependencies { .. }
+                | Change::TurnedOff { .. }
+                | Change::Resume,
             )
             | Judged::NotDeployed(_) => None,
             Judged::Read(Change::Create) => Some(Drift::Deleted),
@@ -399,6 +405,12 @@ impl Walk for Reads<'_> {
         let current =
             record.is_some_and(|r| r.is_current(&input_hash(step, self.inputs, self.checkpoint)));
         match self.mode {
+            Mode::Preview
+                if record
+                    .is_some_and(|r| r.state == StepState::Running && r.resume_token.is_some()) =>
+            {
+                return Ok(self.judge(id, Judged::Read(Change::Resume)));
+            }
             Mode::Preview => {}
             Mode::Verify => {
                 let state = record.map_or(StepState::Pending, |r| r.state);

@@ -36,12 +36,12 @@ pub async fn preview(args: PreviewArgs, format: OutputFormat) -> Result<(), Fail
 }
 
 fn print_preview(format: OutputFormat, items: &[PreviewItem]) {
-    let [creates, updates, same, unknown, replaces, off] = counts(items);
+    let [creates, updates, same, unknown, replaces, off, resumes] = counts(items);
     if format == OutputFormat::Json {
         crate::output::print_json(json!({
             "status": "previewed",
             "steps": items,
-            "summary": {"create": creates, "update": updates, "replace": replaces, "no_change": same, "unknown": unknown, "turned_off": off},
+            "summary": {"create": creates, "update": updates, "replace": replaces, "no_change": same, "unknown": unknown, "turned_off": off, "resume": resumes},
         }));
         return;
     }
@@ -49,8 +49,8 @@ fn print_preview(format: OutputFormat, items: &[PreviewItem]) {
 }
 
 /// How many steps would be created, updated, left unchanged, could not be read, replaced,
-/// make nothing (turned off).
-fn counts(items: &[PreviewItem]) -> [usize; 6] {
+/// make nothing (turned off), resume an operation in flight.
+fn counts(items: &[PreviewItem]) -> [usize; 7] {
     let count = |f: &dyn Fn(&Change) -> bool| items.iter().filter(|i| f(&i.change)).count();
     [
         count(&|c| matches!(c, Change::Create | Change::AfterDependencies { .. })),
@@ -59,6 +59,7 @@ fn counts(items: &[PreviewItem]) -> [usize; 6] {
         count(&|c| matches!(c, Change::Unknown { .. })),
         count(&|c| matches!(c, Change::Replace { .. })),
         count(&|c| matches!(c, Change::TurnedOff { .. })),
+        count(&|c| matches!(c, Change::Resume)),
     ]
 }
 
@@ -71,9 +72,9 @@ macro_rules! line {
 }
 
 /// What `up` would do, one line per step (`+` create, `~` update with the fields, `±` replace,
-/// `=` no change, `-` turned off) and a summary line: `preview`'s report, and what `up` shows before asking.
+/// `=` no change, `-` turned off, `~` resume) and a summary line: `preview`'s report, and what `up` shows before asking.
 pub fn describe_preview(items: &[PreviewItem]) -> String {
-    let [creates, updates, same, unknown, replaces, off] = counts(items);
+    let [creates, updates, same, unknown, replaces, off, resumes] = counts(items);
     let mut out = String::new();
     let width = items.iter().map(|i| i.step.len()).max().unwrap_or(0);
     line!(out, "twinup up would:");
@@ -94,6 +95,11 @@ pub fn describe_preview(items: &[PreviewItem]) -> String {
             Change::TurnedOff { reason } => {
                 line!(out, "  - {step:<width$}  makes nothing: {reason}")
             }
+            Change::Resume => line!(
+                out,
+                "  ~ {step:<width$}  resume: an earlier run's operation is in flight; up waits for it ({})",
+                item.kind
+            ),
             Change::Update { changes } => {
                 line!(out, "  ~ {step:<width$}  update ({})", item.kind);
                 for c in changes {
@@ -134,6 +140,11 @@ pub fn describe_preview(items: &[PreviewItem]) -> String {
     } else {
         String::new()
     };
+    let resumed = if resumes > 0 {
+        format!(" {resumes} to resume,")
+    } else {
+        String::new()
+    };
     let turned_off = if off > 0 {
         format!(", {off} turned off")
     } else {
@@ -141,7 +152,7 @@ pub fn describe_preview(items: &[PreviewItem]) -> String {
     };
     line!(
         out,
-        "Summary: {creates} to create, {updates} to update,{replaced} {same} unchanged{turned_off}."
+        "Summary:{resumed} {creates} to create, {updates} to update,{replaced} {same} unchanged{turned_off}."
     );
     if unknown > 0 {
         line!(out, "{unknown} step(s) could not be read; see above.");
