@@ -468,3 +468,64 @@ fn an_app_registration_turned_off_is_shown_as_making_nothing() {
     );
     assert!(down.stdout.contains(", 0 kept"), "{}", down.all_text());
 }
+
+/// Turning the app registration off after this deployment made it does not forget the app
+/// (which `down` would then never delete): `preview` shows it replaced by no app, `up` asks
+/// for `--yes` as for any replacement, and once confirmed the app this deployment made is
+/// deleted.
+#[test]
+fn turning_the_app_registration_off_deletes_the_app_it_made_once_confirmed() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    answers(&s, "");
+    let first = up(&emu, &s, &[]);
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    let made = app(&emu);
+
+    answers(&s, "create_app_registration: false\n");
+    let mut preview = s.twinup();
+    preview
+        .args([
+            "preview",
+            "-o",
+            "json",
+            "--answers",
+            "answers.yaml",
+            "--non-interactive",
+        ])
+        .args(emu.cloud_args())
+        .envs(emu.cloud_env());
+    let preview = run(&mut preview);
+    let doc: Value = serde_json::from_str(preview.stdout.trim()).expect("JSON");
+    let item = doc["steps"]
+        .as_array()
+        .and_then(|s| s.iter().find(|i| i["step"] == "app_registration"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(item["action"], "replace", "{doc}");
+    assert_eq!(item["to"], "no app (turned off)", "{doc}");
+
+    let unconfirmed = up(&emu, &s, &[]);
+    assert_eq!(unconfirmed.code, Some(2), "{}", unconfirmed.stderr);
+    assert!(
+        unconfirmed.stderr.contains("--yes"),
+        "{}",
+        unconfirmed.stderr
+    );
+    assert_eq!(
+        app(&emu)["body"]["appId"],
+        made["body"]["appId"],
+        "kept until confirmed"
+    );
+
+    let confirmed = up(&emu, &s, &["--yes"]);
+    assert_eq!(confirmed.code, Some(0), "{}", confirmed.stderr);
+    let left = emu.state()["applications"].as_object().map_or(0, |a| {
+        a.values()
+            .filter(|a| a["body"]["displayName"] == "options-client")
+            .count()
+    });
+    assert_eq!(left, 0, "the app this deployment made is deleted");
+    let down = run(&mut emu.down(&s));
+    assert_eq!(down.code, Some(0), "{}", down.stderr);
+}

@@ -460,7 +460,15 @@ impl StepKind for AdApplicationKind {
 
     fn replacement(&self, ctx: &StepContext, with: &Value) -> Option<Replacement> {
         if AdApplicationSchema.turned_off(with).is_some() {
-            return None;
+            // Turned off after this deployment registered its app: the app it made goes once
+            // the run is done (as `down` would delete it), instead of being forgotten.
+            let (_, app_id, old_name) = replaced_app(ctx, "")?;
+            return Some(Replacement {
+                from: format!("app {old_name} (appId {app_id})"),
+                to: "no app (turned off)".to_string(),
+                deletes_old: true,
+                deletes_first: false,
+            });
         }
         let unique = self.unique_name(ctx, with).ok()?;
         let (_, app_id, old_name) = replaced_app(ctx, &unique)?;

@@ -440,13 +440,16 @@ impl Walk for Reads<'_> {
             return Ok(self.judge(id, Judged::Read(Change::Unknown { error })));
         };
         let resolve = |r: &Reference| lookup(r, self.inputs, self.checkpoint, true);
-        if self.mode == Mode::Preview
-            && let Some(reason) = kind.schema().turned_off(&draft(&step.with, &resolve))
-        {
-            return Ok(self.judge(id, Judged::Read(Change::TurnedOff { reason })));
-        }
+        // A step turned off makes nothing, unless it replaces what it made (below).
+        let turned_off = match self.mode {
+            Mode::Preview => kind.schema().turned_off(&draft(&step.with, &resolve)),
+            _ => None,
+        };
         let with = match step.with.render(&resolve) {
             Ok(with) => with,
+            Err(_) if let Some(reason) = turned_off => {
+                return Ok(self.judge(id, Judged::Read(Change::TurnedOff { reason })));
+            }
             Err(_) if self.mode == Mode::Preview => {
                 let waiting_on = self.waiting_on(id);
                 let change = Change::AfterDependencies { waiting_on };
@@ -477,6 +480,9 @@ impl Walk for Reads<'_> {
             // The plan's new target is not drift of the recorded one, and is never read.
             self.plan_names.insert(id.to_string(), r.to);
             not_compared = kind.schema().identifying_fields();
+        }
+        if let Some(reason) = turned_off {
+            return Ok(self.judge(id, Judged::Read(Change::TurnedOff { reason })));
         }
         Ok(Decision::Start {
             work: Box::pin(async move {
