@@ -49,6 +49,25 @@ fn app(emu: &EmulatorProcess) -> Value {
         .expect("the app registration")
 }
 
+/// How many app registrations named as the answers name it the emulator holds.
+fn apps_made(emu: &EmulatorProcess) -> usize {
+    emu.state()["applications"].as_object().map_or(0, |a| {
+        a.values()
+            .filter(|a| a["body"]["displayName"] == "options-client")
+            .count()
+    })
+}
+
+/// `twinup preview` with the answers file, unattended, plus `more`.
+fn preview(emu: &EmulatorProcess, s: &Scratch, more: &[&str]) -> Outcome {
+    let mut cmd = s.twinup();
+    cmd.args(["preview", "--answers", "answers.yaml", "--non-interactive"])
+        .args(more)
+        .args(emu.cloud_args())
+        .envs(emu.cloud_env());
+    run(&mut cmd)
+}
+
 fn instance(emu: &EmulatorProcess) -> Value {
     emu.state()["digital_twins"]
         .as_object()
@@ -415,12 +434,7 @@ fn an_app_registration_turned_off_is_shown_as_making_nothing() {
     let s = Scratch::new();
     let emu = EmulatorProcess::start(s.dir.path(), false);
     answers(&s, "create_app_registration: false\n");
-    let mut preview = s.twinup();
-    preview
-        .args(["preview", "--answers", "answers.yaml", "--non-interactive"])
-        .args(emu.cloud_args())
-        .envs(emu.cloud_env());
-    let preview = run(&mut preview);
+    let preview = preview(&emu, &s, &[]);
     assert_eq!(preview.code, Some(0), "{}", preview.stderr);
     assert!(
         preview
@@ -437,12 +451,7 @@ fn an_app_registration_turned_off_is_shown_as_making_nothing() {
 
     let first = up(&emu, &s, &[]);
     assert_eq!(first.code, Some(0), "{}", first.stderr);
-    let apps = emu.state()["applications"].as_object().map_or(0, |a| {
-        a.values()
-            .filter(|a| a["body"]["displayName"] == "options-client")
-            .count()
-    });
-    assert_eq!(apps, 0, "no app registration was made");
+    assert_eq!(apps_made(&emu), 0, "no app registration was made");
 
     let mut status = s.twinup();
     status.arg("status");
@@ -483,19 +492,7 @@ fn turning_the_app_registration_off_deletes_the_app_it_made_once_confirmed() {
     let made = app(&emu);
 
     answers(&s, "create_app_registration: false\n");
-    let mut preview = s.twinup();
-    preview
-        .args([
-            "preview",
-            "-o",
-            "json",
-            "--answers",
-            "answers.yaml",
-            "--non-interactive",
-        ])
-        .args(emu.cloud_args())
-        .envs(emu.cloud_env());
-    let preview = run(&mut preview);
+    let preview = preview(&emu, &s, &["-o", "json"]);
     let doc: Value = serde_json::from_str(preview.stdout.trim()).expect("JSON");
     let item = doc["steps"]
         .as_array()
@@ -520,12 +517,11 @@ fn turning_the_app_registration_off_deletes_the_app_it_made_once_confirmed() {
 
     let confirmed = up(&emu, &s, &["--yes"]);
     assert_eq!(confirmed.code, Some(0), "{}", confirmed.stderr);
-    let left = emu.state()["applications"].as_object().map_or(0, |a| {
-        a.values()
-            .filter(|a| a["body"]["displayName"] == "options-client")
-            .count()
-    });
-    assert_eq!(left, 0, "the app this deployment made is deleted");
+    assert_eq!(
+        apps_made(&emu),
+        0,
+        "the app this deployment made is deleted"
+    );
     let down = run(&mut emu.down(&s));
     assert_eq!(down.code, Some(0), "{}", down.stderr);
 }
