@@ -525,3 +525,66 @@ fn turning_the_app_registration_off_deletes_the_app_it_made_once_confirmed() {
     let down = run(&mut emu.down(&s));
     assert_eq!(down.code, Some(0), "{}", down.stderr);
 }
+
+/// The app's `with` names the manifest's outputs; when the manifest is to be written again
+/// (its file is gone, as on a fresh CI runner), turning the app off must still be the
+/// replacement `up` asks `--yes` for, not "makes nothing" that deletes the app unasked.
+#[test]
+fn turning_the_app_off_while_the_manifest_is_rewritten_still_asks_before_deleting_the_app() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    answers(&s, "");
+    let first = up(&emu, &s, &[]);
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    std::fs::remove_file(s.path("manifest.json")).expect("the manifest up wrote");
+
+    answers(&s, "create_app_registration: false\n");
+    let preview = preview(&emu, &s, &[]);
+    assert!(
+        preview.stdout.contains("no app (turned off)"),
+        "{}",
+        preview.stdout
+    );
+    let unconfirmed = up(&emu, &s, &[]);
+    assert_eq!(unconfirmed.code, Some(2), "{}", unconfirmed.stderr);
+    assert_eq!(apps_made(&emu), 1, "kept until confirmed");
+}
+
+/// When the app could not be deleted right after it was turned off, it stays this
+/// deployment's: `down` lists it among what it deletes, deletes it and says so.
+#[test]
+fn an_app_turned_off_but_not_yet_deleted_is_listed_and_deleted_by_down() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    answers(&s, "");
+    let first = up(&emu, &s, &[]);
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    answers(&s, "create_app_registration: false\n");
+    emu.fault(json!({
+        "method": "DELETE",
+        "path_contains": "/applications",
+        "count": 0,
+        "kind": {"status": 409, "code": "Conflict", "message": "busy"}
+    }));
+    let failed = up(&emu, &s, &["--yes"]);
+    assert_eq!(failed.code, Some(1), "{}", failed.stderr);
+    assert_eq!(apps_made(&emu), 1, "the delete failed");
+    emu.clear_faults();
+
+    let down = run(emu
+        .down(&s)
+        .args(["--answers", "answers.yaml", "-o", "json"]));
+    assert_eq!(down.code, Some(0), "{}", down.stderr);
+    let doc: Value = serde_json::from_str(down.stdout.trim()).expect("JSON");
+    assert!(
+        doc["deleted"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|s| s == "app_registration")),
+        "{doc}"
+    );
+    assert_eq!(
+        apps_made(&emu),
+        0,
+        "down deleted the app this deployment made"
+    );
+}

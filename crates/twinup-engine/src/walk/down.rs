@@ -97,7 +97,15 @@ fn disposal_of(record: &StepRecord, makes_nothing: bool) -> Disposal {
                 .and_then(turned_off_reason)
                 .is_some() =>
         {
-            Disposal::Nothing
+            // Turned off after it made something that is not deleted yet (a run stopped
+            // before its end): that leftover is this deployment's, and `down` deletes it.
+            let leftover = super::retire::replaced_of(record)
+                .is_some_and(|old| created_by_step(&old) == Some(true));
+            if leftover {
+                Disposal::Delete
+            } else {
+                Disposal::Nothing
+            }
         }
         StepState::Succeeded | StepState::Running | StepState::Failed => {
             match record.outputs.as_ref().map(created_by_step) {

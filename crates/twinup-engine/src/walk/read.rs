@@ -218,10 +218,8 @@ pub fn replacements(
         let Some(record) = checkpoint.steps.get(id).filter(|r| r.outputs.is_some()) else {
             continue;
         };
-        let Ok(with) = step
-            .with
-            .render(&|r| lookup(r, steps.inputs, checkpoint, true))
-        else {
+        let resolve = |r: &Reference| lookup(r, steps.inputs, checkpoint, true);
+        let Ok(with) = render_or_turned_off(step, kind.as_ref(), &resolve) else {
             continue;
         };
         let current = record.is_current(&input_hash(step, steps.inputs, checkpoint));
@@ -233,6 +231,24 @@ pub fn replacements(
         }
     }
     out
+}
+
+/// `step`'s `with` rendered; or, where a reference is not known yet but what is known
+/// already turns the step off (see [`crate::KindSchema::turned_off`]), the draft with
+/// unknown markers: a turned-off step needs nothing more to say what it does (its
+/// replacement of what it made included), so an unknown value never hides that.
+fn render_or_turned_off(
+    step: &Step,
+    kind: &dyn crate::kind::StepKind,
+    resolve: &dyn Fn(&Reference) -> Option<serde_json::Value>,
+) -> Result<serde_json::Value, twinup_plan::RenderError> {
+    step.with.render(resolve).or_else(|e| {
+        let drafted = draft(&step.with, resolve);
+        match kind.schema().turned_off(&drafted) {
+            Some(_) => Ok(drafted),
+            None => Err(e),
+        }
+    })
 }
 
 /// The context a read of `step` gets: its recorded outputs and the deployment id, writing
@@ -445,11 +461,8 @@ impl Walk for Reads<'_> {
             Mode::Preview => kind.schema().turned_off(&draft(&step.with, &resolve)),
             _ => None,
         };
-        let with = match step.with.render(&resolve) {
+        let with = match render_or_turned_off(step, kind.as_ref(), &resolve) {
             Ok(with) => with,
-            Err(_) if let Some(reason) = turned_off => {
-                return Ok(self.judge(id, Judged::Read(Change::TurnedOff { reason })));
-            }
             Err(_) if self.mode == Mode::Preview => {
                 let waiting_on = self.waiting_on(id);
                 let change = Change::AfterDependencies { waiting_on };

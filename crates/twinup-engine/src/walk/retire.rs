@@ -113,7 +113,7 @@ pub(crate) async fn retire_replaced(
 }
 
 /// The record of the target a replacement left behind, if the step holds one.
-fn replaced_of(record: &StepRecord) -> Option<Outputs> {
+pub(crate) fn replaced_of(record: &StepRecord) -> Option<Outputs> {
     replaced_of_outputs(record.outputs.as_ref())
 }
 

@@ -122,11 +122,13 @@ pub async fn status(args: StatusArgs, format: OutputFormat) -> Result<(), Failur
         } else {
             ""
         };
-        let kept = match record.outputs.as_ref() {
-            Some(o) if let Some(why) = twinup_engine::turned_off_reason(o) => {
-                format!("  (made nothing: {why})")
-            }
-            Some(o) if twinup_engine::created_by_step(o) == Some(false) => format!(
+        let turned_off = record
+            .outputs
+            .as_ref()
+            .and_then(twinup_engine::turned_off_reason);
+        let kept = match (record.outputs.as_ref(), turned_off) {
+            (_, Some(why)) => format!("  (made nothing: {why})"),
+            (Some(o), None) if twinup_engine::created_by_step(o) == Some(false) => format!(
                 "  (kept by `twinup down`: {})",
                 twinup_engine::found_reason(o).unwrap_or("it existed before twinup")
             ),
