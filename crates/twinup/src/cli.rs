@@ -42,15 +42,35 @@ impl Cli {
     }
 }
 
-/// Whether the raw command line asks for JSON output (`-o json`, `-ojson`, `--output json`,
-/// `--output=json`), to report a usage error clap found before it could parse the flags.
+/// Whether the raw command line asks for JSON output (`-o json`, `-ojson`, `-o=json`, `-qo
+/// json`, `--output json`, `--output=json`), to report a usage error clap found before it
+/// could parse the flags. Arguments after `--` are values, never flags.
 pub fn json_requested(args: &[String]) -> bool {
-    args.iter().enumerate().any(|(i, arg)| {
-        let next_is_json = || args.get(i + 1).is_some_and(|v| v == "json");
-        match arg.as_str() {
-            "-o" | "--output" => next_is_json(),
-            "-ojson" | "--output=json" => true,
-            _ => false,
+    let flags = args.iter().take_while(|a| *a != "--");
+    let flags: Vec<&String> = flags.collect();
+    flags.iter().enumerate().any(|(i, arg)| {
+        let next_is_json = || flags.get(i + 1).is_some_and(|v| *v == "json");
+        if let Some(long) = arg.strip_prefix("--") {
+            return match long.strip_prefix("output") {
+                Some("") => next_is_json(),
+                Some(rest) => rest == "=json",
+                None => false,
+            };
+        }
+        // Short flags, clustered: boolean ones (-q, -v, -y) may come before `o`.
+        let Some(cluster) = arg.strip_prefix('-') else {
+            return false;
+        };
+        let Some(at) = cluster.find('o') else {
+            return false;
+        };
+        let (before, value) = (&cluster[..at], &cluster[at + 1..]);
+        if !before.chars().all(|c| matches!(c, 'q' | 'v' | 'y')) {
+            return false;
+        }
+        match value.strip_prefix('=').unwrap_or(value) {
+            "" => next_is_json(),
+            value => value == "json",
         }
     })
 }
@@ -435,4 +455,42 @@ pub struct EmulatorArgs {
     /// Serve HTTPS with a generated CA (its path is printed as `ca_cert`).
     #[arg(long)]
     pub tls: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_requested;
+
+    fn asks(line: &str) -> bool {
+        let args: Vec<String> = line.split(' ').map(str::to_string).collect();
+        json_requested(&args)
+    }
+
+    #[test]
+    fn every_spelling_of_the_json_output_flag_is_recognised() {
+        for line in [
+            "twinup up -o json",
+            "twinup up -ojson",
+            "twinup up -o=json",
+            "twinup up -qo json",
+            "twinup up -vqojson",
+            "twinup up --output json",
+            "twinup up --output=json",
+        ] {
+            assert!(asks(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn values_and_other_flags_are_not_taken_for_it() {
+        for line in [
+            "twinup up -o text",
+            "twinup up --set name=-ojson",
+            "twinup up --outputs json",
+            "twinup up -- -o json",
+            "twinup up json",
+        ] {
+            assert!(!asks(line), "{line}");
+        }
+    }
 }

@@ -256,3 +256,50 @@ fn a_kill_while_the_private_link_is_made_resumes_and_down_still_removes_every_pa
         assert!(resource(&emu, id).is_none(), "{id} is still there");
     }
 }
+
+/// Clearing the subnet after the private link was made does not forget the parts twinup
+/// made (nothing would ever delete them): `preview` shows the endpoint replaced by none, `up`
+/// asks for `--yes`, and once confirmed every part it made is deleted, the network kept.
+#[test]
+fn clearing_the_subnet_deletes_the_private_link_parts_once_confirmed() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    let subnet = network(&emu);
+    answers(&s, &subnet);
+    let out = run(emu.up(&s).args(["--answers", "answers.yaml"]));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let (endpoint, zone, link, group) = ids(&emu);
+
+    answers(&s, "''");
+    let mut preview = s.twinup();
+    preview
+        .args(["preview", "--answers", "answers.yaml", "-o", "json"])
+        .args(emu.cloud_args())
+        .envs(emu.cloud_env());
+    let preview = run(&mut preview);
+    let doc: Value = serde_json::from_str(preview.stdout.trim()).expect("JSON");
+    let item = doc["steps"]
+        .as_array()
+        .and_then(|s| s.iter().find(|i| i["step"] == "private_link"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(item["action"], "replace", "{doc}");
+    assert_eq!(item["to"], "no private endpoint (turned off)", "{doc}");
+
+    let unconfirmed = run(emu.up(&s).args(["--answers", "answers.yaml"]));
+    assert_eq!(unconfirmed.code, Some(2), "{}", unconfirmed.stderr);
+    assert!(resource(&emu, &endpoint).is_some(), "kept until confirmed");
+
+    let confirmed = run(emu.up(&s).args(["--answers", "answers.yaml", "--yes"]));
+    assert_eq!(confirmed.code, Some(0), "{}", confirmed.stderr);
+    for id in [&endpoint, &zone, &link, &group] {
+        assert!(resource(&emu, id).is_none(), "{id} is still there");
+    }
+    let vnet = subnet.rsplit_once("/subnets/").expect("subnet id").0;
+    assert!(
+        resource(&emu, vnet).is_some(),
+        "the network is not twinup's"
+    );
+    let down = run(&mut emu.down(&s));
+    assert_eq!(down.code, Some(0), "{}", down.stderr);
+}

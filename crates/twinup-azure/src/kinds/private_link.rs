@@ -8,13 +8,19 @@
 //! endpoint's private DNS zone group. Each part is read first and written through the generic
 //! ARM machinery of `azure.arm_resource` (long-running PUTs save their operation first).
 //! Ownership is per part: the step records which parts it created, and `down` deletes only
-//! those (a zone that already existed is used and kept). An empty `subnet_id` turns it off.
+//! those (a zone that already existed is used and kept). An empty `subnet_id` turns it off;
+//! turned off after it made parts, it is a replacement by nothing: the parts it recorded are
+//! deleted once the run is done (ids from its record, not from the `with` that no longer
+//! names them).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use twinup_engine::{Applied, FieldError, KindSchema, LiveState, StepContext, StepError, StepKind};
+use twinup_engine::{
+    Applied, FieldError, KindSchema, LiveState, Outputs, Replacement, StepContext, StepError,
+    StepKind,
+};
 
 use super::arm_resource::{put_and_wait, up_to_date};
 use super::fields::{self, Checker};
@@ -170,6 +176,43 @@ fn journal(owned: &[String], operation: Option<&LroToken>) -> Value {
     json!({"private_link_owned": owned, "operation": operation.map(LroToken::to_value)})
 }
 
+/// The parts a record names (for deleting them once the subnet is cleared): the endpoint and
+/// zone ids it saved, and the link and zone group named after them as [`PrivateLinkKind`]
+/// names them. Empty when the record made no part.
+fn recorded_parts(recorded: &Outputs) -> Vec<Part> {
+    let text = |k: &str| recorded.get(k).and_then(Value::as_str).unwrap_or_default();
+    let (endpoint, zone) = (text("id"), text("private_dns_zone_id"));
+    let Some(name) = endpoint
+        .rsplit('/')
+        .next()
+        .and_then(|n| n.strip_suffix("-pe"))
+        .filter(|n| !n.is_empty() && !zone.is_empty())
+    else {
+        return Vec::new();
+    };
+    let part = |role, id: String, api| Part {
+        role,
+        id,
+        api,
+        body: Value::Null,
+        derived_name: true,
+    };
+    vec![
+        part("private_endpoint", endpoint.to_string(), ENDPOINT_API),
+        part("dns_zone", zone.to_string(), ZONE_API),
+        part(
+            "dns_zone_link",
+            format!("{zone}/virtualNetworkLinks/{name}-link"),
+            ZONE_API,
+        ),
+        part(
+            "dns_zone_group",
+            format!("{endpoint}/privateDnsZoneGroups/default"),
+            ENDPOINT_API,
+        ),
+    ]
+}
+
 /// The part names in a recorded list (`owned` of the outputs, or the resume token's).
 fn owned_in(list: Option<&Value>) -> Vec<String> {
     fields::strings_of(list)
@@ -315,6 +358,32 @@ impl StepKind for PrivateLinkKind {
         self.converge(ctx, with, owned).await
     }
 
+    fn replacement(&self, ctx: &StepContext, with: &Value) -> Option<Replacement> {
+        if enabled(with) {
+            return None;
+        }
+        // Turned off after it made parts: those go once the run is done, as `down` would
+        // delete them, instead of being forgotten.
+        let recorded = ctx.previous_outputs()?;
+        let owned = owned_in(recorded.get("owned"));
+        let endpoint = recorded_parts(recorded)
+            .into_iter()
+            .find(|p| p.role == "private_endpoint")?;
+        if owned.is_empty() || twinup_engine::created_by_step(recorded) != Some(true) {
+            return None;
+        }
+        Some(Replacement {
+            from: format!(
+                "private endpoint {} ({} made by twinup)",
+                name_of(&endpoint.id),
+                owned.join(", ")
+            ),
+            to: "no private endpoint (turned off)".to_string(),
+            deletes_old: true,
+            deletes_first: false,
+        })
+    }
+
     async fn read(&self, _ctx: &StepContext, with: &Value) -> Result<LiveState, StepError> {
         if !enabled(with) {
             return Ok(LiveState::Present {
@@ -344,7 +413,7 @@ impl StepKind for PrivateLinkKind {
         token: Option<&Value>,
     ) -> Result<(), StepError> {
         let owned = owned_in(ctx.previous_outputs().and_then(|o| o.get("owned")));
-        if !enabled(with) || owned.is_empty() {
+        if owned.is_empty() {
             return Ok(());
         }
         // An interrupted `down` saved the delete in flight: finish waiting for it, then delete
@@ -352,7 +421,11 @@ impl StepKind for PrivateLinkKind {
         if let Some(op) = token.and_then(|t| LroToken::from_value(t).ok()) {
             wait_for(&self.ctx, ctx, &op, "the private link's delete").await?;
         }
-        let mut parts = self.parts(with)?;
+        // Turned off since (a replacement by nothing): the record names the parts.
+        let mut parts = match (enabled(with), ctx.previous_outputs()) {
+            (false, Some(recorded)) => recorded_parts(recorded),
+            _ => self.parts(with)?,
+        };
         parts.reverse();
         for part in &parts {
             if owned.iter().any(|o| o == part.role) {

@@ -17,7 +17,7 @@ use crate::checkpoint::{Checkpoint, StepRecord, StepState};
 use crate::compare::{FieldChange, diff_fields};
 use crate::context::{ReadOnly, StepContext};
 use crate::errors::EngineError;
-use crate::events::NoEvents;
+use crate::events::{NoEvents, StepAction};
 use crate::expand::ExpandedPlan;
 use crate::inputs::ResolvedInputs;
 use crate::kind::{LiveState, StepError};
@@ -324,7 +324,11 @@ impl Judged {
     fn changes_dependents(&self, mode: Mode) -> bool {
         match (mode, self) {
             (_, Judged::NotDeployed(_)) => false,
-            (Mode::Preview, Judged::Read(change)) => *change != Change::NoChange,
+            // A step turned off changes nothing after it (one not run yet is still waited
+            // on: `waiting_on` names every dependency not succeeded).
+            (Mode::Preview, Judged::Read(change)) => {
+                !matches!(change, Change::NoChange | Change::TurnedOff { .. })
+            }
             (Mode::Refresh, Judged::Read(Change::Unknown { .. })) => false,
             (_, Judged::Read(change)) => {
                 !matches!(change, Change::NoChange | Change::AfterDependencies { .. })
@@ -418,13 +422,11 @@ impl Walk for Reads<'_> {
             return Ok(Decision::Settled);
         };
         let record = self.checkpoint.steps.get(id);
-        let current =
-            record.is_some_and(|r| r.is_current(&input_hash(step, self.inputs, self.checkpoint)));
+        let hash = input_hash(step, self.inputs, self.checkpoint);
+        let current = record.is_some_and(|r| r.is_current(&hash));
         match self.mode {
-            Mode::Preview
-                if record
-                    .is_some_and(|r| r.state == StepState::Running && r.resume_token.is_some()) =>
-            {
+            // What `up` would resume, judged as `up` judges it.
+            Mode::Preview if super::up::choose_action(record, &hash) == StepAction::Resume => {
                 return Ok(self.judge(id, Judged::Read(Change::Resume)));
             }
             Mode::Preview => {}

@@ -421,8 +421,8 @@ fn timed_out(timeout: Duration) -> StepError {
     }
 }
 
-/// Decides why a step that is not skipped runs.
-fn choose_action(record: Option<&StepRecord>, hash: &str) -> StepAction {
+/// Decides why a step that is not skipped runs (`preview` asks it what `up` would resume).
+pub(super) fn choose_action(record: Option<&StepRecord>, hash: &str) -> StepAction {
     let Some(record) = record else {
         return StepAction::Create;
     };

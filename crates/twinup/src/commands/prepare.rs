@@ -202,9 +202,16 @@ impl<H: Held> Opened<H> {
 
         // First pass without network or prompts: any bad value stops here, before any request.
         let first = resolve_inputs(&self.plan, &sources, None);
+        // The discoverable inputs nobody supplied (a `--set subscription=` is kept as given).
+        let mut to_discover: Vec<&str> = Vec::new();
         let needs_discovery = match &first {
             Ok(_) => false,
             Err(InputError::Missing(missing)) => {
+                to_discover = DISCOVERED
+                    .iter()
+                    .copied()
+                    .filter(|d| missing.iter().any(|m| m.name == *d))
+                    .collect();
                 let undiscoverable: Vec<_> = missing
                     .iter()
                     .filter(|m| !(azure && DISCOVERED.contains(&m.name.as_str())))
@@ -229,13 +236,13 @@ impl<H: Held> Opened<H> {
             // inputs still to be discovered left unknown (the engine's unknown marker, which
             // kinds check once known). They stand in only to let the rest resolve.
             let mut pending = sources.clone();
-            for name in DISCOVERED {
+            for name in &to_discover {
                 pending
                     .discovered
                     .insert(name.to_string(), serde_json::Value::Null);
             }
             let mut known = resolve_inputs(&self.plan, &pending, None)?;
-            for name in DISCOVERED {
+            for name in &to_discover {
                 known.values.shift_remove(*name);
             }
             validate_steps(&expand_plan(&self.plan, &known)?, schemas, &known)?;
