@@ -72,3 +72,27 @@ async fn a_failed_delete_of_an_old_target_is_kept_and_finished_by_the_next_run()
     assert_eq!(report.status, RunStatus::Succeeded, "{:?}", report.failures);
     assert_eq!(h.deletes(), vec!["b1", "b1", "a1"]);
 }
+
+/// A step run again for another reason (an input that names no target changed) before its
+/// old target was deleted keeps that leftover recorded, so the run still deletes it.
+#[tokio::test]
+async fn a_step_run_again_before_its_old_target_was_deleted_still_deletes_it() {
+    let plan = PLAN.replace(
+        "with: {id: \"${inputs.b}\"}",
+        "with: {id: \"${inputs.b}\", note: \"${inputs.n}\"}",
+    );
+    let plan = plan.replace("steps:", "  n: {type: string, default: n1}\nsteps:");
+    let h = Harness::with_plan(&plan);
+    assert_eq!(h.run().await.status, RunStatus::Succeeded);
+    h.script.fail_delete.lock().unwrap().insert("b1".into());
+    let report = h.run_with(&["b=b2"], &Default::default()).await;
+    assert_eq!(report.status, RunStatus::Failed);
+
+    h.script.fail_delete.lock().unwrap().clear();
+    let report = h.run_with(&["b=b2", "n=n2"], &Default::default()).await;
+    assert_eq!(report.status, RunStatus::Succeeded, "{:?}", report.failures);
+    assert_eq!(h.deletes(), vec!["b1", "b1"], "the old target is deleted");
+    let saved = h.saved().await;
+    let outputs = saved.steps["second"].outputs.as_ref().unwrap();
+    assert!(outputs.get("replaced").is_none(), "{outputs:?}");
+}
