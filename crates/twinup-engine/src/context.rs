@@ -61,6 +61,7 @@ pub struct StepContext {
     events: Arc<dyn EventSink>,
     cancel: CancellationToken,
     creating: bool,
+    reclaiming: bool,
     outputs_current: bool,
     at_record: bool,
     deployment_id: Option<String>,
@@ -83,6 +84,7 @@ impl StepContext {
             events,
             cancel,
             creating: false,
+            reclaiming: false,
             outputs_current: false,
             at_record: false,
             deployment_id: None,
@@ -144,6 +146,21 @@ impl StepContext {
     /// out to create it: whatever the step finds now is its own.
     pub fn was_creating(&self) -> bool {
         self.creating
+    }
+
+    /// Tells the step that a target an earlier replacement of it left behind (still to be
+    /// deleted, in [`StepContext::previous_outputs`]' `replaced` chain) is what its `with`
+    /// names again: see [`StepContext::reclaims`].
+    pub fn with_reclaiming(mut self, reclaiming: bool) -> Self {
+        self.reclaiming = reclaiming;
+        self
+    }
+
+    /// True when the step's `with` names again a target this deployment made and replaced
+    /// (turned back on, or changed back) before it was deleted: that target is the step's own
+    /// again, and no longer deleted at the run's end.
+    pub fn reclaims(&self) -> bool {
+        self.reclaiming
     }
 
     /// Records, durably, that the target is absent and this step is about to create it. Call it

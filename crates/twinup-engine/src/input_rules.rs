@@ -148,12 +148,33 @@ pub fn rule_in_words(spec: &InputSpec, message: String) -> String {
     }
 }
 
-/// The bracketed part of a description, when it is a rule rather than a default.
+/// The first bracketed group of a description (brackets may nest) that is a rule rather
+/// than a default: "Subnet id (a resource id ...) (default - none)" gives "a resource id ...".
 fn bracketed_rule(description: &str) -> Option<&str> {
-    let open = description.find('(')?;
-    let close = description.rfind(')')?;
-    let inner = description.get(open + 1..close)?.trim();
-    (!inner.is_empty() && !inner.starts_with("default")).then_some(inner)
+    let mut depth = 0usize;
+    let mut open = 0usize;
+    for (at, c) in description.char_indices() {
+        match c {
+            '(' => {
+                if depth == 0 {
+                    open = at + 1;
+                }
+                depth += 1;
+            }
+            ')' if depth > 0 => {
+                depth -= 1;
+                if depth > 0 {
+                    continue;
+                }
+                let inner = description.get(open..at)?.trim();
+                if !inner.is_empty() && !inner.starts_with("default") {
+                    return Some(inner);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -175,6 +196,20 @@ mod tests {
             rule_in_words(&spec, err),
             "`-x-` is not a valid instance_name: use 3-63 letters, digits, hyphens"
         );
+    }
+
+    #[test]
+    fn the_rule_is_the_first_group_that_is_not_a_default_and_may_hold_brackets() {
+        for (description, words) in [
+            (
+                "Group (1-90 letters, digits, - _ . ( ))",
+                "1-90 letters, digits, - _ . ( )",
+            ),
+            ("Id (a GUID) (default - the only one)", "a GUID"),
+            ("Id (default - the only one) (a GUID)", "a GUID"),
+        ] {
+            assert_eq!(bracketed_rule(description), Some(words), "{description}");
+        }
     }
 
     #[test]

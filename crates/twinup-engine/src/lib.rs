@@ -81,5 +81,6 @@ pub use walk::down::{
 pub use walk::read::{
     Change, Drift, PreviewItem, StepCheck, preview, refresh, replacements, verify,
 };
+pub use walk::retire::leftovers;
 pub use walk::up::{RunReport, run};
 pub use walk::{DEFAULT_STEP_TIMEOUT, RunConfig, Steps, humanize};

@@ -20,7 +20,8 @@ pub const FOUND_OUTPUT: &str = "found";
 
 /// The output the engine adds, with `created: false`, to a step that made nothing because
 /// its `with` turned it off (see [`crate::KindSchema::turned_off`]): why, in words. `down`
-/// has nothing to do for it; `status` shows it.
+/// deletes nothing for it (what it made before, if not deleted yet, is a leftover: see
+/// [`crate::leftovers`]); `status` shows it.
 pub const TURNED_OFF_OUTPUT: &str = "turned_off";
 
 /// Why the step that produced `outputs` made nothing, when it was turned off.
@@ -148,11 +149,15 @@ impl Applied {
         let (created, reason) = match self.origin {
             Origin::Created => (true, None),
             Origin::Existing { reason } => {
-                let ours = ctx.was_creating() || (!replacing && recorded == Some(true));
+                let ours =
+                    ctx.was_creating() || ctx.reclaims() || (!replacing && recorded == Some(true));
                 (ours, reason)
             }
             Origin::NotOurs { reason } => (false, reason),
-            Origin::Resumed => (ctx.was_creating() || recorded != Some(false), None),
+            Origin::Resumed => (
+                ctx.was_creating() || ctx.reclaims() || recorded != Some(false),
+                None,
+            ),
             Origin::TurnedOff { reason } => {
                 let mut outputs = self.outputs;
                 outputs.insert(CREATED_OUTPUT.into(), Value::Bool(false));

@@ -96,3 +96,32 @@ async fn a_step_run_again_before_its_old_target_was_deleted_still_deletes_it() {
     let outputs = saved.steps["second"].outputs.as_ref().unwrap();
     assert!(outputs.get("replaced").is_none(), "{outputs:?}");
 }
+
+/// Changed back to the old target before it was deleted: the old target is what the step
+/// uses again, so the run's end does not delete it, and it is still the deployment's own.
+#[tokio::test]
+async fn a_target_changed_back_to_before_it_was_deleted_is_kept_and_still_owned() {
+    let h = Harness::with_plan(PLAN);
+    assert_eq!(h.run().await.status, RunStatus::Succeeded);
+    h.script.fail_delete.lock().unwrap().insert("b1".into());
+    let report = h.run_with(&["b=b2"], &Default::default()).await;
+    assert_eq!(report.status, RunStatus::Failed);
+    h.script.fail_delete.lock().unwrap().clear();
+
+    let report = h.run_with(&["b=b1"], &Default::default()).await;
+    assert_eq!(report.status, RunStatus::Succeeded, "{:?}", report.failures);
+    // b2 (made by the second run, replaced now) goes; b1, in use again, stays.
+    assert_eq!(
+        h.deletes(),
+        vec!["b1", "b2"],
+        "the failed b1 and then b2 only"
+    );
+    let saved = h.saved().await;
+    let outputs = saved.steps["second"].outputs.as_ref().unwrap();
+    assert_eq!(outputs["target"], "b1", "{outputs:?}");
+    assert_eq!(
+        outputs["created"], true,
+        "b1 is still the deployment's: {outputs:?}"
+    );
+    assert!(outputs.get("replaced").is_none(), "{outputs:?}");
+}

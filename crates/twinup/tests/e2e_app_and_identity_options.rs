@@ -550,30 +550,87 @@ fn turning_the_app_off_while_the_manifest_is_rewritten_still_asks_before_deletin
     assert_eq!(apps_made(&emu), 1, "kept until confirmed");
 }
 
-/// When the app could not be deleted right after it was turned off, it stays this
-/// deployment's: `down` lists it among what it deletes, deletes it and says so.
-#[test]
-fn an_app_turned_off_but_not_yet_deleted_is_listed_and_deleted_by_down() {
-    let s = Scratch::new();
-    let emu = EmulatorProcess::start(s.dir.path(), false);
-    answers(&s, "");
-    let first = up(&emu, &s, &[]);
+/// Turns the app off with its delete failing (the app stays, recorded as this deployment's
+/// leftover); returns the app's appId.
+fn turn_off_with_the_delete_failing(emu: &EmulatorProcess, s: &Scratch) -> Value {
+    answers(s, "");
+    let first = up(emu, s, &[]);
     assert_eq!(first.code, Some(0), "{}", first.stderr);
-    answers(&s, "create_app_registration: false\n");
+    let made = app(emu)["body"]["appId"].clone();
+    answers(s, "create_app_registration: false\n");
     emu.fault(json!({
         "method": "DELETE",
         "path_contains": "/applications",
         "count": 0,
         "kind": {"status": 409, "code": "Conflict", "message": "busy"}
     }));
-    let failed = up(&emu, &s, &["--yes"]);
+    let failed = up(emu, s, &["--yes"]);
     assert_eq!(failed.code, Some(1), "{}", failed.stderr);
-    assert_eq!(apps_made(&emu), 1, "the delete failed");
+    assert_eq!(apps_made(emu), 1, "the delete failed");
     emu.clear_faults();
+    made
+}
+
+/// When the app could not be deleted right after it was turned off, it stays this
+/// deployment's: `down` lists it among what it deletes, asks, deletes it and says so.
+#[test]
+fn an_app_turned_off_but_not_yet_deleted_is_listed_and_deleted_by_down() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    let made = turn_off_with_the_delete_failing(&emu, &s);
+
+    let mut unconfirmed = s.twinup();
+    unconfirmed
+        .args(["down", "--non-interactive"])
+        .args(emu.cloud_args())
+        .envs(emu.cloud_env());
+    let unconfirmed = run(&mut unconfirmed);
+    assert_eq!(unconfirmed.code, Some(2), "{}", unconfirmed.stderr);
+    let listed = format!(
+        "app_registration: the target it replaced (azure.ad_application: app {})",
+        made.as_str().unwrap_or_default()
+    );
+    assert!(
+        unconfirmed.stderr.contains(&listed),
+        "{}",
+        unconfirmed.stderr
+    );
+    assert_eq!(apps_made(&emu), 1, "nothing deleted unconfirmed");
 
     let down = run(emu
         .down(&s)
         .args(["--answers", "answers.yaml", "-o", "json"]));
+    assert_eq!(down.code, Some(0), "{}", down.stderr);
+    let doc: Value = serde_json::from_str(down.stdout.trim()).expect("JSON");
+    assert_eq!(doc["retired"], json!(["app_registration"]), "{doc}");
+    assert_eq!(
+        apps_made(&emu),
+        0,
+        "down deleted the app this deployment made"
+    );
+}
+
+/// Turned back on before the turned-off app was deleted: the app is what the step uses
+/// again, so the run keeps it (and does not register another), and it is still this
+/// deployment's for `down` to delete.
+#[test]
+fn an_app_turned_back_on_before_it_was_deleted_is_kept_and_still_owned() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    let made = turn_off_with_the_delete_failing(&emu, &s);
+
+    answers(&s, "create_app_registration: true\n");
+    let again = up(&emu, &s, &["--yes"]);
+    assert_eq!(again.code, Some(0), "{}", again.stderr);
+    assert_eq!(
+        apps_made(&emu),
+        1,
+        "kept, and no second app: {}",
+        again.stderr
+    );
+    assert_eq!(app(&emu)["body"]["appId"], made, "the same app");
+
+    let down = run(emu.down(&s).args(["-o", "json"]));
     assert_eq!(down.code, Some(0), "{}", down.stderr);
     let doc: Value = serde_json::from_str(down.stdout.trim()).expect("JSON");
     assert!(
@@ -585,6 +642,6 @@ fn an_app_turned_off_but_not_yet_deleted_is_listed_and_deleted_by_down() {
     assert_eq!(
         apps_made(&emu),
         0,
-        "down deleted the app this deployment made"
+        "still the deployment's: down deleted it"
     );
 }

@@ -303,3 +303,89 @@ fn clearing_the_subnet_deletes_the_private_link_parts_once_confirmed() {
     let down = run(&mut emu.down(&s));
     assert_eq!(down.code, Some(0), "{}", down.stderr);
 }
+
+/// Clearing the subnet after a run was killed while making the private link would leave
+/// what that run made unrecorded: the step refuses, saying how to finish first, and the
+/// endpoint is kept (and still deleted by `down` once finished).
+#[test]
+fn clearing_the_subnet_after_a_kill_mid_create_is_refused_until_the_link_is_finished() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    let subnet = network(&emu);
+    answers(&s, &subnet);
+    let crashed = run(emu
+        .up(&s)
+        .args(["--answers", "answers.yaml"])
+        .env("TWINUP_TEST_CRASH_AFTER_TOKEN", "private_link"));
+    assert_ne!(crashed.code, Some(0), "the run should have been killed");
+
+    answers(&s, "''");
+    let refused = run(emu.up(&s).args(["--answers", "answers.yaml", "--yes"]));
+    assert_eq!(refused.code, Some(1), "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("the private link was still being made when an earlier run stopped"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("with the inputs as they were"),
+        "{}",
+        refused.stderr
+    );
+
+    answers(&s, &subnet);
+    let finished = run(emu.up(&s).args(["--answers", "answers.yaml"]));
+    assert_eq!(finished.code, Some(0), "{}", finished.stderr);
+    let gone = run(&mut emu.down(&s));
+    assert_eq!(gone.code, Some(0), "{}", gone.stderr);
+    let (endpoint, zone, link, group) = ids(&emu);
+    for id in [&endpoint, &zone, &link, &group] {
+        assert!(resource(&emu, id).is_none(), "{id} is still there");
+    }
+}
+
+/// The subnet set again before the parts a clearing left were deleted: they are the
+/// step's parts again, kept by the run, and deleted by `down`.
+#[test]
+fn a_subnet_set_again_before_the_parts_were_deleted_keeps_them_as_the_deployments() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    let subnet = network(&emu);
+    answers(&s, &subnet);
+    let out = run(emu.up(&s).args(["--answers", "answers.yaml"]));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let (endpoint, zone, link, group) = ids(&emu);
+
+    answers(&s, "''");
+    emu.fault(json!({
+        "method": "DELETE",
+        "path_contains": "/privateDnsZoneGroups/",
+        "count": 0,
+        "kind": {"status": 409, "code": "Conflict", "message": "busy"}
+    }));
+    let failed = run(emu.up(&s).args(["--answers", "answers.yaml", "--yes"]));
+    assert_eq!(failed.code, Some(1), "{}", failed.stderr);
+    emu.clear_faults();
+
+    answers(&s, &subnet);
+    let again = run(emu.up(&s).args(["--answers", "answers.yaml", "--yes"]));
+    assert_eq!(again.code, Some(0), "{}", again.stderr);
+    for id in [&endpoint, &zone, &link, &group] {
+        assert!(
+            resource(&emu, id).is_some(),
+            "{id} was deleted: {}",
+            again.stderr
+        );
+    }
+    let gone = run(&mut emu.down(&s));
+    assert_eq!(gone.code, Some(0), "{}", gone.stderr);
+    for id in [&endpoint, &zone, &link, &group] {
+        assert!(
+            resource(&emu, id).is_none(),
+            "{id} is still there: {}",
+            gone.stderr
+        );
+    }
+}

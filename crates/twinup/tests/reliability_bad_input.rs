@@ -224,7 +224,24 @@ fn cases() -> Vec<Case> {
             args: &["--set", "subscription=not-a-guid"],
             ..case(
                 "subscription not a GUID",
-                &["--set sets input `subscription`"],
+                &[
+                    "--set sets input `subscription`",
+                    "not a valid subscription: use a GUID, 8-4-4-4-12 hex digits",
+                ],
+            )
+        },
+        Case {
+            args: &["--set", "ready_timeout=soon"],
+            ..case(
+                "readiness timeout not a duration",
+                &["use seconds, or a duration such as 10m, 90s or 1h30m"],
+            )
+        },
+        Case {
+            args: &["--set", "role_assignee_type=Robot"],
+            ..case(
+                "role assignee type not a type",
+                &["use User, Group, ServicePrincipal, or empty"],
             )
         },
         Case {

@@ -384,6 +384,10 @@ impl StepKind for AdApplicationKind {
 
     async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Applied, StepError> {
         if let Some(why) = AdApplicationSchema.turned_off(with) {
+            if ctx.was_creating() {
+                // Turning it off now would forget an app that attempt may have registered.
+                return Err(super::unfinished_create("the app registration"));
+            }
             ctx.progress(format!("app registration {why}"));
             return Ok(disabled_outputs(&self.ctx.tenant_id, why));
         }
@@ -413,7 +417,12 @@ impl StepKind for AdApplicationKind {
                 ));
                 let body = match &existing {
                     Some(live) => settings::for_update(&desired, &live.body),
-                    None => desired.clone(),
+                    None => {
+                        // Durable before the create, so turning the step off after a crash
+                        // here cannot forget the app.
+                        ctx.note_creating().await?;
+                        desired.clone()
+                    }
                 };
                 graph.upsert_application(&unique, &body).await?
             }

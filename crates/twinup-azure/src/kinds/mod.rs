@@ -280,6 +280,15 @@ pub(crate) fn refuse_foreign_move(r: &Replacement) -> Result<(), StepError> {
     Ok(())
 }
 
+/// The refusal of a step turned off while an earlier, unfinished attempt was making `what`:
+/// turning it off now would forget whatever that attempt made, which nothing would delete.
+pub(crate) fn unfinished_create(what: &str) -> StepError {
+    StepError::rejected(format!(
+        "{what} was still being made when an earlier run stopped; turning it off now would leave what that run made behind, unrecorded"
+    ))
+    .with_help("run `twinup up` once with the inputs as they were, to finish it; then turn it off (up deletes what it made once you confirm), or run `twinup down`")
+}
+
 /// The last segment of an ARM id (the resource's name).
 pub(crate) fn name_of(id: &str) -> &str {
     id.rsplit('/').next().unwrap_or(id)

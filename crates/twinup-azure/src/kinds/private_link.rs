@@ -18,8 +18,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use twinup_engine::{
-    Applied, FieldError, KindSchema, LiveState, Outputs, Replacement, StepContext, StepError,
-    StepKind,
+    Applied, FieldError, KindSchema, LiveState, Outputs, REPLACED_OUTPUT, Replacement, StepContext,
+    StepError, StepKind,
 };
 
 use super::arm_resource::{put_and_wait, up_to_date};
@@ -213,6 +213,17 @@ fn recorded_parts(recorded: &Outputs) -> Vec<Part> {
     ]
 }
 
+/// The targets a record's replacements left behind, newest first (its `replaced` chain).
+fn replaced_chain(recorded: Option<&Outputs>) -> Vec<Outputs> {
+    let mut chain = Vec::new();
+    let mut next = recorded.and_then(|r| r.get(REPLACED_OUTPUT));
+    while let Some(old) = next.and_then(Value::as_object) {
+        chain.push(old.clone());
+        next = old.get(REPLACED_OUTPUT);
+    }
+    chain
+}
+
 /// The part names in a recorded list (`owned` of the outputs, or the resume token's).
 fn owned_in(list: Option<&Value>) -> Vec<String> {
     fields::strings_of(list)
@@ -334,10 +345,30 @@ impl StepKind for PrivateLinkKind {
 
     async fn apply(&self, ctx: &StepContext, with: &Value) -> Result<Applied, StepError> {
         if let Some(why) = PrivateLinkSchema.turned_off(with) {
+            if ctx.was_creating() {
+                // Turning it off now would forget the parts that attempt made.
+                return Err(super::unfinished_create("the private link"));
+            }
             ctx.progress(format!("no private endpoint asked for ({why})"));
             return Ok(Applied::turned_off(output_fields(&[], &[]), why));
         }
-        let owned = owned_in(ctx.previous_outputs().and_then(|o| o.get("owned")));
+        let mut owned = owned_in(ctx.previous_outputs().and_then(|o| o.get("owned")));
+        if ctx.reclaims() {
+            // Turned back on before the parts it made were deleted: they are its own again.
+            let endpoint = self.parts(with)?[0].id.clone();
+            for leftover in replaced_chain(ctx.previous_outputs()) {
+                let same = recorded_parts(&leftover)
+                    .first()
+                    .is_some_and(|p| p.id.eq_ignore_ascii_case(&endpoint));
+                if same {
+                    for role in owned_in(leftover.get("owned")) {
+                        if !owned.contains(&role) {
+                            owned.push(role);
+                        }
+                    }
+                }
+            }
+        }
         self.converge(ctx, with, owned).await
     }
 

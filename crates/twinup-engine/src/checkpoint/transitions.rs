@@ -73,16 +73,8 @@ impl StepRecord {
         self.creating = true;
     }
 
-    /// The step's work finished with `outputs`. A target an earlier replacement left behind and that is not deleted yet stays
-    /// recorded (unless `outputs` hold a new replacement, which carries it inside), so the
-    /// run still deletes it.
-    pub fn succeed(&mut self, mut outputs: Outputs) {
-        let leftover = crate::kind::REPLACED_OUTPUT;
-        if !outputs.contains_key(leftover)
-            && let Some(old) = self.outputs.as_ref().and_then(|o| o.get(leftover))
-        {
-            outputs.insert(leftover.to_string(), old.clone());
-        }
+    /// The step's work finished with `outputs`.
+    pub fn succeed(&mut self, outputs: Outputs) {
         self.state = StepState::Succeeded;
         self.outputs = Some(outputs);
         self.resume_token = None;

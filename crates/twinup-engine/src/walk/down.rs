@@ -97,15 +97,9 @@ fn disposal_of(record: &StepRecord, makes_nothing: bool) -> Disposal {
                 .and_then(turned_off_reason)
                 .is_some() =>
         {
-            // Turned off after it made something that is not deleted yet (a run stopped
-            // before its end): that leftover is this deployment's, and `down` deletes it.
-            let leftover = super::retire::replaced_of(record)
-                .is_some_and(|old| created_by_step(&old) == Some(true));
-            if leftover {
-                Disposal::Delete
-            } else {
-                Disposal::Nothing
-            }
+            // (What it made before it was turned off, if not deleted yet, is a leftover: see
+            // [`crate::leftovers`].)
+            Disposal::Nothing
         }
         StepState::Succeeded | StepState::Running | StepState::Failed => {
             match record.outputs.as_ref().map(created_by_step) {
@@ -140,6 +134,9 @@ pub struct DestroyReport {
     pub deleted: Vec<String>,
     /// Steps kept, with why.
     pub kept: Vec<(String, String)>,
+    /// Steps whose replaced targets (see [`crate::leftovers`]) were deleted in this run, in
+    /// the order they went.
+    pub retired: Vec<String>,
     /// Steps whose delete failed (or was blocked), with why.
     pub failures: Vec<(String, StepError)>,
     /// True when the run was interrupted.
@@ -162,13 +159,14 @@ pub async fn destroy(
     let recorder = Arc::new(Recorder::saving(session.store.clone(), snapshot.clone()));
     // What an unfinished replacement left behind goes first (it may live in what follows).
     let redactor = crate::redact::Redactor::new(steps.inputs);
-    let leftovers =
+    let retired =
         super::retire::retire_replaced(steps, &recorder, &events, &config.cancel, &redactor)
             .await?;
-    if !leftovers.is_empty() {
+    if !retired.failures.is_empty() {
         session.checkpoint = recorder.snapshot().await;
         return Ok(DestroyReport {
-            failures: leftovers,
+            retired: retired.deleted,
+            failures: retired.failures,
             ..DestroyReport::default()
         });
     }
@@ -183,7 +181,10 @@ pub async fn destroy(
         events: events.clone(),
         config,
         redactor,
-        report: DestroyReport::default(),
+        report: DestroyReport {
+            retired: retired.deleted,
+            ..DestroyReport::default()
+        },
     };
     let walked = walk(
         steps.plan,

@@ -12,6 +12,7 @@
 pub(crate) mod down;
 pub(crate) mod read;
 mod readiness;
+mod reclaim;
 pub(crate) mod retire;
 pub(crate) mod up;
 

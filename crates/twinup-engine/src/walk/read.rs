@@ -425,8 +425,12 @@ impl Walk for Reads<'_> {
         let hash = input_hash(step, self.inputs, self.checkpoint);
         let current = record.is_some_and(|r| r.is_current(&hash));
         match self.mode {
-            // What `up` would resume, judged as `up` judges it.
-            Mode::Preview if super::up::choose_action(record, &hash) == StepAction::Resume => {
+            // What `up` would resume, judged as `up` judges it (a token an unfinished `down`
+            // left is that delete's, which `up` refuses to run over).
+            Mode::Preview
+                if super::up::choose_action(record, &hash) == StepAction::Resume
+                    && !record.is_some_and(StepRecord::is_deleting) =>
+            {
                 return Ok(self.judge(id, Judged::Read(Change::Resume)));
             }
             Mode::Preview => {}

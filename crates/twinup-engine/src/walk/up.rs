@@ -88,7 +88,7 @@ pub async fn run(
         config,
         redactor,
         deployment_id,
-        replacing: HashMap::new(),
+        leftovers: HashMap::new(),
         recreated: HashSet::new(),
         live_outputs: HashMap::new(),
         skipped: Vec::new(),
@@ -111,7 +111,7 @@ pub async fn run(
         let retired =
             super::retire::retire_replaced(steps, &recorder, &events, &config.cancel, &up.redactor)
                 .await?;
-        up.failures.extend(retired);
+        up.failures.extend(retired.failures);
     }
 
     let mut report = RunReport {
@@ -189,9 +189,10 @@ struct Up<'a> {
     redactor: crate::redact::Redactor,
     /// The deployment id every step derives its names from.
     deployment_id: Option<String>,
-    /// The records of targets steps running now replace (and created): saved with the step's
-    /// success (`replaced`), for the run's end to delete.
-    replacing: HashMap<String, Outputs>,
+    /// Per step running now, what is left to delete once it succeeds (see
+    /// [`super::reclaim::leftovers_after`]): saved with its success (`replaced`), for the
+    /// run's end to delete.
+    leftovers: HashMap<String, Option<Outputs>>,
     /// Steps whose target was deleted and made again in this run (or that ran after one).
     recreated: HashSet<String>,
     /// The outputs of steps that held a secret, as they are (the checkpoint has them redacted).
@@ -311,12 +312,19 @@ impl Walk for Up<'_> {
         if after_recreated || replaced.as_ref().is_some_and(|r| r.deletes_first) {
             self.recreated.insert(id.to_string());
         }
-        if let (Some(r), Some(old)) = (replaced, ctx.previous_outputs())
-            && r.deletes_old
-            && !r.deletes_first
-        {
-            self.replacing.insert(id.to_string(), old.clone());
-        }
+        // Create before destroy: the recorded target goes at the run's end, after the ones
+        // earlier replacements left; a leftover the plan names again is kept, and the step's.
+        let replacing = replaced.is_some_and(|r| r.deletes_old && !r.deletes_first);
+        let leftovers = super::reclaim::leftovers_after(
+            kind.as_ref(),
+            id,
+            self.deployment_id.as_deref(),
+            ctx.previous_outputs(),
+            replacing,
+            &with,
+        );
+        let ctx = ctx.with_reclaiming(leftovers.reclaimed);
+        self.leftovers.insert(id.to_string(), leftovers.chain);
         let timeout = step.timeout.unwrap_or(self.config.default_timeout);
         let recorder = self.recorder.clone();
         Ok(Decision::Start {
@@ -350,8 +358,8 @@ impl Walk for Up<'_> {
                     }
                     saved.insert(REDACTED_OUTPUT.to_string(), Value::Bool(true));
                 }
-                if let Some(old) = self.replacing.remove(id) {
-                    saved.insert(REPLACED_OUTPUT.to_string(), Value::Object(old));
+                if let Some(chain) = self.leftovers.remove(id).flatten() {
+                    saved.insert(REPLACED_OUTPUT.to_string(), Value::Object(chain));
                 }
                 // Queued, not awaited: the walk goes on deciding while it is written. The
                 // steps it unblocks flush their own start (queued after it) before their work

@@ -6,7 +6,7 @@
 use std::io::IsTerminal;
 
 use serde_json::json;
-use twinup_engine::{Disposal, RunConfig, Steps, disposals};
+use twinup_engine::{Disposal, RunConfig, Steps, disposals, leftovers};
 
 use crate::cli::{DownArgs, OutputFormat};
 use crate::commands::connect::{cancel_on_ctrl_c, resume_command};
@@ -33,21 +33,30 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
         })
         .collect();
 
+    // Targets replacements left behind (a turned-off app registration not yet deleted, say)
+    // go first; they are this deployment's too.
+    let replaced = leftovers(plan, checkpoint);
+
     // The list is shown whenever the user is asked to confirm it, even with --quiet.
     if crate::output::chatty(format) || (format == OutputFormat::Text && !args.yes) {
-        if to_delete.is_empty() {
+        if to_delete.is_empty() && replaced.is_empty() {
             eprintln!("Nothing to delete: the checkpoint records nothing twinup created.");
         } else {
             eprintln!("twinup down will delete, in this order:");
+            for (id, old) in &replaced {
+                let what = describe_target(checkpoint, id, Some(old));
+                eprintln!("  - {id}: the target it replaced ({what})");
+            }
             for id in &to_delete {
-                eprintln!("  - {id} ({})", describe_target(checkpoint, id));
+                eprintln!("  - {id} ({})", describe_target(checkpoint, id, None));
             }
         }
         for (id, reason) in &kept {
             eprintln!("  = {id}: {reason}");
         }
     }
-    if !to_delete.is_empty() && !args.yes {
+    let deletes_something = !to_delete.is_empty() || !replaced.is_empty();
+    if deletes_something && !args.yes {
         confirm(format)?;
     }
 
@@ -83,11 +92,17 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
         OutputFormat::Json => crate::output::print_json(json!({
             "status": "deleted",
             "deleted": report.deleted,
+            "retired": report.retired,
             "kept": report.kept.iter().map(|(s, why)| json!({"step": s, "reason": why})).collect::<Vec<_>>(),
         })),
         OutputFormat::Text => {
+            let retired = match report.retired.len() {
+                0 => String::new(),
+                1 => ", 1 replaced target deleted".to_string(),
+                n => format!(", {n} replaced targets deleted"),
+            };
             crate::outln!(
-                "Teardown completed: {} deleted, {} kept.",
+                "Teardown completed: {} deleted, {} kept{retired}.",
                 report.deleted.len(),
                 report.kept.len()
             );
@@ -97,12 +112,17 @@ pub async fn down(args: DownArgs, format: OutputFormat) -> Result<(), Failure> {
     Ok(())
 }
 
-/// A short description of what a step made, from its outputs (an id or path when it has one).
-fn describe_target(checkpoint: &twinup_engine::checkpoint::Checkpoint, id: &str) -> String {
+/// A short description of what a step made, from its outputs (an id or path when it has
+/// one): its record's, or `replaced`, the record of a target it replaced.
+fn describe_target(
+    checkpoint: &twinup_engine::checkpoint::Checkpoint,
+    id: &str,
+    replaced: Option<&twinup_engine::Outputs>,
+) -> String {
     let Some(record) = checkpoint.steps.get(id) else {
         return String::new();
     };
-    let outputs = record.outputs.as_ref();
+    let outputs = replaced.or(record.outputs.as_ref());
     let pick = |key: &str| {
         outputs
             .and_then(|o| o.get(key))
