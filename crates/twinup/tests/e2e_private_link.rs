@@ -6,7 +6,7 @@
 mod common;
 
 use common::azure::EmulatorProcess;
-use common::{Scratch, run};
+use common::{Outcome, Scratch, run};
 use serde_json::{Value, json};
 
 const ZONE: &str = "privatelink.digitaltwins.azure.net";
@@ -257,6 +257,29 @@ fn a_kill_while_the_private_link_is_made_resumes_and_down_still_removes_every_pa
     }
 }
 
+/// `twinup up` with the answers file, plus `more`.
+fn up(emu: &EmulatorProcess, s: &Scratch, more: &[&str]) -> Outcome {
+    run(emu.up(s).args(["--answers", "answers.yaml"]).args(more))
+}
+
+/// A network, answers naming its subnet, and a first `up` that made the private link;
+/// returns the subnet id.
+fn deployed(emu: &EmulatorProcess, s: &Scratch) -> String {
+    let subnet = network(emu);
+    answers(s, &subnet);
+    let out = up(emu, s, &[]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    subnet
+}
+
+/// Asserts every part of the private link is there (`present`) or gone; `log` explains.
+fn assert_parts(emu: &EmulatorProcess, present: bool, log: &str) {
+    let (endpoint, zone, link, group) = ids(emu);
+    for id in [&endpoint, &zone, &link, &group] {
+        assert_eq!(resource(emu, id).is_some(), present, "{id}: {log}");
+    }
+}
+
 /// Clearing the subnet after the private link was made does not forget the parts twinup
 /// made (nothing would ever delete them): `preview` shows the endpoint replaced by none, `up`
 /// asks for `--yes`, and once confirmed every part it made is deleted, the network kept.
@@ -264,11 +287,7 @@ fn a_kill_while_the_private_link_is_made_resumes_and_down_still_removes_every_pa
 fn clearing_the_subnet_deletes_the_private_link_parts_once_confirmed() {
     let s = Scratch::new();
     let emu = EmulatorProcess::start(s.dir.path(), false);
-    let subnet = network(&emu);
-    answers(&s, &subnet);
-    let out = run(emu.up(&s).args(["--answers", "answers.yaml"]));
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
-    let (endpoint, zone, link, group) = ids(&emu);
+    let subnet = deployed(&emu, &s);
 
     answers(&s, "''");
     let mut preview = s.twinup();
@@ -286,15 +305,13 @@ fn clearing_the_subnet_deletes_the_private_link_parts_once_confirmed() {
     assert_eq!(item["action"], "replace", "{doc}");
     assert_eq!(item["to"], "no private endpoint (turned off)", "{doc}");
 
-    let unconfirmed = run(emu.up(&s).args(["--answers", "answers.yaml"]));
+    let unconfirmed = up(&emu, &s, &[]);
     assert_eq!(unconfirmed.code, Some(2), "{}", unconfirmed.stderr);
-    assert!(resource(&emu, &endpoint).is_some(), "kept until confirmed");
+    assert_parts(&emu, true, "kept until confirmed");
 
-    let confirmed = run(emu.up(&s).args(["--answers", "answers.yaml", "--yes"]));
+    let confirmed = up(&emu, &s, &["--yes"]);
     assert_eq!(confirmed.code, Some(0), "{}", confirmed.stderr);
-    for id in [&endpoint, &zone, &link, &group] {
-        assert!(resource(&emu, id).is_none(), "{id} is still there");
-    }
+    assert_parts(&emu, false, &confirmed.stderr);
     let vnet = subnet.rsplit_once("/subnets/").expect("subnet id").0;
     assert!(
         resource(&emu, vnet).is_some(),
@@ -320,30 +337,21 @@ fn clearing_the_subnet_after_a_kill_mid_create_is_refused_until_the_link_is_fini
     assert_ne!(crashed.code, Some(0), "the run should have been killed");
 
     answers(&s, "''");
-    let refused = run(emu.up(&s).args(["--answers", "answers.yaml", "--yes"]));
+    let refused = up(&emu, &s, &["--yes"]);
     assert_eq!(refused.code, Some(1), "{}", refused.stderr);
-    assert!(
-        refused
-            .stderr
-            .contains("the private link was still being made when an earlier run stopped"),
-        "{}",
-        refused.stderr
-    );
-    assert!(
-        refused.stderr.contains("with the inputs as they were"),
-        "{}",
-        refused.stderr
-    );
+    for said in [
+        "the private link was still being made when an earlier run stopped",
+        "with the inputs as they were",
+    ] {
+        assert!(refused.stderr.contains(said), "{}", refused.stderr);
+    }
 
     answers(&s, &subnet);
-    let finished = run(emu.up(&s).args(["--answers", "answers.yaml"]));
+    let finished = up(&emu, &s, &[]);
     assert_eq!(finished.code, Some(0), "{}", finished.stderr);
     let gone = run(&mut emu.down(&s));
     assert_eq!(gone.code, Some(0), "{}", gone.stderr);
-    let (endpoint, zone, link, group) = ids(&emu);
-    for id in [&endpoint, &zone, &link, &group] {
-        assert!(resource(&emu, id).is_none(), "{id} is still there");
-    }
+    assert_parts(&emu, false, &gone.stderr);
 }
 
 /// The subnet set again before the parts a clearing left were deleted: they are the
@@ -352,11 +360,7 @@ fn clearing_the_subnet_after_a_kill_mid_create_is_refused_until_the_link_is_fini
 fn a_subnet_set_again_before_the_parts_were_deleted_keeps_them_as_the_deployments() {
     let s = Scratch::new();
     let emu = EmulatorProcess::start(s.dir.path(), false);
-    let subnet = network(&emu);
-    answers(&s, &subnet);
-    let out = run(emu.up(&s).args(["--answers", "answers.yaml"]));
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
-    let (endpoint, zone, link, group) = ids(&emu);
+    let subnet = deployed(&emu, &s);
 
     answers(&s, "''");
     emu.fault(json!({
@@ -365,27 +369,15 @@ fn a_subnet_set_again_before_the_parts_were_deleted_keeps_them_as_the_deployment
         "count": 0,
         "kind": {"status": 409, "code": "Conflict", "message": "busy"}
     }));
-    let failed = run(emu.up(&s).args(["--answers", "answers.yaml", "--yes"]));
+    let failed = up(&emu, &s, &["--yes"]);
     assert_eq!(failed.code, Some(1), "{}", failed.stderr);
     emu.clear_faults();
 
     answers(&s, &subnet);
-    let again = run(emu.up(&s).args(["--answers", "answers.yaml", "--yes"]));
+    let again = up(&emu, &s, &["--yes"]);
     assert_eq!(again.code, Some(0), "{}", again.stderr);
-    for id in [&endpoint, &zone, &link, &group] {
-        assert!(
-            resource(&emu, id).is_some(),
-            "{id} was deleted: {}",
-            again.stderr
-        );
-    }
+    assert_parts(&emu, true, &again.stderr);
     let gone = run(&mut emu.down(&s));
     assert_eq!(gone.code, Some(0), "{}", gone.stderr);
-    for id in [&endpoint, &zone, &link, &group] {
-        assert!(
-            resource(&emu, id).is_none(),
-            "{id} is still there: {}",
-            gone.stderr
-        );
-    }
+    assert_parts(&emu, false, &gone.stderr);
 }
