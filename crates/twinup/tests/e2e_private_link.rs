@@ -224,14 +224,7 @@ fn the_private_identity_example_deploys_a_private_instance_with_its_endpoint() {
 fn a_kill_while_the_private_link_is_made_resumes_and_down_still_removes_every_part() {
     let s = Scratch::new();
     let emu = EmulatorProcess::start(s.dir.path(), false);
-    let subnet = network(&emu);
-    answers(&s, &subnet);
-    // Killed right after the step recorded that it is creating the private endpoint.
-    let crashed = run(emu
-        .up(&s)
-        .args(["--answers", "answers.yaml"])
-        .env("TWINUP_TEST_CRASH_AFTER_TOKEN", "private_link"));
-    assert_ne!(crashed.code, Some(0), "the run should have been killed");
+    killed_while_making_the_link(&emu, &s);
     let out = run(emu.up(&s).args(["--answers", "answers.yaml"]));
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert!(
@@ -255,6 +248,19 @@ fn a_kill_while_the_private_link_is_made_resumes_and_down_still_removes_every_pa
     for id in [&endpoint, &zone, &link, &group] {
         assert!(resource(&emu, id).is_none(), "{id} is still there");
     }
+}
+
+/// A network, answers naming its subnet, and an `up` killed right after the step recorded
+/// that it is creating the private endpoint; returns the subnet id.
+fn killed_while_making_the_link(emu: &EmulatorProcess, s: &Scratch) -> String {
+    let subnet = network(emu);
+    answers(s, &subnet);
+    let crashed = run(emu
+        .up(s)
+        .args(["--answers", "answers.yaml"])
+        .env("TWINUP_TEST_CRASH_AFTER_TOKEN", "private_link"));
+    assert_ne!(crashed.code, Some(0), "the run should have been killed");
+    subnet
 }
 
 /// `twinup up` with the answers file, plus `more`.
@@ -328,13 +334,7 @@ fn clearing_the_subnet_deletes_the_private_link_parts_once_confirmed() {
 fn clearing_the_subnet_after_a_kill_mid_create_is_refused_until_the_link_is_finished() {
     let s = Scratch::new();
     let emu = EmulatorProcess::start(s.dir.path(), false);
-    let subnet = network(&emu);
-    answers(&s, &subnet);
-    let crashed = run(emu
-        .up(&s)
-        .args(["--answers", "answers.yaml"])
-        .env("TWINUP_TEST_CRASH_AFTER_TOKEN", "private_link"));
-    assert_ne!(crashed.code, Some(0), "the run should have been killed");
+    let subnet = killed_while_making_the_link(&emu, &s);
 
     answers(&s, "''");
     let refused = up(&emu, &s, &["--yes"]);
