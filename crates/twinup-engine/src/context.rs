@@ -62,6 +62,7 @@ pub struct StepContext {
     cancel: CancellationToken,
     creating: bool,
     reclaiming: bool,
+    retiring: bool,
     outputs_current: bool,
     at_record: bool,
     deployment_id: Option<String>,
@@ -85,6 +86,7 @@ impl StepContext {
             cancel,
             creating: false,
             reclaiming: false,
+            retiring: false,
             outputs_current: false,
             at_record: false,
             deployment_id: None,
@@ -161,6 +163,21 @@ impl StepContext {
     /// again, and no longer deleted at the run's end.
     pub fn reclaims(&self) -> bool {
         self.reclaiming
+    }
+
+    /// Tells a `delete` that it deletes a target a replacement left behind: see
+    /// [`StepContext::retiring`].
+    pub fn with_retiring(mut self, retiring: bool) -> Self {
+        self.retiring = retiring;
+        self
+    }
+
+    /// True when a `delete` acts on a target a replacement left behind
+    /// ([`StepContext::previous_outputs`] is that old record) while the step's current target
+    /// is what the `with` it is given names: a part of the old record the `with` still uses
+    /// (a shared DNS zone, say) is kept.
+    pub fn retiring(&self) -> bool {
+        self.retiring
     }
 
     /// Records, durably, that the target is absent and this step is about to create it. Call it

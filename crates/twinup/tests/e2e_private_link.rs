@@ -56,14 +56,20 @@ fn resource(emu: &EmulatorProcess, id: &str) -> Option<Value> {
 }
 
 fn ids(emu: &EmulatorProcess) -> (String, String, String, String) {
+    ids_for(emu, "twins-pl")
+}
+
+/// The ids of the private link's parts for the instance `instance`: endpoint, zone, the
+/// zone's link and the endpoint's zone group.
+fn ids_for(emu: &EmulatorProcess, instance: &str) -> (String, String, String, String) {
     let sub = emu.field("subscription_id");
     let rg = format!("/subscriptions/{sub}/resourceGroups/rg-pl/providers/Microsoft.Network");
-    let endpoint = format!("{rg}/privateEndpoints/twins-pl-pe");
+    let endpoint = format!("{rg}/privateEndpoints/{instance}-pe");
     let zone = format!("{rg}/privateDnsZones/{ZONE}");
     (
         endpoint.clone(),
         zone.clone(),
-        format!("{zone}/virtualNetworkLinks/twins-pl-link"),
+        format!("{zone}/virtualNetworkLinks/{instance}-link"),
         format!("{endpoint}/privateDnsZoneGroups/default"),
     )
 }
@@ -380,4 +386,38 @@ fn a_subnet_set_again_before_the_parts_were_deleted_keeps_them_as_the_deployment
     let gone = run(&mut emu.down(&s));
     assert_eq!(gone.code, Some(0), "{}", gone.stderr);
     assert_parts(&emu, false, &gone.stderr);
+}
+
+/// A renamed instance gets a new endpoint; the old endpoint, its zone group and its zone
+/// link go after the run, and the zone both use stays (still the deployment's, for `down`).
+#[test]
+fn renaming_the_instance_replaces_its_endpoint_and_keeps_the_zone_in_use() {
+    let s = Scratch::new();
+    let emu = EmulatorProcess::start(s.dir.path(), false);
+    let subnet = deployed(&emu, &s);
+    s.write(
+        "answers.yaml",
+        &format!(
+            "location: westus2\nresource_group: rg-pl\ninstance_name: twins-pl2\napp_display_name: pl-client\nprivate_endpoint_subnet_id: {subnet}\n"
+        ),
+    );
+    let renamed = up(&emu, &s, &["--yes"]);
+    assert_eq!(renamed.code, Some(0), "{}", renamed.stderr);
+    let (old_endpoint, zone, old_link, old_group) = ids(&emu);
+    for id in [&old_endpoint, &old_link, &old_group] {
+        assert!(resource(&emu, id).is_none(), "{id}: {}", renamed.stderr);
+    }
+    let (endpoint, _, link, group) = ids_for(&emu, "twins-pl2");
+    for id in [&endpoint, &zone, &link, &group] {
+        assert!(resource(&emu, id).is_some(), "{id}: {}", renamed.stderr);
+    }
+    let gone = run(&mut emu.down(&s));
+    assert_eq!(gone.code, Some(0), "{}", gone.stderr);
+    for id in [&endpoint, &zone, &link, &group] {
+        assert!(
+            resource(&emu, id).is_none(),
+            "{id} is still there: {}",
+            gone.stderr
+        );
+    }
 }

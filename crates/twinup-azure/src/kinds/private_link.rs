@@ -7,11 +7,11 @@
 //! no row for Azure China), its virtual-network link to the subnet's network, and the
 //! endpoint's private DNS zone group. Each part is read first and written through the generic
 //! ARM machinery of `azure.arm_resource` (long-running PUTs save their operation first).
-//! Ownership is per part: the step records which parts it created, and `down` deletes only
-//! those (a zone that already existed is used and kept). An empty `subnet_id` turns it off;
-//! turned off after it made parts, it is a replacement by nothing: the parts it recorded are
-//! deleted once the run is done (ids from its record, not from the `with` that no longer
-//! names them).
+//! Ownership is per part and per id: the step records which parts it created under the ids
+//! it records, and `down` deletes only those (a zone that already existed is used and kept).
+//! Parts it made that the plan no longer names (turned off by an empty `subnet_id`, a renamed
+//! instance, a zone in another group) are a replacement: deleted once the run is done, by
+//! their recorded ids, keeping what the new private link still uses.
 
 use std::sync::Arc;
 
@@ -122,19 +122,21 @@ impl PrivateLinkKind {
         ])
     }
 
-    /// Converges every part; `owned` starts with what earlier runs created.
+    /// Converges every part; `claims` are the part ids earlier runs created (a part is this
+    /// deployment's only under the id it was made with).
     async fn converge(
         &self,
         ctx: &StepContext,
         with: &Value,
-        mut owned: Vec<String>,
+        claims: &[String],
     ) -> Result<Applied, StepError> {
         let parts = self.parts(with)?;
         let arm = self.ctx.arm();
+        let mut owned: Vec<String> = Vec::new();
         for part in &parts {
             match arm.get_optional(&part.id, part.api).await? {
                 Some(live) => {
-                    let ours = owned.iter().any(|o| o == part.role)
+                    let ours = claims.iter().any(|c| c.eq_ignore_ascii_case(&part.id))
                         || (part.derived_name && ctx.was_creating());
                     if ours && !owned.iter().any(|o| o == part.role) {
                         owned.push(part.role.to_string());
@@ -211,6 +213,31 @@ fn recorded_parts(recorded: &Outputs) -> Vec<Part> {
             ENDPOINT_API,
         ),
     ]
+}
+
+/// The part ids this deployment made, as the step's records say: its record's, and those of
+/// replaced records not deleted yet (turned back on, or a zone both use). Each part the plan
+/// still names under one of them is the deployment's.
+fn claims(ctx: &StepContext) -> Vec<String> {
+    let mut claims = owned_ids(ctx.previous_outputs());
+    for leftover in replaced_chain(ctx.previous_outputs()) {
+        claims.extend(owned_ids(Some(&leftover)));
+    }
+    claims
+}
+
+/// The ids of the parts a record says this deployment made: its `owned` roles, under the ids
+/// the record holds.
+fn owned_ids(recorded: Option<&Outputs>) -> Vec<String> {
+    let Some(recorded) = recorded else {
+        return Vec::new();
+    };
+    let roles = owned_in(recorded.get("owned"));
+    recorded_parts(recorded)
+        .into_iter()
+        .filter(|p| roles.iter().any(|r| r == p.role))
+        .map(|p| p.id)
+        .collect()
 }
 
 /// The targets a record's replacements left behind, newest first (its `replaced` chain).
@@ -352,24 +379,7 @@ impl StepKind for PrivateLinkKind {
             ctx.progress(format!("no private endpoint asked for ({why})"));
             return Ok(Applied::turned_off(output_fields(&[], &[]), why));
         }
-        let mut owned = owned_in(ctx.previous_outputs().and_then(|o| o.get("owned")));
-        if ctx.reclaims() {
-            // Turned back on before the parts it made were deleted: they are its own again.
-            let endpoint = self.parts(with)?[0].id.clone();
-            for leftover in replaced_chain(ctx.previous_outputs()) {
-                let same = recorded_parts(&leftover)
-                    .first()
-                    .is_some_and(|p| p.id.eq_ignore_ascii_case(&endpoint));
-                if same {
-                    for role in owned_in(leftover.get("owned")) {
-                        if !owned.contains(&role) {
-                            owned.push(role);
-                        }
-                    }
-                }
-            }
-        }
-        self.converge(ctx, with, owned).await
+        self.converge(ctx, with, &claims(ctx)).await
     }
 
     async fn resume(
@@ -378,7 +388,15 @@ impl StepKind for PrivateLinkKind {
         with: &Value,
         token: &Value,
     ) -> Result<Applied, StepError> {
-        let owned = owned_in(token.get("private_link_owned"));
+        // The token was saved for this same `with`: its parts are the ones it names.
+        let roles = owned_in(token.get("private_link_owned"));
+        let mut claimed: Vec<String> = self
+            .parts(with)?
+            .into_iter()
+            .filter(|p| roles.iter().any(|r| r == p.role))
+            .map(|p| p.id)
+            .collect();
+        claimed.extend(claims(ctx));
         if let Some(op) = token
             .get("operation")
             .and_then(|o| LroToken::from_value(o).ok())
@@ -386,30 +404,35 @@ impl StepKind for PrivateLinkKind {
             ctx.progress("resuming the private endpoint's operation");
             wait_for(&self.ctx, ctx, &op, "private link").await?;
         }
-        self.converge(ctx, with, owned).await
+        self.converge(ctx, with, &claimed).await
     }
 
     fn replacement(&self, ctx: &StepContext, with: &Value) -> Option<Replacement> {
-        if enabled(with) {
-            return None;
-        }
-        // Turned off after it made parts: those go once the run is done, as `down` would
-        // delete them, instead of being forgotten.
+        // Parts it made that the plan no longer names (turned off; the instance or the zone's
+        // group changed) go once the run is done, as `down` would delete them, instead of
+        // being forgotten; the parts the plan still names stay.
         let recorded = ctx.previous_outputs()?;
-        let owned = owned_in(recorded.get("owned"));
-        let endpoint = recorded_parts(recorded)
-            .into_iter()
-            .find(|p| p.role == "private_endpoint")?;
-        if owned.is_empty() || twinup_engine::created_by_step(recorded) != Some(true) {
+        if twinup_engine::created_by_step(recorded) != Some(true) {
             return None;
         }
+        let current: Vec<String> = match enabled(with) {
+            true => self.parts(with).ok()?.into_iter().map(|p| p.id).collect(),
+            false => Vec::new(),
+        };
+        let stale: Vec<String> = owned_ids(Some(recorded))
+            .into_iter()
+            .filter(|id| !current.iter().any(|c| c.eq_ignore_ascii_case(id)))
+            .collect();
+        if stale.is_empty() {
+            return None;
+        }
+        let names: Vec<&str> = stale.iter().map(|id| name_of(id)).collect();
         Some(Replacement {
-            from: format!(
-                "private endpoint {} ({} made by twinup)",
-                name_of(&endpoint.id),
-                owned.join(", ")
-            ),
-            to: "no private endpoint (turned off)".to_string(),
+            from: format!("private link parts {} made by twinup", names.join(", ")),
+            to: match current.first() {
+                Some(endpoint) => format!("private endpoint {}", name_of(endpoint)),
+                None => "no private endpoint (turned off)".to_string(),
+            },
             deletes_old: true,
             deletes_first: false,
         })
@@ -443,26 +466,31 @@ impl StepKind for PrivateLinkKind {
         with: &Value,
         token: Option<&Value>,
     ) -> Result<(), StepError> {
-        let owned = owned_in(ctx.previous_outputs().and_then(|o| o.get("owned")));
-        if owned.is_empty() {
+        // By the ids the record holds (what it made), not what the `with` names now.
+        let mut made = owned_ids(ctx.previous_outputs());
+        if made.is_empty() {
             return Ok(());
+        }
+        if ctx.retiring() && enabled(with) {
+            // An old record's part the current private link still uses (a shared zone) stays.
+            let current: Vec<String> = self.parts(with)?.into_iter().map(|p| p.id).collect();
+            made.retain(|id| !current.iter().any(|c| c.eq_ignore_ascii_case(id)));
         }
         // An interrupted `down` saved the delete in flight: finish waiting for it, then delete
         // every part still there (a part already gone counts as deleted).
         if let Some(op) = token.and_then(|t| LroToken::from_value(t).ok()) {
             wait_for(&self.ctx, ctx, &op, "the private link's delete").await?;
         }
-        // Turned off since (a replacement by nothing): the record names the parts.
-        let mut parts = match (enabled(with), ctx.previous_outputs()) {
-            (false, Some(recorded)) => recorded_parts(recorded),
-            _ => self.parts(with)?,
-        };
+        let mut parts = ctx
+            .previous_outputs()
+            .map(recorded_parts)
+            .unwrap_or_default();
         parts.reverse();
         for part in &parts {
-            if owned.iter().any(|o| o == part.role) {
+            if made.iter().any(|id| id.eq_ignore_ascii_case(&part.id)) {
                 delete_arm(&self.ctx, ctx, &part.id, part.api, None, &part.id).await?;
             } else {
-                ctx.progress(format!("keeping {}: it existed before twinup", part.id));
+                ctx.progress(format!("keeping {}: twinup did not make it here", part.id));
             }
         }
         Ok(())

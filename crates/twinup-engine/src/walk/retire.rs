@@ -102,7 +102,8 @@ pub(crate) async fn retire_replaced(
             events.clone(),
             cancel.child_token(),
         )
-        .with_deployment_id(snapshot.deployment_id.clone());
+        .with_deployment_id(snapshot.deployment_id.clone())
+        .with_retiring(true);
         let started = Instant::now();
         // An earlier replacement's leftover, recorded inside this one, goes next.
         let earlier = replaced_of_outputs(ctx.previous_outputs());
