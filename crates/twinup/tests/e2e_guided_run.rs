@@ -2,7 +2,8 @@
 //! for each input of the built-in plan (offering the discovered subscription and signed-in
 //! principal, and the plan's defaults), checks each answer where it is typed with the rules
 //! the steps apply (regions, reply URLs, names), and then deploys. A run whose preflight fails
-//! keeps the answers, and the next asks only for the one that was wrong.
+//! keeps the answers, and the next asks only for the one that was wrong. Redraws leave no stale
+//! lines on an 80-column terminal, checked on the screen a terminal would draw (vt100).
 
 mod common;
 
@@ -28,7 +29,8 @@ fn a_guided_run_prompts_for_each_input_and_deploys() {
     p.send_line("westus9").expect("send");
     p.exp_string("'westus9' is not an Azure region")
         .expect("a wrong region is refused where it is typed");
-    p.exp_string("did you mean").expect("with a suggestion");
+    p.exp_string("you mean `westus`?")
+        .expect("with a suggestion");
     p.send_line("westus2").expect("send");
     p.exp_string("Resource group to create or reuse")
         .expect("group prompt");
@@ -85,6 +87,103 @@ fn a_guided_run_prompts_for_each_input_and_deploys() {
     assert!(
         rest.contains("https://twins-guided.api.wus2.digitaltwins.azure.net"),
         "{rest}"
+    );
+}
+
+/// What a person sees once the run has ended: the pty's output drawn on an 80-column screen
+/// (the width the program assumes for this pty) that is tall enough to keep every line.
+struct Screen {
+    bytes: Vec<u8>,
+}
+
+impl Screen {
+    /// Waits for `needle` and keeps everything written up to and including it.
+    fn expect(&mut self, p: &mut rexpect::session::PtySession, needle: &str) {
+        let before = p
+            .exp_string(needle)
+            .unwrap_or_else(|e| panic!("waiting for {needle:?}: {e}"));
+        self.keep(&before);
+        self.keep(needle);
+    }
+
+    /// rexpect hands over each byte as one char; the screen wants the bytes back.
+    fn keep(&mut self, text: &str) {
+        self.bytes.extend(text.chars().map(|c| c as u8));
+    }
+
+    /// The screen's lines, trailing spaces dropped, empty lines left out.
+    fn lines(&self) -> Vec<String> {
+        let size = |n: u16| std::num::NonZeroU16::new(n).expect("a size");
+        let mut parser = vt100::Parser::new(size(1000), size(80), 0);
+        parser.process(&self.bytes);
+        parser
+            .screen()
+            .contents()
+            .lines()
+            .map(|l| l.trim_end().to_string())
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
+}
+
+#[test]
+fn long_answers_and_wrapped_errors_leave_no_stale_lines_on_an_80_column_terminal() {
+    let s = Scratch::new();
+    let mut cmd = s.pty_twinup();
+    cmd.args(["up", "--cloud", "local"]);
+    let mut p = spawn_command(cmd, Some(60_000)).expect("spawn in a pty");
+    let mut screen = Screen { bytes: Vec::new() };
+    let group = "rg-guided-run-with-a-group-name-long-enough-to-wrap";
+    let answers = [
+        ("Azure subscription id to deploy into", ""),
+        // Refused with a message wider than the terminal, then answered.
+        ("Azure region", "westus9"),
+        ("you mean `westus`?", "westus2"),
+        ("Resource group to create or reuse", group),
+        ("Name of the Azure Digital Twins instance", "twins-wide"),
+        ("User (UPN) or object id to give the data role", ""),
+        ("Type of the role assignee", ""),
+        ("Data-plane role to assign", ""),
+        ("Display name of the app registration", ""),
+        ("Reply (redirect) URL", ""),
+        ("Create the Azure AD app registration", ""),
+        ("grant admin consent", ""),
+        ("Tags for the resource group", ""),
+        ("Managed identity of the instance", ""),
+        ("reachable from public networks", ""),
+    ];
+    for (needle, answer) in answers {
+        screen.expect(&mut p, needle);
+        p.send_line(answer).expect("answer");
+    }
+    screen.expect(&mut p, "Deploy? [Y/n]");
+    p.send("n").expect("no");
+    p.flush().expect("flush");
+    screen.keep(&p.exp_eof().expect("run ends"));
+    assert_eq!(exit_code(&mut p), 2);
+
+    let lines = screen.lines();
+    let shown = lines.join("\n");
+    // Every prompt was answered, so none is left on the screen, and the refusal was cleared
+    // whole once the next answer was taken.
+    for line in &lines {
+        assert!(
+            !line.starts_with("? "),
+            "a stale prompt {line:?} in:\n{shown}"
+        );
+        assert!(
+            !line.contains('\u{2718}'),
+            "a stale error {line:?} in:\n{shown}"
+        );
+    }
+    assert!(
+        !shown.contains("you mean `westus`?"),
+        "a stale error in:\n{shown}"
+    );
+    let answered: Vec<&String> = lines.iter().filter(|l| l.contains(group)).collect();
+    assert!(
+        !answered.is_empty() && answered[0].starts_with('\u{2714}'),
+        "the group's answer is shown as answered:\n{shown}"
     );
 }
 
