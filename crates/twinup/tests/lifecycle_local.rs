@@ -161,6 +161,27 @@ fn completions_and_man_page_cover_every_command() {
     ] {
         assert!(man.stdout.contains(section), "no {section}");
     }
+    // A command's option groups stay inside its subsection: the page's sections are these.
+    let sections: Vec<&str> = man
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with(".SH "))
+        .collect();
+    assert_eq!(
+        sections,
+        [
+            ".SH NAME",
+            ".SH SYNOPSIS",
+            ".SH DESCRIPTION",
+            ".SH OPTIONS",
+            ".SH COMMANDS",
+            ".SH \"EXIT STATUS\"",
+            ".SH ENVIRONMENT",
+            ".SH FILES",
+            ".SH EXAMPLES",
+            ".SH VERSION",
+        ]
+    );
     assert!(!man.stdout.contains("(1)\n"), "refers to other pages");
     assert_eq!(man.stdout.matches(".TH ").count(), 1, "one page");
     assert!(

@@ -34,13 +34,28 @@ fn render_command(parent: &str, sub: &clap::Command, out: &mut Vec<u8>) -> io::R
     page.render_synopsis_section(&mut text)?;
     page.render_description_section(&mut text)?;
     page.render_options_section(&mut text)?;
-    // Inside a subsection, the command's own sections are paragraphs.
-    let text = String::from_utf8_lossy(&text)
-        .replace(".SH SYNOPSIS\n", ".PP\n")
-        .replace(".SH DESCRIPTION\n", ".PP\n")
-        .replace(".SH OPTIONS\n", ".PP\nOptions:\n");
-    out.extend_from_slice(text.as_bytes());
+    // Inside a subsection, the command's own sections are paragraphs: synopsis and description
+    // untitled, an option group (OPTIONS, a help heading) under its title.
+    for line in String::from_utf8_lossy(&text).lines() {
+        let paragraph = match line.strip_prefix(".SH ") {
+            Some("SYNOPSIS" | "DESCRIPTION") => ".PP".to_string(),
+            Some("OPTIONS") => ".PP\nOptions:".to_string(),
+            Some(heading) => format!(".PP\n{}:", as_in_help(sub, heading.trim_matches('"'))),
+            None => line.to_string(),
+        };
+        out.extend_from_slice(paragraph.as_bytes());
+        out.push(b'\n');
+    }
     Ok(())
+}
+
+/// The help heading of `sub` that clap_mangen wrote in capitals, as the help writes it.
+fn as_in_help(sub: &clap::Command, capitals: &str) -> String {
+    sub.get_arguments()
+        .filter_map(clap::Arg::get_help_heading)
+        .find(|h| h.to_uppercase() == capitals)
+        .unwrap_or(capitals)
+        .to_string()
 }
 
 /// The sections after COMMANDS, in roff.
