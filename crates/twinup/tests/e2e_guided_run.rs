@@ -133,7 +133,9 @@ fn long_answers_and_wrapped_errors_leave_no_stale_lines_on_an_80_column_terminal
     cmd.args(["up", "--cloud", "local"]);
     let mut p = spawn_command(cmd, Some(60_000)).expect("spawn in a pty");
     let mut screen = Screen { bytes: Vec::new() };
-    let group = "rg-guided-run-with-a-group-name-long-enough-to-wrap";
+    // Answers that wrap the prompt line as they are typed (80 columns after "? name › ").
+    let group = "rg-guided-run-with-a-resource-group-name-long-enough-to-wrap-the-line";
+    let url = "http://localhost:8400/a/path/long/enough/to/wrap/the/prompt/line/of/the/terminal";
     let answers = [
         ("Azure subscription id to deploy into", ""),
         // Refused with a message wider than the terminal, then answered.
@@ -145,7 +147,12 @@ fn long_answers_and_wrapped_errors_leave_no_stale_lines_on_an_80_column_terminal
         ("Type of the role assignee", ""),
         ("Data-plane role to assign", ""),
         ("Display name of the app registration", ""),
-        ("Reply (redirect) URL", ""),
+        // A wrapped answer refused with a wrapped message, then a wrapped answer taken.
+        (
+            "Reply (redirect) URL",
+            "not a url, and long enough that the typed text wraps the prompt line",
+        ),
+        ("https://app.example.com/auth", url),
         ("Create the Azure AD app registration", ""),
         ("grant admin consent", ""),
         ("Tags for the resource group", ""),
@@ -180,11 +187,13 @@ fn long_answers_and_wrapped_errors_leave_no_stale_lines_on_an_80_column_terminal
         !shown.contains("you mean `westus`?"),
         "a stale error in:\n{shown}"
     );
-    let answered: Vec<&String> = lines.iter().filter(|l| l.contains(group)).collect();
-    assert!(
-        !answered.is_empty() && answered[0].starts_with('\u{2714}'),
-        "the group's answer is shown as answered:\n{shown}"
-    );
+    assert!(!shown.contains("not a url"), "a stale answer in:\n{shown}");
+    for (name, answer) in [("resource_group", group), ("reply_url", url)] {
+        assert!(
+            lines.contains(&format!("\u{2714} {name} \u{b7} {answer}")),
+            "{name} is not shown as answered:\n{shown}"
+        );
+    }
 }
 
 /// The prompts of the built-in plan in order, with what to answer each ("" takes the offered

@@ -1,11 +1,14 @@
 //! Interactive prompts for missing inputs (dialoguer): the description is shown, the default
-//! offered, choices become a menu, secrets are read hidden, invalid answers are asked again.
+//! offered, choices become a menu, secrets are read hidden, invalid answers are asked again;
+//! a typed answer is read by [`text_line`], which keeps long answers and refusals tidy.
 
 use dialoguer::theme::ColorfulTheme;
-use dialoguer::{Confirm, Input, Password, Select};
+use dialoguer::{Confirm, Password, Select};
 use serde_json::Value;
 use twinup_engine::{InputError, Prompter, display_value, value_hint};
 use twinup_plan::{InputSpec, InputType};
+
+mod text_line;
 
 /// Asks on the terminal.
 pub struct TerminalPrompter {
@@ -77,26 +80,11 @@ impl Prompter for TerminalPrompter {
                 }
             }
         }
-        let mut input = Input::<String>::with_theme(&self.theme).with_prompt(label);
-        match suggested.map(display_value) {
-            // An empty default would show as `()`: Enter simply gives the empty value.
-            Some(shown) if shown.is_empty() => input = input.allow_empty(true),
-            Some(shown) => input = input.default(shown),
-            None => {}
-        }
-        let text = input
-            .validate_with(|text: &String| -> Result<(), String> {
-                parse(spec, check, text)
-                    .map(|_| ())
-                    .map_err(|reason| fit_to_terminal(&reason))
-            })
-            .interact_text()
-            .map_err(|e| prompt_error(spec, e))?;
-        parse(spec, check, &text).map_err(|message| InputError::Invalid {
-            name: spec.name.clone(),
-            source_name: "the prompt".to_string(),
-            message,
+        let default = suggested.map(display_value);
+        text_line::ask(&self.theme, &label, default.as_deref(), |text| {
+            parse(spec, check, text)
         })
+        .map_err(|e| prompt_error(spec, e))
     }
 }
 
@@ -114,12 +102,14 @@ fn parse(
     Ok(value)
 }
 
-/// Columns kept free on a prompt line for the answer being typed.
+/// Columns kept free on a prompt line for a typical answer.
 const ANSWER_ROOM: usize = 40;
 
 /// The prompt's text: the description and the input's name, and for lists and maps the format
-/// to type. A prompt wider than the terminal would wrap, and a wrapped prompt leaves stale
-/// copies when it is redrawn, so then the description goes on a line of its own above.
+/// to type. When that line and a typical answer would not fit the terminal, the description goes
+/// on a line of its own above: menus and yes/no questions are redrawn by dialoguer, which
+/// counts a wrapped line as one and would leave a stale copy ([`text_line`] clears what it
+/// wraps itself), and a short prompt line reads better.
 fn label(spec: &InputSpec, suggested: Option<&Value>) -> String {
     let name = match spec.ty {
         InputType::List | InputType::Map => format!("{}; {}", spec.name, value_hint(spec)),
@@ -134,8 +124,7 @@ fn label(spec: &InputSpec, suggested: Option<&Value>) -> String {
         .map(|s| display_value(s).chars().count())
         .filter(|&n| n > 0)
         .map_or(0, |n| n + 3);
-    // Room for the theme's marks ("? ", " › "), the default in brackets and the answer typed
-    // after it: the line is redrawn as one line, so it must not wrap while the person types.
+    // Room for the theme's marks ("? ", " › "), the default in brackets and the answer.
     let needed = full.chars().count() + 6 + shown_default + ANSWER_ROOM;
     if needed > usize::from(width) {
         eprintln!("{description}");
@@ -164,47 +153,4 @@ pub fn confirm(
                 crate::failure::Failure::bad_input(format!("cannot ask for confirmation: {io}"))
             }
         })
-}
-
-/// `text` broken at spaces into lines that fit the terminal after the theme's error mark ("✘ "):
-/// the error line is cleared when the prompt is redrawn, line by line, so a line the terminal
-/// wraps itself would leave half of it behind.
-fn fit_to_terminal(text: &str) -> String {
-    let (_, width) = console::Term::stderr().size();
-    break_lines(text, usize::from(width).saturating_sub(3))
-}
-
-/// `text` with a line break before any word that would take a line past `width` columns; a word
-/// longer than `width` stays whole on its own line.
-fn break_lines(text: &str, width: usize) -> String {
-    let mut out = String::new();
-    let mut column = 0;
-    for word in text.split(' ') {
-        let len = console::measure_text_width(word);
-        if column > 0 && column + 1 + len > width {
-            out.push('\n');
-            column = 0;
-        } else if column > 0 {
-            out.push(' ');
-            column += 1;
-        }
-        out.push_str(word);
-        column += len;
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::break_lines;
-
-    #[test]
-    fn lines_break_at_spaces_within_the_width_and_long_words_stay_whole() {
-        assert_eq!(break_lines("aa bb cc", 5), "aa bb\ncc");
-        assert_eq!(break_lines("aa bb", 80), "aa bb");
-        assert_eq!(
-            break_lines("a https://example.com/long b", 6),
-            "a\nhttps://example.com/long\nb"
-        );
-    }
 }
