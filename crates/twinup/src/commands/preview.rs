@@ -71,6 +71,15 @@ macro_rules! line {
     }};
 }
 
+/// "a exists", "a and b exist", "a, b and c exist": the steps a step waits for, in words.
+fn exist(steps: &[String]) -> String {
+    match steps {
+        [one] => format!("{one} exists"),
+        [rest @ .., last] => format!("{} and {last} exist", rest.join(", ")),
+        [] => String::new(),
+    }
+}
+
 /// What `up` would do, one line per step (`+` create, `~` update with the fields, `±` replace,
 /// `=` no change, `-` turned off, `~` resume) and a summary line: `preview`'s report, and what `up` shows before asking.
 pub fn describe_preview(items: &[PreviewItem]) -> String {
@@ -87,8 +96,8 @@ pub fn describe_preview(items: &[PreviewItem]) -> String {
             }
             Change::AfterDependencies { waiting_on } => line!(
                 out,
-                "  + {step:<width$}  create or update, once {} exist(s) ({})",
-                waiting_on.join(", "),
+                "  + {step:<width$}  create or update once {} ({})",
+                exist(waiting_on),
                 item.kind
             ),
             Change::NoChange => line!(out, "  = {step:<width$}  no change"),
@@ -158,4 +167,20 @@ pub fn describe_preview(items: &[PreviewItem]) -> String {
         line!(out, "{unknown} step(s) could not be read; see above.");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exist;
+
+    #[test]
+    fn the_steps_waited_for_read_as_words() {
+        let steps = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(exist(&steps(&["instance"])), "instance exists");
+        assert_eq!(
+            exist(&steps(&["instance", "data_role"])),
+            "instance and data_role exist"
+        );
+        assert_eq!(exist(&steps(&["a", "b", "c"])), "a, b and c exist");
+    }
 }
