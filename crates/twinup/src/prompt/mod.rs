@@ -2,7 +2,7 @@
 //! offered, choices become a menu, secrets are read hidden, invalid answers are asked again;
 //! a typed answer is read by [`text_line`], which keeps long answers and refusals tidy.
 
-use dialoguer::theme::ColorfulTheme;
+use dialoguer::theme::{ColorfulTheme, Theme};
 use dialoguer::{Confirm, Password, Select};
 use serde_json::Value;
 use twinup_engine::{InputError, Prompter, display_value, value_hint};
@@ -76,7 +76,14 @@ impl Prompter for TerminalPrompter {
                     .map_err(|e| prompt_error(spec, e))?;
                 match parse(spec, check, &text) {
                     Ok(v) => return Ok(v),
-                    Err(reason) => eprintln!("  {reason}; try again"),
+                    Err(reason) => {
+                        // Printed under the answered (masked) line and never cleared.
+                        let mut line = String::new();
+                        let _ = self
+                            .theme
+                            .format_error(&mut line, &format!("{reason}; try again"));
+                        eprintln!("{line}");
+                    }
                 }
             }
         }
