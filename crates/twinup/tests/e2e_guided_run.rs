@@ -188,6 +188,24 @@ fn long_answers_and_wrapped_errors_leave_no_stale_lines_on_an_80_column_terminal
         "a stale error in:\n{shown}"
     );
     assert!(!shown.contains("not a url"), "a stale answer in:\n{shown}");
+    // Nor was a row too many cleared: each description and answered line is there, in order.
+    let expected = [
+        "Azure region for the resource group and instance, e.g. westus2".to_string(),
+        "\u{2714} location \u{b7} westus2".to_string(),
+        "Resource group to create or reuse (1-90 letters, digits, - _ . ( ))".to_string(),
+        format!("\u{2714} resource_group \u{b7} {group}"),
+        "Name of the Azure Digital Twins instance (3-63 letters, digits, hyphens)".to_string(),
+        "\u{2714} instance_name \u{b7} twins-wide".to_string(),
+    ];
+    let at = lines
+        .iter()
+        .position(|l| l == &expected[0])
+        .unwrap_or_else(|| panic!("no location description in:\n{shown}"));
+    assert!(
+        lines[at - 1].starts_with("\u{2714} subscription \u{b7} "),
+        "{shown}"
+    );
+    assert_eq!(lines[at..at + expected.len()], expected, "{shown}");
     for (name, answer) in [("resource_group", group), ("reply_url", url)] {
         assert!(
             lines.contains(&format!("\u{2714} {name} \u{b7} {answer}")),
